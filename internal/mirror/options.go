@@ -1,0 +1,100 @@
+package mirror
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// DefaultTimeout bounds one whole sync unless Options.Timeout says otherwise.
+const DefaultTimeout = 30 * time.Minute
+
+// DefaultAttempts is how many times a sync is tried when it fails for a
+// transient reason or a ref moved between plan and push.
+const DefaultAttempts = 3
+
+// Endpoint is one side of a mirror: a Git repository reached over smart HTTP.
+type Endpoint struct {
+	// URL of the repository, http:// or https://, without credentials
+	// (e.g. https://gitee.com/owner/repo.git). Credentials in the URL are
+	// refused: they leak into logs and process lists.
+	URL string
+	// Username for HTTP basic auth ("x-access-token" for GitHub tokens, the
+	// account's login for Gitee). Empty with a token means "x-access-token".
+	Username string
+	// Token is the password for HTTP basic auth. Never logged or returned.
+	Token string
+}
+
+// Options configure one sync. The zero value of every field is a safe default.
+type Options struct {
+	Source Endpoint
+	Target Endpoint
+
+	// Branches and Tags are glob lists (path.Match syntax, "**" not needed:
+	// "*" matches "/"), matched against the short name ("main", "v1.0"). A
+	// leading "!" excludes; later entries win. Empty means all.
+	Branches []string
+	Tags     []string
+	// NoTags turns tag mirroring off altogether.
+	NoTags bool
+
+	// Force overwrites diverged target refs (after backing them up).
+	Force bool
+	// Prune deletes target refs the source no longer has, when that loses
+	// nothing (the target commit is reachable from a source ref); with Force,
+	// after backing them up.
+	Prune bool
+	// DryRun plans and reports but changes nothing on the target.
+	DryRun bool
+
+	// Timeout for the whole sync; DefaultTimeout when zero.
+	Timeout time.Duration
+	// Attempts bounds retries; DefaultAttempts when zero.
+	Attempts int
+	// CacheDir, if set, keeps the commit graph and last-synced state between
+	// runs, so ancestry questions need no extra fetch and the "rewritten on
+	// purpose" rule can apply. Holds no credentials.
+	CacheDir string
+	// State supplies and records the last-synced commit per ref. Overrides
+	// the file kept in CacheDir. Optional.
+	State StateStore
+
+	// HTTPClient for both sides; a client with sane timeouts and no
+	// cross-host redirects when nil.
+	HTTPClient *http.Client
+	// Logger for progress; slog.Default() when nil. Never receives secrets.
+	Logger *slog.Logger
+	// UserAgent sent to both sides.
+	UserAgent string
+}
+
+// StateStore keeps, per target ref, the last commit this mirror wrote there
+// (the "L" of DESIGN.md's rules).
+type StateStore interface {
+	// Load returns the last-synced object id (hex) per full ref name.
+	Load() (map[string]string, error)
+	// Save records the last-synced object ids after a sync; a ref mapped to
+	// "" is forgotten.
+	Save(map[string]string) error
+}
+
+func (o *Options) validate() error {
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = DefaultAttempts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "gitee-mirror"
+	}
+	if o.Timeout < 0 {
+		return fmt.Errorf("timeout must be positive, got %s", o.Timeout)
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package mirror
+
+import (
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+)
+
+// Outcome is what happened to one ref. The strings are part of the public
+// contract (Action report, App history).
+type Outcome string
+
+// Outcomes of a ref.
+const (
+	Unchanged Outcome = "unchanged" // already in sync
+	Created   Outcome = "created"
+	Updated   Outcome = "updated"     // fast-forward
+	Forced    Outcome = "overwritten" // non-fast-forward, after a backup
+	Deleted   Outcome = "deleted"
+	Diverged  Outcome = "diverged" // skipped: target moved away; nothing written
+	Kept      Outcome = "kept"     // target-only ref kept (no prune, or pruning would lose commits)
+	Rejected  Outcome = "rejected" // the target refused it (hook, permission, quota)
+	Failed    Outcome = "failed"   // could not be synced (see Error)
+	Skipped   Outcome = "skipped"  // invalid name from the remote, never passed on
+	Planned   Outcome = "planned"  // dry run: would change (Action says what)
+)
+
+// RefResult is the outcome for one ref.
+type RefResult struct {
+	Ref     string        `json:"ref"`              // full name, e.g. refs/heads/main
+	Action  Action        `json:"action"`           // what the plan decided
+	Outcome Outcome       `json:"outcome"`          // what happened
+	Source  string        `json:"source,omitempty"` // source object id, "" if absent
+	Target  string        `json:"target,omitempty"` // target object id before the sync, "" if absent
+	Backup  string        `json:"backup,omitempty"` // backup ref holding the old target tip
+	Class   failure.Class `json:"error_class,omitempty"`
+	Message string        `json:"message,omitempty"` // for a person; never a secret
+}
+
+// Changed reports whether the target ref was written.
+func (r RefResult) Changed() bool {
+	switch r.Outcome {
+	case Created, Updated, Forced, Deleted:
+		return true
+	}
+	return false
+}
+
+// OK reports whether the ref is in the state the policy asks for.
+func (r RefResult) OK() bool {
+	switch r.Outcome {
+	case Unchanged, Created, Updated, Forced, Deleted, Kept, Planned:
+		return true
+	}
+	return false
+}
+
+// Result is the outcome of one sync.
+type Result struct {
+	Refs     []RefResult   `json:"refs"`
+	Backups  []string      `json:"backups,omitempty"` // backup refs created on the target
+	NoOp     bool          `json:"noop"`              // nothing differed; no objects moved
+	Bytes    int64         `json:"bytes"`             // pack bytes relayed to the target
+	Attempts int           `json:"attempts"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Count returns how many refs have outcome o.
+func (r *Result) Count(o Outcome) int {
+	n := 0
+	for _, ref := range r.Refs {
+		if ref.Outcome == o {
+			n++
+		}
+	}
+	return n
+}
+
+// Changed returns the refs that were written.
+func (r *Result) Changed() []RefResult {
+	var out []RefResult
+	for _, ref := range r.Refs {
+		if ref.Changed() {
+			out = append(out, ref)
+		}
+	}
+	return out
+}
+
+// OK reports whether every ref is in sync or deliberately kept.
+func (r *Result) OK() bool {
+	for _, ref := range r.Refs {
+		if !ref.OK() {
+			return false
+		}
+	}
+	return true
+}
