@@ -53,6 +53,9 @@ type Options struct {
 	Timeout time.Duration
 	// Attempts bounds retries; DefaultAttempts when zero.
 	Attempts int
+	// RetryDelay is the first pause between attempts, doubling after each;
+	// one second when zero.
+	RetryDelay time.Duration
 	// CacheDir, if set, keeps the commit graph and last-synced state between
 	// runs, so ancestry questions need no extra fetch and the "rewritten on
 	// purpose" rule can apply. Holds no credentials.
@@ -86,6 +89,9 @@ func (o *Options) validate() error {
 	}
 	if o.Attempts <= 0 {
 		o.Attempts = DefaultAttempts
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -2,7 +2,13 @@ package mirror
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // Sync mirrors the in-scope refs of opts.Source to opts.Target.
@@ -12,5 +18,175 @@ import (
 // *failure.Error. Per-ref problems (diverged, rejected) are in the Result,
 // with a nil error. A partial Result may accompany an error.
 func Sync(ctx context.Context, opts Options) (*Result, error) {
-	return nil, errors.New("not implemented yet")
+	start := time.Now()
+	if err := opts.validate(); err != nil {
+		return nil, failure.Wrap(failure.Invalid, err, "invalid options")
+	}
+	s, err := newSyncer(opts)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+
+	var res *Result
+	var prev []*Result
+	for attempt := 1; ; attempt++ {
+		var retry bool
+		res, retry, err = s.attempt(ctx)
+		if res != nil {
+			res.Attempts = attempt
+			prev = append(prev, res)
+		}
+		if err == nil && !retry {
+			break
+		}
+		if attempt >= opts.Attempts || (err != nil && !failure.IsTransient(err)) || ctx.Err() != nil {
+			break
+		}
+		wait := opts.RetryDelay << (attempt - 1)
+		s.log.Info("retrying sync", slog.Int("attempt", attempt+1), slog.Duration("after", wait), slog.Any("reason", errOrConflict(err)))
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+	res = mergeAttempts(prev)
+	if res != nil {
+		res.Duration = time.Since(start)
+		if !opts.DryRun {
+			if serr := s.saveState(res); serr != nil {
+				s.log.Warn("could not save sync state", slog.Any("error", serr))
+			}
+		}
+	}
+	if err != nil && ctx.Err() != nil && failure.ClassOf(err) != failure.Timeout {
+		err = failure.Wrap(failure.Timeout, err, "the sync did not finish within %s", opts.Timeout)
+	}
+	return res, err
+}
+
+func errOrConflict(err error) any {
+	if err != nil {
+		return err.Error()
+	}
+	return "a ref moved on the target during the sync"
+}
+
+// syncer holds what stays the same across attempts of one sync.
+type syncer struct {
+	opts     Options
+	log      *slog.Logger
+	scope    Scope
+	src, dst *remote
+	graph    *Graph
+	state    StateStore
+	last     map[string]plumbing.Hash
+	cacheDir string // per-mirror directory, "" without a cache
+	redact   func(string) string
+	stamp    string // names this sync's backup refs
+}
+
+func newSyncer(opts Options) (*syncer, error) {
+	scope, err := NewScope(opts.Branches, opts.Tags, opts.NoTags)
+	if err != nil {
+		return nil, failure.Wrap(failure.Invalid, err, "invalid ref filter")
+	}
+	redact := redactor(opts.Source.Token, opts.Target.Token)
+	client := opts.HTTPClient
+	if client == nil {
+		client = DefaultHTTPClient()
+	}
+	src, err := newRemote("source", opts.Source, client, opts.UserAgent, redact)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := newRemote("target", opts.Target, client, opts.UserAgent, redact)
+	if err != nil {
+		return nil, err
+	}
+	s := &syncer{
+		opts: opts, scope: scope, src: src, dst: dst, graph: NewGraph(), redact: redact,
+		log:   opts.Logger.With(slog.String("source", src.url), slog.String("target", dst.url)),
+		state: opts.State, last: map[string]plumbing.Hash{},
+		stamp: time.Now().UTC().Format("20060102T150405Z"),
+	}
+	if opts.CacheDir != "" {
+		if s.cacheDir, err = cacheDirFor(opts.CacheDir, src.url, dst.url); err != nil {
+			return nil, failure.Wrap(failure.Invalid, err, "cache-path %s is not usable", opts.CacheDir)
+		}
+		if err := s.graph.Load(filepath.Join(s.cacheDir, "graph")); err != nil {
+			s.log.Warn("ignoring unreadable commit graph cache", slog.Any("error", err))
+		}
+		if s.state == nil {
+			s.state = fileState{path: filepath.Join(s.cacheDir, "state.json")}
+		}
+	}
+	if s.state != nil {
+		m, err := s.state.Load()
+		if err != nil {
+			return nil, failure.Wrap(failure.Internal, err, "cannot read the last-synced state")
+		}
+		for ref, h := range m {
+			if plumbing.IsHash(h) {
+				s.last[ref] = plumbing.NewHash(h)
+			}
+		}
+	}
+	return s, nil
+}
+
+// saveState records what each ref now is on the target, and the graph.
+func (s *syncer) saveState(res *Result) error {
+	if s.cacheDir != "" {
+		if err := s.graph.Save(filepath.Join(s.cacheDir, "graph")); err != nil {
+			return err
+		}
+	}
+	if s.state == nil {
+		return nil
+	}
+	m := make(map[string]string, len(s.last))
+	for ref, h := range s.last {
+		m[ref] = h.String()
+	}
+	for _, r := range res.Refs {
+		switch r.Outcome {
+		case Unchanged, Created, Updated, Forced:
+			if r.Source != "" {
+				m[r.Ref] = r.Source
+			}
+		case Deleted:
+			delete(m, r.Ref)
+		}
+	}
+	if err := s.state.Save(m); err != nil {
+		return fmt.Errorf("error saving last-synced state: %w", err)
+	}
+	return nil
+}
+
+// mergeAttempts keeps the last attempt's view, but a ref that an earlier
+// attempt wrote keeps that outcome rather than "unchanged".
+func mergeAttempts(all []*Result) *Result {
+	if len(all) == 0 {
+		return nil
+	}
+	last := all[len(all)-1]
+	for _, earlier := range all[:len(all)-1] {
+		for _, e := range earlier.Refs {
+			if !e.Changed() {
+				continue
+			}
+			for i, r := range last.Refs {
+				if r.Ref == e.Ref && r.Outcome == Unchanged {
+					last.Refs[i] = e
+				}
+			}
+		}
+		last.Backups = append(earlier.Backups, last.Backups...)
+		last.Bytes += earlier.Bytes
+		last.NoOp = last.NoOp && earlier.NoOp
+	}
+	return last
 }

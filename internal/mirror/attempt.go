@@ -1,0 +1,213 @@
+package mirror
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+)
+
+// sides is what both servers advertised at the start of an attempt.
+type sides struct {
+	src, dst *packp.AdvRefs
+}
+
+// attempt runs one list → plan → transfer → update round. retry is true when
+// a ref moved on the target between plan and push: the caller starts over
+// with a fresh plan rather than overwrite it.
+func (s *syncer) attempt(ctx context.Context) (res *Result, retry bool, err error) {
+	adv, err := s.listBoth(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	res = &Result{}
+	refs, invalid := s.collect(adv)
+	res.Refs = append(res.Refs, invalid...)
+	if err := s.peelTargetTags(ctx, refs); err != nil {
+		return nil, false, err
+	}
+
+	sources := s.sourceTips(refs)
+	q := &questions{}
+	draft := Plan(refs, sources, s.policy(), q)
+	if !needsWork(draft) && len(q.asked) == 0 {
+		res.NoOp = true
+		res.Refs = append(res.Refs, stepResults(draft)...)
+		sortResults(res)
+		s.log.Info("in sync; nothing to transfer", slog.Int("refs", len(refs)))
+		return res, false, nil
+	}
+
+	tr := &transfer{s: s, adv: adv, answers: newAnswers(s.graph)}
+	if err := tr.prepare(ctx, refs, q.asked); err != nil {
+		return res, false, err
+	}
+	defer tr.cleanup()
+	if err := tr.resolve(ctx, q.asked); err != nil {
+		return res, false, err
+	}
+	plan := Plan(refs, sources, s.policy(), tr.answers)
+	if s.opts.DryRun {
+		res.Refs = append(res.Refs, dryRunResults(plan)...)
+		sortResults(res)
+		return res, false, nil
+	}
+	results, backups, conflict, err := s.execute(ctx, tr, plan)
+	res.Refs = append(res.Refs, results...)
+	res.Backups = backups
+	res.Bytes = tr.bytes
+	sortResults(res)
+	return res, conflict, err
+}
+
+func (s *syncer) policy() Policy { return Policy{Force: s.opts.Force, Prune: s.opts.Prune} }
+
+// listBoth reads both advertisements concurrently.
+func (s *syncer) listBoth(ctx context.Context) (sides, error) {
+	var adv sides
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		adv.dst, err = s.dst.advertise(ctx, receivePack)
+		errc <- err
+	}()
+	var srcErr error
+	adv.src, srcErr = s.src.advertise(ctx, uploadPack)
+	dstErr := <-errc
+	if srcErr != nil {
+		return adv, srcErr
+	}
+	return adv, dstErr
+}
+
+// collect pairs up in-scope refs of both sides; invalid names are reported
+// and left out.
+func (s *syncer) collect(adv sides) ([]Ref, []RefResult) {
+	byName := map[string]*Ref{}
+	var invalid []RefResult
+	seenBad := map[string]bool{}
+	add := func(name string, h plumbing.Hash, src bool) {
+		if !s.scope.In(name) {
+			return
+		}
+		if err := CheckRefName(name); err != nil {
+			if !seenBad[name] {
+				seenBad[name] = true
+				invalid = append(invalid, RefResult{Ref: s.redact(name), Action: ActSkip, Outcome: Skipped,
+					Class: failure.Invalid, Message: "invalid ref name, not mirrored: " + s.redact(err.Error())})
+			}
+			return
+		}
+		r := byName[name]
+		if r == nil {
+			r = &Ref{Name: name, Last: s.last[name]}
+			byName[name] = r
+		}
+		if src {
+			r.Source = h
+		} else {
+			r.Target = h
+		}
+	}
+	for name, h := range adv.src.References {
+		add(name, h, true)
+	}
+	for name, h := range adv.dst.References {
+		add(name, h, false)
+	}
+	refs := make([]Ref, 0, len(byName))
+	for _, r := range byName {
+		refs = append(refs, *r)
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].Name < refs[j].Name })
+	return refs, invalid
+}
+
+// peelTargetTags learns what target-only tags point at, which prune needs
+// to tell whether deleting them loses commits. Receive-pack does not
+// advertise peeled values, so this asks the target's upload-pack, and only
+// when there is such a tag.
+func (s *syncer) peelTargetTags(ctx context.Context, refs []Ref) error {
+	if !s.opts.Prune {
+		return nil
+	}
+	need := false
+	for _, r := range refs {
+		if r.Source.IsZero() && isTag(r.Name) {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return nil
+	}
+	adv, err := s.dst.advertise(ctx, uploadPack)
+	if err != nil {
+		return err
+	}
+	for i := range refs {
+		if p, ok := adv.Peeled[refs[i].Name]; ok && adv.References[refs[i].Name] == refs[i].Target {
+			refs[i].TargetPeeled = p
+		}
+	}
+	return nil
+}
+
+// sourceTips are the source values of every in-scope ref.
+func (s *syncer) sourceTips(refs []Ref) []plumbing.Hash {
+	var out []plumbing.Hash
+	for _, r := range refs {
+		if !r.Source.IsZero() {
+			out = append(out, r.Source)
+		}
+	}
+	return out
+}
+
+func needsWork(steps []Step) bool {
+	for _, st := range steps {
+		if st.Action != ActNone && st.Action != ActSkip {
+			return true
+		}
+	}
+	return false
+}
+
+func stepResult(st Step) RefResult {
+	r := RefResult{Ref: st.Name, Action: st.Action, Outcome: st.Outcome, Message: st.Reason}
+	if !st.Source.IsZero() {
+		r.Source = st.Source.String()
+	}
+	if !st.Target.IsZero() {
+		r.Target = st.Target.String()
+	}
+	if st.Outcome == Diverged {
+		r.Class = failure.Diverged
+	}
+	return r
+}
+
+func stepResults(steps []Step) []RefResult {
+	out := make([]RefResult, 0, len(steps))
+	for _, st := range steps {
+		out = append(out, stepResult(st))
+	}
+	return out
+}
+
+func dryRunResults(steps []Step) []RefResult {
+	out := stepResults(steps)
+	for i, st := range steps {
+		if st.Action != ActNone && st.Action != ActSkip {
+			out[i].Outcome = Planned
+		}
+	}
+	return out
+}
+
+func sortResults(res *Result) {
+	sort.SliceStable(res.Refs, func(i, j int) bool { return res.Refs[i].Ref < res.Refs[j].Ref })
+}

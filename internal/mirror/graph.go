@@ -1,0 +1,161 @@
+package mirror
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Graph is the part of the source's history the core has seen: for each
+// commit its parents, for each annotated tag the object it points at. It is
+// fed from the packs that pass through the relay and, with a cache directory,
+// kept between runs, so ancestry questions rarely need an extra fetch.
+type Graph struct {
+	mu    sync.RWMutex
+	edges map[plumbing.Hash][]plumbing.Hash
+	added []plumbing.Hash // nodes not yet saved
+}
+
+// NewGraph returns an empty graph.
+func NewGraph() *Graph {
+	return &Graph{edges: make(map[plumbing.Hash][]plumbing.Hash)}
+}
+
+// Add records a node and its outgoing edges (parents, or a tag's target).
+func (g *Graph) Add(node plumbing.Hash, next []plumbing.Hash) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.edges[node]; ok {
+		return
+	}
+	g.edges[node] = next
+	g.added = append(g.added, node)
+}
+
+// Len is the number of nodes known.
+func (g *Graph) Len() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return len(g.edges)
+}
+
+// Reaches implements Ancestry: Yes when a is found walking back from any of
+// from; No when the walk ends at root commits without meeting a; Unknown when
+// it reaches commits the graph has not seen.
+func (g *Graph) Reaches(a plumbing.Hash, from []plumbing.Hash) Answer {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	seen := make(map[plumbing.Hash]struct{}, len(from))
+	queue := append([]plumbing.Hash(nil), from...)
+	complete := true
+	for len(queue) > 0 {
+		n := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if n == a {
+			return Yes
+		}
+		if _, ok := seen[n]; ok {
+			continue
+		}
+		seen[n] = struct{}{}
+		next, ok := g.edges[n]
+		if !ok {
+			complete = false
+			continue
+		}
+		queue = append(queue, next...)
+	}
+	if complete {
+		return No
+	}
+	return Unknown
+}
+
+// exactAnswer reads a graph built from a pack fetched with a as the only
+// "have": such a pack holds every commit reachable from the wants but not
+// from a, so a walk that never meets a proves a is not reachable.
+type exactAnswer struct{ *Graph }
+
+func (e exactAnswer) Reaches(a plumbing.Hash, from []plumbing.Hash) Answer {
+	if e.Graph.Reaches(a, from) == Yes {
+		return Yes
+	}
+	return No
+}
+
+// Graph file format: a sequence of records, each a 20-byte node id, one byte
+// with the number of edges n (a commit with more than 255 parents is stored
+// is not saved at all: the walk then reports Unknown rather than a wrong No),
+// and n 20-byte ids.
+
+// Load reads nodes saved by Save. A missing file is an empty graph; a
+// truncated last record (a crash mid-write) is ignored.
+func (g *Graph) Load(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("error opening commit graph cache: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<16)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var node plumbing.Hash
+	for {
+		if _, err := io.ReadFull(r, node[:]); err != nil {
+			return nil
+		}
+		n, err := r.ReadByte()
+		if err != nil {
+			return nil
+		}
+		next := make([]plumbing.Hash, n)
+		for i := range next {
+			if _, err := io.ReadFull(r, next[i][:]); err != nil {
+				return nil
+			}
+		}
+		g.edges[node] = next
+	}
+}
+
+// Save appends the nodes added since the last Load or Save.
+func (g *Graph) Save(path string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.added) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("error opening commit graph cache: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	for _, node := range g.added {
+		next := g.edges[node]
+		if len(next) > 255 {
+			continue
+		}
+		w.Write(node[:])
+		w.WriteByte(byte(len(next)))
+		for _, p := range next {
+			w.Write(p[:])
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("error writing commit graph cache: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("error writing commit graph cache: %w", err)
+	}
+	g.added = g.added[:0]
+	return nil
+}

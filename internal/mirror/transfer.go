@@ -1,0 +1,262 @@
+package mirror
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// maxExactFetches bounds the extra fetches one attempt makes to settle
+// ancestry questions the graph cannot; anything beyond stays Unknown, which
+// the rules treat safely (nothing is overwritten or deleted).
+const maxExactFetches = 16
+
+// transfer moves objects from the source to the target for one attempt.
+// When ancestry questions must be settled before the ref commands can be
+// written, the pack is spooled to a temporary file while its commits are
+// read into the graph; otherwise it is streamed straight from the source's
+// upload-pack into the target's receive-pack.
+type transfer struct {
+	s       *syncer
+	adv     sides
+	answers *answers
+	haves   []plumbing.Hash
+	inDst   map[plumbing.Hash]bool
+
+	spool     *os.File
+	spoolSize int64
+	bytes     int64
+}
+
+// prepare fetches and spools the pack if questions remain that the graph
+// cannot answer yet.
+func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) error {
+	t.inDst = map[plumbing.Hash]bool{}
+	for _, h := range t.adv.dst.References {
+		if !t.inDst[h] {
+			t.inDst[h] = true
+			t.haves = append(t.haves, h)
+		}
+	}
+	open := false
+	for _, q := range asked {
+		if t.answers.Reaches(q.target, q.from) == Unknown {
+			open = true
+			break
+		}
+	}
+	if !open {
+		return nil
+	}
+	var wants []plumbing.Hash
+	seen := map[plumbing.Hash]bool{}
+	for _, r := range refs {
+		if !r.Source.IsZero() && r.Source != r.Target && !t.inDst[r.Source] && !seen[r.Source] {
+			seen[r.Source] = true
+			wants = append(wants, r.Source)
+		}
+	}
+	if len(wants) == 0 {
+		return nil
+	}
+	pack, _, err := t.s.src.fetch(ctx, t.adv.src.Capabilities, wants, t.haves, true)
+	if err != nil {
+		return err
+	}
+	defer pack.Close()
+	dir := t.s.cacheDir
+	f, err := os.CreateTemp(dir, "relay-*.pack")
+	if err != nil {
+		return fmt.Errorf("error creating temporary pack file: %w", err)
+	}
+	t.spool = f
+	n, err := scanWhileCopying(f, pack, t.s.graph, t.s.log)
+	if err != nil {
+		return err
+	}
+	t.spoolSize = n
+	t.s.log.Info("fetched pack to settle ancestry", slog.Int64("bytes", n), slog.Int("graph", t.s.graph.Len()))
+	return nil
+}
+
+// scanWhileCopying copies src to dst and feeds the same bytes to scanPack.
+// A scan failure is logged, not returned: it only leaves answers Unknown.
+func scanWhileCopying(dst io.Writer, src io.Reader, g *Graph, log *slog.Logger) (int64, error) {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := scanPack(pr, g)
+		_, _ = io.Copy(io.Discard, pr)
+		done <- err
+	}()
+	n, err := io.Copy(io.MultiWriter(dst, pw), src)
+	pw.CloseWithError(err)
+	if serr := <-done; serr != nil && err == nil {
+		log.Warn("could not read commits from the pack; ancestry may be unknown", slog.Any("error", serr))
+	}
+	return n, err
+}
+
+// resolve settles questions the graph leaves Unknown with one exact fetch
+// each: the source is asked for what the question's tips have that the
+// questioned commit does not, which holds the path between them if any.
+func (t *transfer) resolve(ctx context.Context, asked []question) error {
+	fetches := 0
+	for _, q := range asked {
+		if t.answers.Reaches(q.target, q.from) != Unknown {
+			continue
+		}
+		if fetches == maxExactFetches {
+			t.s.log.Warn("too many unsettled ancestry questions; treating the rest as diverged")
+			return nil
+		}
+		fetches++
+		ans, err := t.exact(ctx, q)
+		if err != nil {
+			return err
+		}
+		t.answers.set(q, ans)
+	}
+	return nil
+}
+
+func (t *transfer) exact(ctx context.Context, q question) (Answer, error) {
+	wants := dedupe(q.from)
+	if len(wants) == 0 {
+		return No, nil
+	}
+	pack, acked, err := t.s.src.fetch(ctx, t.adv.src.Capabilities, wants, []plumbing.Hash{q.target}, false)
+	if err != nil {
+		return Unknown, err
+	}
+	defer pack.Close()
+	if !acked {
+		// The source does not have the commit at all.
+		return No, nil
+	}
+	g := NewGraph()
+	if err := scanPack(pack, g); err != nil {
+		if ctx.Err() != nil {
+			return Unknown, t.s.src.contextError(ctx)
+		}
+		t.s.log.Warn("could not read commits from the pack", slog.Any("error", err))
+		return Unknown, nil
+	}
+	for node, next := range g.edges {
+		t.s.graph.Add(node, next)
+	}
+	return exactAnswer{g}.Reaches(q.target, q.from), nil
+}
+
+// packFor returns the pack to send with the commands of plan: the spooled
+// one, a fresh stream from the source, or an empty pack when the target
+// already has everything. size is -1 for a stream.
+func (t *transfer) packFor(ctx context.Context, plan []Step) (io.Reader, int64, func(), error) {
+	if t.spool != nil {
+		if _, err := t.spool.Seek(0, io.SeekStart); err != nil {
+			return nil, 0, nil, fmt.Errorf("error rereading temporary pack: %w", err)
+		}
+		return t.spool, t.spoolSize, func() {}, nil
+	}
+	var wants []plumbing.Hash
+	seen := map[plumbing.Hash]bool{}
+	for _, st := range plan {
+		switch st.Action {
+		case ActCreate, ActUpdate, ActOverwrite:
+			if !t.inDst[st.Source] && !seen[st.Source] {
+				seen[st.Source] = true
+				wants = append(wants, st.Source)
+			}
+		}
+	}
+	if len(wants) == 0 {
+		return strings.NewReader(string(emptyPack)), int64(len(emptyPack)), func() {}, nil
+	}
+	pack, _, err := t.s.src.fetch(ctx, t.adv.src.Capabilities, wants, t.haves, true)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if t.s.cacheDir == "" {
+		return pack, -1, func() { pack.Close() }, nil
+	}
+	// Feed the graph cache from the same stream.
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := scanPack(pr, t.s.graph); err != nil {
+			t.s.log.Warn("could not read commits from the pack", slog.Any("error", err))
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	tee := &teeCloser{r: io.TeeReader(pack, pw), pw: pw}
+	return tee, -1, func() { tee.finish(); pack.Close(); <-done }, nil
+}
+
+// teeCloser closes the scanner's pipe when the stream ends.
+type teeCloser struct {
+	r  io.Reader
+	pw *io.PipeWriter
+}
+
+func (t *teeCloser) Read(b []byte) (int, error) {
+	n, err := t.r.Read(b)
+	if err != nil {
+		t.pw.CloseWithError(err)
+	}
+	return n, err
+}
+
+func (t *teeCloser) finish() { t.pw.Close() }
+
+func (t *transfer) cleanup() {
+	if t.spool != nil {
+		name := t.spool.Name()
+		t.spool.Close()
+		os.Remove(name)
+	}
+}
+
+func dedupe(hs []plumbing.Hash) []plumbing.Hash {
+	seen := map[plumbing.Hash]bool{}
+	var out []plumbing.Hash
+	for _, h := range hs {
+		if !h.IsZero() && !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// answers combines exact answers with the graph's.
+type answers struct {
+	g     *Graph
+	exact map[string]Answer
+}
+
+func newAnswers(g *Graph) *answers { return &answers{g: g, exact: map[string]Answer{}} }
+
+func questionKey(a plumbing.Hash, from []plumbing.Hash) string {
+	var b strings.Builder
+	b.WriteString(a.String())
+	for _, f := range from {
+		b.WriteByte(' ')
+		b.WriteString(f.String())
+	}
+	return b.String()
+}
+
+func (a *answers) set(q question, ans Answer) { a.exact[questionKey(q.target, q.from)] = ans }
+
+func (a *answers) Reaches(x plumbing.Hash, from []plumbing.Hash) Answer {
+	if v, ok := a.exact[questionKey(x, from)]; ok {
+		return v
+	}
+	return a.g.Reaches(x, from)
+}
