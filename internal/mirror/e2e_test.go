@@ -339,9 +339,13 @@ func TestAuthAndPermissionErrors(t *testing.T) {
 	}{
 		{"wrong source token", func(o *mirror.Options) { o.Source.Token = "wrong" }, failure.Auth},
 		{"wrong target token", func(o *mirror.Options) { o.Target.Token = "wrong" }, failure.Auth},
-		{"read-only target token", func(o *mirror.Options) { o.Target = mirror.Endpoint{URL: o.Target.URL, Username: "alice", Token: srcToken} }, failure.Permission},
+		{"read-only target token", func(o *mirror.Options) {
+			o.Target = mirror.Endpoint{URL: o.Target.URL, Username: "alice", Token: srcToken}
+		}, failure.Permission},
 		{"missing repository", func(o *mirror.Options) { o.Source.URL = strings.Replace(o.Source.URL, "proj", "nope", 1) }, failure.NotFound},
-		{"credentials in the URL", func(o *mirror.Options) { o.Source.URL = strings.Replace(o.Source.URL, "http://", "http://u:secret@", 1) }, failure.Invalid},
+		{"credentials in the URL", func(o *mirror.Options) {
+			o.Source.URL = strings.Replace(o.Source.URL, "http://", "http://u:secret@", 1)
+		}, failure.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
