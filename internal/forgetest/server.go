@@ -1,0 +1,196 @@
+package forgetest
+
+import (
+	"bytes"
+	"io"
+	"log"
+	"net/http"
+	"net/http/cgi"
+	"os"
+	"strings"
+	"time"
+)
+
+// kind is a smart-HTTP request type.
+type kind int
+
+const (
+	notGit kind = iota
+	infoRefsUpload
+	infoRefsReceive
+	uploadPack
+	receivePack
+)
+
+// serve is the server's root handler: latency for every request, then the mux.
+func (f *Forge) serve(w http.ResponseWriter, r *http.Request) {
+	f.inflight.Add(1)
+	defer f.inflight.Done()
+	if d := time.Duration(f.latency.Load()); d > 0 {
+		timer := time.NewTimer(d)
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			timer.Stop()
+			return
+		}
+	}
+	f.mux.ServeHTTP(w, r)
+}
+
+// serveGit serves /{owner}/{repo}[.git]/{info/refs,git-upload-pack,git-receive-pack}
+// through git http-backend. Only smart HTTP is served; dumb HTTP paths are 404.
+func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
+	owner, repo, k, ok := route(r)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if k == notGit {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	f.countRequest(k)
+	if code := f.takeFailure(); code != 0 {
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	need := Read
+	if k == infoRefsReceive || k == receivePack {
+		need = Write
+	}
+	login, ok := f.authorize(w, r, owner, repo, need)
+	if !ok {
+		return
+	}
+	f.mu.Lock()
+	hook := f.onRequest
+	f.mu.Unlock()
+	if hook != nil {
+		hook(r)
+	}
+
+	in := &countReader{r: r.Body, f: f, k: k}
+	out := &countWriter{ResponseWriter: w, f: f, k: k}
+
+	req := r.Clone(r.Context())
+	req.URL.Path = "/" + owner + "/" + repo + ".git" + gitSuffix(r.URL.Path)
+	req.URL.RawPath = ""
+	req.Header.Del("Authorization") // keep tokens out of the CGI environment
+	if f.cfg.noV2 {
+		req.Header.Del("Git-Protocol")
+	}
+	req.Body = in
+	if r.ContentLength < 0 {
+		// net/http/cgi refuses chunked bodies, and git sends big pushes chunked.
+		body, n, done, err := f.buffer(in)
+		if err != nil {
+			http.Error(w, "reading request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		defer done()
+		req.Body, req.ContentLength, req.TransferEncoding = body, n, nil
+	}
+
+	var rw http.ResponseWriter = out
+	if k == uploadPack {
+		if d := f.takeDrop(); d != nil {
+			defer d.finish(f)
+			rw = d.wrap(out)
+		}
+	}
+	h := &cgi.Handler{
+		Path: f.backend,
+		Dir:  f.repos,
+		Env: append(gitEnv(f.home),
+			"GIT_PROJECT_ROOT="+f.repos,
+			"GIT_HTTP_EXPORT_ALL=1",
+			"REMOTE_USER="+login,
+		),
+		Logger: log.New(logWriter{t: f.t, prefix: "forgetest cgi: "}, "", 0),
+		Stderr: logWriter{t: f.t, prefix: "forgetest git: "},
+	}
+	h.ServeHTTP(rw, req)
+}
+
+// route splits a Git URL path. ok is false for paths that are not Git
+// routes; k is notGit for Git routes called with the wrong method.
+func route(r *http.Request) (owner, repo string, k kind, ok bool) {
+	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 3)
+	if len(parts) != 3 {
+		return "", "", notGit, false
+	}
+	owner, repo = parts[0], strings.TrimSuffix(parts[1], ".git")
+	if !validName(owner) || !validName(repo) {
+		return "", "", notGit, false
+	}
+	method := http.MethodPost
+	switch parts[2] {
+	case "info/refs":
+		method = http.MethodGet
+		switch r.URL.Query().Get("service") {
+		case "git-upload-pack":
+			k = infoRefsUpload
+		case "git-receive-pack":
+			k = infoRefsReceive
+		default:
+			return "", "", notGit, false // dumb HTTP
+		}
+	case "git-upload-pack":
+		k = uploadPack
+	case "git-receive-pack":
+		k = receivePack
+	default:
+		return "", "", notGit, false
+	}
+	if r.Method != method {
+		k = notGit
+	}
+	return owner, repo, k, true
+}
+
+// gitSuffix is the part of a Git URL path after /{owner}/{repo}[.git].
+func gitSuffix(path string) string {
+	parts := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 3)
+	return "/" + parts[2]
+}
+
+// memBodyLimit is how much of a chunked request body is kept in memory
+// before it goes to a temp file.
+const memBodyLimit = 1 << 20
+
+// buffer reads a whole request body so its length is known. A large body
+// goes to a temp file, handed to git http-backend as its standard input
+// without a copy; done removes it.
+func (f *Forge) buffer(r io.Reader) (body io.ReadCloser, n int64, done func(), err error) {
+	var mem bytes.Buffer
+	n, err = io.CopyN(&mem, r, memBodyLimit+1)
+	if err != nil && err != io.EOF {
+		return nil, 0, nil, err
+	}
+	if n <= memBodyLimit {
+		return io.NopCloser(&mem), n, func() {}, nil
+	}
+	file, err := os.CreateTemp(f.spool, "body-")
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	done = func() {
+		file.Close()
+		os.Remove(file.Name())
+	}
+	if _, err = mem.WriteTo(file); err == nil {
+		_, err = io.Copy(file, r)
+	}
+	if err == nil {
+		n, err = file.Seek(0, io.SeekCurrent)
+	}
+	if err == nil {
+		_, err = file.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		done()
+		return nil, 0, nil, err
+	}
+	return file, n, done, nil
+}

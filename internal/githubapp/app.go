@@ -1,0 +1,192 @@
+package githubapp
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	"github.com/google/go-github/v62/github"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+)
+
+// AppOptions configure an AppTransport. The zero value talks to github.com.
+type AppOptions struct {
+	// APIURL is the REST API base URL, as in Options.
+	APIURL string
+	// Transport is the base transport shared by every installation, so
+	// connections are reused; default http.DefaultTransport.
+	Transport http.RoundTripper
+	// Retries and RetryBase, as in Options, for RepoToken.
+	Retries   int
+	RetryBase time.Duration
+	// TokenPermissions are what RepoToken asks for; default contents: write
+	// (metadata: read comes with every token). Add Workflows: "write" when
+	// the App has that permission, or pushes that touch .github/workflows
+	// are refused.
+	TokenPermissions *github.InstallationPermissions
+}
+
+// AppTransport authenticates as a GitHub App: its private key is parsed
+// once, there is one installation transport per installation, and RepoToken
+// mints tokens narrowed to one repository. It is safe for concurrent use.
+type AppTransport struct {
+	appID  int64
+	key    *rsa.PrivateKey
+	base   http.RoundTripper
+	apiURL string // API base without trailing slash, as ghinstallation wants it
+	apps   *github.Client
+	perms  github.InstallationPermissions
+	retry  retrier
+
+	mu       sync.Mutex
+	installs map[int64]*ghinstallation.Transport
+}
+
+// NewAppTransport parses the App's private key (PEM, PKCS#1 as GitHub
+// issues it, or PKCS#8) and returns the App's transports.
+func NewAppTransport(appID int64, privateKeyPEM []byte, opts AppOptions) (*AppTransport, error) {
+	if appID <= 0 {
+		return nil, failure.New(failure.Invalid, "GitHub App id must be a positive number, not %d", appID)
+	}
+	key, err := parsePrivateKey(privateKeyPEM)
+	if err != nil {
+		return nil, err
+	}
+	base := opts.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(base, appID, key)
+	apps, err := newGitHub(&http.Client{Transport: atr, CheckRedirect: sameHostRedirects}, opts.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	a := &AppTransport{
+		appID:    appID,
+		key:      key,
+		base:     base,
+		apiURL:   strings.TrimSuffix(apps.BaseURL.String(), "/"),
+		apps:     apps,
+		perms:    github.InstallationPermissions{Contents: github.String("write")},
+		retry:    newRetrier(opts.Retries, opts.RetryBase),
+		installs: map[int64]*ghinstallation.Transport{},
+	}
+	atr.BaseURL = a.apiURL
+	if opts.TokenPermissions != nil {
+		a.perms = *opts.TokenPermissions
+	}
+	return a, nil
+}
+
+// parsePrivateKey reads an RSA key from PEM. Errors never quote the key.
+func parsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, failure.New(failure.Invalid, "GitHub App private key is not in PEM form: use the .pem file GitHub generated for the App")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	k8, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, failure.New(failure.Invalid, "GitHub App private key cannot be parsed as an RSA key (PKCS#1 or PKCS#8): use the .pem file GitHub generated for the App")
+	}
+	k, ok := k8.(*rsa.PrivateKey)
+	if !ok {
+		return nil, failure.New(failure.Invalid, "GitHub App private key is not an RSA key: GitHub Apps sign with RS256")
+	}
+	return k, nil
+}
+
+// AppID is the App's id.
+func (a *AppTransport) AppID() int64 { return a.appID }
+
+// Apps is a go-github client authenticated as the App itself (a JWT signed
+// RS256 per request), for /app endpoints.
+func (a *AppTransport) Apps() *github.Client { return a.apps }
+
+// Installation returns the transport of one installation, created on first
+// use and cached. ghinstallation refreshes its token one minute before
+// expiry, so use it for API calls; Git pushes should use RepoToken.
+func (a *AppTransport) Installation(installationID int64) *ghinstallation.Transport {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t, ok := a.installs[installationID]; ok {
+		return t
+	}
+	// Each installation gets its own AppsTransport over the shared key:
+	// ghinstallation v2.11 writes to its AppsTransport when refreshing a
+	// token, so sharing one between installations would race.
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.base, a.appID, a.key)
+	atr.BaseURL = a.apiURL
+	t := ghinstallation.NewFromAppsTransport(atr, installationID)
+	t.BaseURL = a.apiURL
+	a.installs[installationID] = t
+	return t
+}
+
+// InstallationClient is a Client acting as one installation, with the
+// cached installation transport. Its APIURL is the App's unless opts sets
+// one. Its GitCredentials are empty: push with a RepoToken.
+func (a *AppTransport) InstallationClient(installationID int64, opts Options) (*Client, error) {
+	if opts.APIURL == "" {
+		opts.APIURL = a.apiURL + "/"
+	}
+	hc := &http.Client{Transport: a.Installation(installationID), CheckRedirect: sameHostRedirects}
+	return New(hc, forge.Credentials{}, opts)
+}
+
+// RepoToken mints an installation token for one repository, given by name
+// ("name" or "owner/name"), with AppOptions.TokenPermissions. A new token
+// lasts an hour; expires says until when. Mint one per push rather than
+// reusing the installation transport's token, which may have one minute
+// left.
+func (a *AppTransport) RepoToken(ctx context.Context, installationID int64, repo string) (token string, expires time.Time, err error) {
+	name := repo[strings.LastIndex(repo, "/")+1:]
+	if !segment(name) {
+		return "", time.Time{}, failure.New(failure.Invalid, "mint a GitHub token: %q is not a repository name", repo)
+	}
+	return a.mint(ctx, installationID, "repository "+repo, &github.InstallationTokenOptions{Repositories: []string{name}})
+}
+
+// RepoTokenByID is RepoToken for a repository given by its numeric id.
+func (a *AppTransport) RepoTokenByID(ctx context.Context, installationID, repoID int64) (token string, expires time.Time, err error) {
+	if repoID <= 0 {
+		return "", time.Time{}, failure.New(failure.Invalid, "mint a GitHub token: repository id must be positive, not %d", repoID)
+	}
+	return a.mint(ctx, installationID, fmt.Sprintf("repository id %d", repoID), &github.InstallationTokenOptions{RepositoryIDs: []int64{repoID}})
+}
+
+// mint calls POST /app/installations/{id}/access_tokens. Minting is safe to
+// repeat, so server errors are retried.
+func (a *AppTransport) mint(ctx context.Context, installationID int64, what string, opts *github.InstallationTokenOptions) (string, time.Time, error) {
+	perms := a.perms
+	opts.Permissions = &perms
+	o := op{what: fmt.Sprintf("mint a GitHub token for %s in installation %d", what, installationID),
+		forbidden: "the installation may be suspended",
+		notFound:  fmt.Sprintf("installation %d does not exist: the App was uninstalled, or the App id does not match", installationID),
+		invalid: "the repository is not part of the installation, or the App lacks the permissions asked for " +
+			"(contents: write; workflows: write only if the App was granted it)",
+	}
+	var tok *github.InstallationToken
+	err := a.retry.do(ctx, true, func() (resp *github.Response, err error) {
+		tok, resp, err = a.apps.Apps.CreateInstallationToken(ctx, installationID, opts)
+		return resp, err
+	})
+	if err != nil {
+		return "", time.Time{}, classify(err, o, nil)
+	}
+	if tok.GetToken() == "" {
+		return "", time.Time{}, failure.New(failure.Internal, "%s: GitHub answered without a token", o.what)
+	}
+	return tok.GetToken(), tok.GetExpiresAt().Time, nil
+}
