@@ -1,0 +1,222 @@
+// Package store keeps the App's state: installations, mirrors, per-ref
+// last-synced state, sync history, webhook delivery ids, encrypted
+// credentials and App settings. Callers see only the Store interface; the
+// SQLite backend (embedded default, package sqlite) and any later backend
+// (Postgres, for several replicas) pass the same conformance suite
+// (package storetest).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+)
+
+// Errors every backend returns, compared with errors.Is.
+var (
+	// ErrNotFound: no such row.
+	ErrNotFound = errors.New("not found")
+	// ErrNoKey: a secret was to be stored but no encryption key is
+	// configured. The App refuses to store tokens in plain text.
+	ErrNoKey = errors.New("no encryption key configured: set GITEE_MIRROR_SECRET_KEY (or _FILE) to store tokens")
+	// ErrConflict: a unique constraint would be violated.
+	ErrConflict = errors.New("conflict")
+)
+
+// Direction of a mirror.
+type Direction string
+
+// Directions. Two-way ("both") comes with a later issue.
+const (
+	Push Direction = "push" // GitHub → Gitee
+	Pull Direction = "pull" // Gitee → GitHub
+)
+
+// Status is a mirror's state as people see it.
+type Status string
+
+// Statuses.
+const (
+	StatusNew      Status = "new"      // never synced
+	StatusInSync   Status = "in-sync"  // last sync left every ref in sync
+	StatusSyncing  Status = "syncing"  // a sync is running
+	StatusDiverged Status = "diverged" // last sync left refs diverged
+	StatusFailing  Status = "failing"  // last sync failed; will retry
+	StatusPaused   Status = "paused"   // paused by a person, or after too many failures
+)
+
+// Installation is a GitHub App installation.
+type Installation struct {
+	ID          int64  // GitHub's installation id
+	Account     string // login of the user or organisation
+	AccountType string // "User" or "Organization"
+	Suspended   bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Mirror is one GitHub repository mirrored with one Gitee repository.
+type Mirror struct {
+	ID             int64
+	InstallationID int64
+	GitHubRepoID   int64  // stable across renames and transfers
+	GitHubOwner    string // current owner login
+	GitHubName     string // current name
+	GiteeOwner     string
+	GiteeName      string
+	Direction      Direction
+
+	Branches []string // glob filters, "!" excludes; empty = all
+	Tags     []string
+	NoTags   bool
+	Force    bool
+	Prune    bool
+
+	CreateMissing bool   // create the Gitee repository if absent
+	Visibility    string // "private", "public", or "source"
+
+	// ConfigSource says where the settings came from: "file"
+	// (.github/gitee-mirror.yml, which wins) or "settings" (the page).
+	ConfigSource string
+	ConfigSHA    string // blob sha of the config file last applied
+
+	// HookID names the mirror in its Gitee webhook URL
+	// (/webhooks/gitee/<HookID>): random, unguessable, not a secret
+	// by itself (the Gitee secret authenticates deliveries).
+	HookID string
+	// HookSecret is the Gitee webhook secret of this mirror (signature
+	// mode). Secret: stored encrypted, ErrNoKey without a key; never log.
+	HookSecret string
+	// GiteeHookRemoteID is the id Gitee gave the registered webhook, 0 if
+	// none is registered.
+	GiteeHookRemoteID int64
+
+	Paused              bool
+	PausedReason        string
+	ConsecutiveFailures int
+	Status              Status
+	LastError           string // for a person; never a secret
+	LastErrorClass      string // a failure.Class
+	LastSyncAt          time.Time
+	// RequestSeq grows by one for every sync request (webhook, reconcile,
+	// "Sync now"). A worker notes it before syncing and runs again if it
+	// moved meanwhile, so a push during a sync is never left behind.
+	RequestSeq int64
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// FullGitHubName is "owner/name" on GitHub.
+func (m *Mirror) FullGitHubName() string { return m.GitHubOwner + "/" + m.GitHubName }
+
+// FullGiteeName is "owner/name" on Gitee.
+func (m *Mirror) FullGiteeName() string { return m.GiteeOwner + "/" + m.GiteeName }
+
+// MirrorFilter selects mirrors to list; zero fields match all.
+type MirrorFilter struct {
+	InstallationID int64
+	GitHubRepoID   int64
+	ActiveOnly     bool // not paused, installation not suspended
+}
+
+// SyncRun is one recorded sync.
+type SyncRun struct {
+	ID           int64
+	MirrorID     int64
+	Trigger      string // "push", "gitee-push", "reconcile", "manual", "config"
+	StartedAt    time.Time
+	FinishedAt   time.Time // zero while running
+	Outcome      string    // "ok", "diverged", "failed", "running"
+	ErrorClass   string
+	ErrorMessage string
+	Refs         []mirror.RefResult
+	Bytes        int64
+}
+
+// Credential is a stored Gitee token, decrypted.
+type Credential struct {
+	InstallationID int64
+	MirrorID       int64 // 0: serves every mirror of the installation
+	Login          string
+	Token          string // secret: never log
+	UpdatedAt      time.Time
+}
+
+// Store is everything the App keeps. Implementations are safe for
+// concurrent use.
+type Store interface {
+	// Ping checks that the database answers (for /readyz).
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+
+	UpsertInstallation(ctx context.Context, in Installation) error
+	// DeleteInstallation removes it with its mirrors, runs and credentials.
+	DeleteInstallation(ctx context.Context, id int64) error
+	SetInstallationSuspended(ctx context.Context, id int64, suspended bool) error
+	GetInstallation(ctx context.Context, id int64) (*Installation, error)
+
+	// CreateMirror inserts m and sets m.ID, m.HookID (if empty), times.
+	// ErrConflict when the repository already mirrors to that target.
+	CreateMirror(ctx context.Context, m *Mirror) error
+	// UpdateMirrorSettings saves the settings fields of m (target,
+	// direction, filters, force, prune, create-missing, visibility, config
+	// source and sha), not its sync status.
+	UpdateMirrorSettings(ctx context.Context, m *Mirror) error
+	GetMirror(ctx context.Context, id int64) (*Mirror, error)
+	GetMirrorByHookID(ctx context.Context, hookID string) (*Mirror, error)
+	ListMirrors(ctx context.Context, f MirrorFilter) ([]*Mirror, error)
+	DeleteMirror(ctx context.Context, id int64) error
+	// RenameRepository records a GitHub rename or transfer for every mirror
+	// of that repository.
+	RenameRepository(ctx context.Context, githubRepoID int64, owner, name string) error
+
+	// RequestSync bumps the mirror's RequestSeq and returns the new value.
+	// With resume, a mirror paused after failures is resumed (a new push
+	// arrived); a mirror paused by a person stays paused.
+	RequestSync(ctx context.Context, mirrorID int64, resume bool) (int64, error)
+	// SetPaused pauses or resumes a mirror; reason is shown to people.
+	// Resuming clears ConsecutiveFailures.
+	SetPaused(ctx context.Context, mirrorID int64, paused bool, reason string) error
+	// SetStatus records the mirror's status without touching anything else.
+	SetStatus(ctx context.Context, mirrorID int64, s Status) error
+
+	// StartRun records a sync starting (Outcome "running") and sets run.ID.
+	StartRun(ctx context.Context, run *SyncRun) error
+	// FinishRun records the outcome of run and updates its mirror's status,
+	// LastSyncAt, LastError(Class) and ConsecutiveFailures (reset on
+	// success, +1 on failure). It returns the new failure count.
+	FinishRun(ctx context.Context, run *SyncRun) (failures int, err error)
+	// ListRuns returns the newest runs of a mirror first.
+	ListRuns(ctx context.Context, mirrorID int64, limit int) ([]*SyncRun, error)
+
+	// RefState is the last-synced object id per ref of a mirror.
+	RefState(ctx context.Context, mirrorID int64) (map[string]string, error)
+	// SaveRefState replaces it.
+	SaveRefState(ctx context.Context, mirrorID int64, refs map[string]string) error
+
+	// RecordDelivery stores a webhook delivery id; first is false when it
+	// was seen before (a redelivery or a duplicate).
+	RecordDelivery(ctx context.Context, source, id string) (first bool, err error)
+	// ForgetDelivery removes it again (when enqueueing its work failed, so
+	// that a redelivery is not dropped).
+	ForgetDelivery(ctx context.Context, source, id string) error
+	// PruneDeliveries drops ids older than before.
+	PruneDeliveries(ctx context.Context, before time.Time) error
+
+	// SetCredential stores a Gitee token encrypted; ErrNoKey without a key.
+	SetCredential(ctx context.Context, c Credential) error
+	// GetCredential returns the token for a mirror: its own if set, else its
+	// installation's. ErrNotFound when neither exists.
+	GetCredential(ctx context.Context, installationID, mirrorID int64) (*Credential, error)
+	DeleteCredential(ctx context.Context, installationID, mirrorID int64) error
+
+	// Setting reads an App setting ("" and ErrNotFound when unset).
+	Setting(ctx context.Context, key string) (string, error)
+	// SetSetting stores one; secret values are encrypted (ErrNoKey
+	// without a key).
+	SetSetting(ctx context.Context, key, value string, secret bool) error
+}
