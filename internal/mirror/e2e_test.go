@@ -1,11 +1,13 @@
 package mirror_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
@@ -398,5 +400,31 @@ func TestFilters(t *testing.T) {
 	}
 	if _, ok := refs["refs/heads/main"]; !ok {
 		t.Error("main not mirrored")
+	}
+}
+
+func TestTimeoutClassified(t *testing.T) {
+	b := setup(t)
+	seed(t, b)
+	b.forge.SetLatency(500 * time.Millisecond)
+	opts := b.options()
+	opts.Timeout = 200 * time.Millisecond
+	_, err := mirror.Sync(t.Context(), opts)
+	if got := failure.ClassOf(err); got != failure.Timeout {
+		t.Fatalf("class = %q (%v), want timeout", got, err)
+	}
+}
+
+func TestCancelledContextStops(t *testing.T) {
+	b := setup(t)
+	seed(t, b)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := mirror.Sync(ctx, b.options())
+	if err == nil {
+		t.Fatal("a cancelled sync reported success")
+	}
+	if got := b.forge.Refs("ge", "proj"); len(got) != 0 {
+		t.Errorf("a cancelled sync wrote refs: %v", got)
 	}
 }
