@@ -46,6 +46,8 @@ type Forge struct {
 	drops     int
 	onRequest func(*http.Request)
 	stats     Stats
+
+	api *apiState // fake site APIs: accounts.go
 }
 
 type config struct {
@@ -90,6 +92,7 @@ func New(t testing.TB, opts ...Option) *Forge {
 		}
 	}
 	f.mux.Handle("/", http.HandlerFunc(f.serveGit))
+	f.initAPIs()
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	f.srv.Config.ErrorLog = log.New(logWriter{t: t, prefix: "forgetest server: "}, "", 0)
 	f.srv.Start()

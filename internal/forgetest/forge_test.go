@@ -116,7 +116,7 @@ func TestAuth(t *testing.T) {
 		{"unknown repo", b.f, "GET", "/alice/none.git/info/refs?service=git-upload-pack", "alice", aliceToken, 404, "not found"},
 		{"dumb http", b.f, "GET", "/alice/src.git/info/refs", "alice", aliceToken, 404, ""},
 		{"wrong method", b.f, "GET", "/alice/src.git/git-upload-pack", "alice", aliceToken, 405, ""},
-		{"not git", b.f, "GET", "/api/v5/user", "alice", aliceToken, 404, ""},
+		{"not git", b.f, "GET", "/api/v4/user", "alice", aliceToken, 404, ""}, // /api/v5 and /api/v3 are the fake APIs
 		{"gitee login", gitee.f, "GET", "/alice/src.git/info/refs?service=git-upload-pack", "bob", bobToken, 200, ""},
 		{"gitee other login", gitee.f, "GET", "/alice/src.git/info/refs?service=git-upload-pack", "alice", bobToken, 401, ""},
 	} {

@@ -58,6 +58,7 @@ type apiRepo struct {
 	DefaultBranch string   `json:"default_branch"`
 	Private       flexBool `json:"private"`
 	Public        flexBool `json:"public"`
+	Internal      flexBool `json:"internal"`
 	Fork          flexBool `json:"fork"`
 	Archived      flexBool `json:"archived"`
 	Status        string   `json:"status"`
@@ -123,11 +124,17 @@ func (c *Client) toRepo(a *apiRepo, owner, name string) *forge.Repo {
 	if a.Homepage != nil {
 		r.Homepage = *a.Homepage
 	}
+	// Gitee has three visibilities: an internal repository (visible to an
+	// enterprise's members) reports private=false and public=false. Anything
+	// not plainly public counts as private, so that "same as the source"
+	// never publishes it.
 	switch {
-	case a.Private.set:
-		r.Private = a.Private.v
+	case a.Internal.v, a.Private.v:
+		r.Private = true
 	case a.Public.set:
 		r.Private = !a.Public.v
+	case a.Private.set:
+		r.Private = false
 	}
 	r.CloneURL = c.GitURL(r.Owner, r.Name)
 	return r

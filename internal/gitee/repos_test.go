@@ -2,6 +2,7 @@ package gitee
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -300,5 +301,36 @@ func TestUpdateRepoMissing(t *testing.T) {
 	err := f.client(t).UpdateRepo(context.Background(), "alice", "gone", forge.RepoUpdate{Homepage: "https://x"})
 	if got, want := failure.ClassOf(err), failure.NotFound; got != want {
 		t.Errorf("class = %q, want %q (err: %v)", got, want, err)
+	}
+}
+
+func TestVisibilityFromGiteeFlags(t *testing.T) {
+	t.Parallel()
+	c, err := New(Config{Token: "t", BaseURL: "https://gitee.example/api/v5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		body        string
+		wantPrivate bool
+	}{
+		{"public", `{"full_name":"o/r","private":false,"public":true}`, false},
+		{"private", `{"full_name":"o/r","private":true,"public":false}`, true},
+		{"internal counts as private", `{"full_name":"o/r","private":false,"public":false,"internal":true}`, true},
+		{"only private flag", `{"full_name":"o/r","private":false}`, false},
+		{"only public flag", `{"full_name":"o/r","public":false}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var a apiRepo
+			if err := json.Unmarshal([]byte(tt.body), &a); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.toRepo(&a, "o", "r").Private; got != tt.wantPrivate {
+				t.Errorf("Private = %v, want %v", got, tt.wantPrivate)
+			}
+		})
 	}
 }

@@ -93,10 +93,14 @@ type Mirror struct {
 	// none is registered.
 	GiteeHookRemoteID int64
 
-	Paused              bool
-	PausedReason        string
+	Paused       bool
+	PausedReason string
+	// PausedByFailures is true when the mirror was paused after too many
+	// failed syncs (PauseAfterFailures), not by a person: a new push
+	// resumes it (RequestSync with resume).
+	PausedByFailures    bool
 	ConsecutiveFailures int
-	Status              Status
+	Status              Status // StatusPaused while Paused; the last one again on resume
 	LastError           string // for a person; never a secret
 	LastErrorClass      string // a failure.Class
 	LastSyncAt          time.Time
@@ -170,6 +174,10 @@ type Store interface {
 	GetMirrorByHookID(ctx context.Context, hookID string) (*Mirror, error)
 	ListMirrors(ctx context.Context, f MirrorFilter) ([]*Mirror, error)
 	DeleteMirror(ctx context.Context, id int64) error
+	// SetMirrorHook records the mirror's Gitee webhook: its secret
+	// (encrypted; ErrNoKey without a key unless empty) and the id Gitee
+	// gave it (0: none registered).
+	SetMirrorHook(ctx context.Context, mirrorID int64, hookSecret string, remoteID int64) error
 	// RenameRepository records a GitHub rename or transfer for every mirror
 	// of that repository.
 	RenameRepository(ctx context.Context, githubRepoID int64, owner, name string) error
@@ -178,19 +186,28 @@ type Store interface {
 	// With resume, a mirror paused after failures is resumed (a new push
 	// arrived); a mirror paused by a person stays paused.
 	RequestSync(ctx context.Context, mirrorID int64, resume bool) (int64, error)
-	// SetPaused pauses or resumes a mirror; reason is shown to people.
-	// Resuming clears ConsecutiveFailures.
+	// SetPaused pauses or resumes a mirror on a person's behalf; reason is
+	// shown to people. A person's pause survives new pushes. Resuming
+	// clears ConsecutiveFailures.
 	SetPaused(ctx context.Context, mirrorID int64, paused bool, reason string) error
+	// PauseAfterFailures pauses a mirror after too many failed syncs, with
+	// reason (usually the last error) shown to people. A new push resumes
+	// it (RequestSync with resume); a mirror a person paused stays paused
+	// by the person.
+	PauseAfterFailures(ctx context.Context, mirrorID int64, reason string) error
 	// SetStatus records the mirror's status without touching anything else.
 	SetStatus(ctx context.Context, mirrorID int64, s Status) error
 
 	// StartRun records a sync starting (Outcome "running") and sets run.ID.
 	StartRun(ctx context.Context, run *SyncRun) error
-	// FinishRun records the outcome of run and updates its mirror's status,
-	// LastSyncAt, LastError(Class) and ConsecutiveFailures (reset on
-	// success, +1 on failure). It returns the new failure count.
+	// FinishRun records the outcome of run ("ok", "diverged" or "failed")
+	// and updates its mirror's status (in-sync, diverged, failing),
+	// LastSyncAt, LastError(Class) and ConsecutiveFailures (reset on ok or
+	// diverged, +1 on failed). It returns the new failure count. A run
+	// finishes once: a second FinishRun is an error.
 	FinishRun(ctx context.Context, run *SyncRun) (failures int, err error)
-	// ListRuns returns the newest runs of a mirror first.
+	// ListRuns returns the newest runs of a mirror first, at most limit
+	// (all when limit <= 0).
 	ListRuns(ctx context.Context, mirrorID int64, limit int) ([]*SyncRun, error)
 
 	// RefState is the last-synced object id per ref of a mirror.

@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// SetCredential stores a Gitee token sealed, for an installation (MirrorID
+// 0) or one of its mirrors; store.ErrNoKey without a key. UpdatedAt is the
+// store's clock.
+func (s *Store) SetCredential(ctx context.Context, c store.Credential) error {
+	if c.Token == "" {
+		return fmt.Errorf("error storing credential for installation %d mirror %d: empty token", c.InstallationID, c.MirrorID)
+	}
+	sealed, err := s.seal(c.Token, credentialAD(c.InstallationID, c.MirrorID))
+	if err != nil {
+		return fmt.Errorf("error storing credential for installation %d mirror %d: %w", c.InstallationID, c.MirrorID, err)
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if c.MirrorID != 0 {
+			var exists bool
+			err := tx.QueryRowContext(ctx,
+				`SELECT EXISTS (SELECT 1 FROM mirrors WHERE id = ? AND installation_id = ?)`,
+				c.MirrorID, c.InstallationID).Scan(&exists)
+			if err != nil {
+				return err
+			}
+			if !exists {
+				return fmt.Errorf("no mirror %d in installation %d: %w", c.MirrorID, c.InstallationID, store.ErrNotFound)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO credentials (installation_id, mirror_id, login, token, updated_at)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (installation_id, mirror_id) DO UPDATE SET
+				login = excluded.login, token = excluded.token, updated_at = excluded.updated_at`,
+			c.InstallationID, c.MirrorID, c.Login, sealed, nanos(s.nowTime()))
+		return classify(err)
+	})
+	if err != nil {
+		return fmt.Errorf("error storing credential for installation %d mirror %d: %w", c.InstallationID, c.MirrorID, err)
+	}
+	return nil
+}
+
+// GetCredential returns the token for a mirror: its own if set, else its
+// installation's (MirrorID 0 in the result). mirrorID 0 asks for the
+// installation's. store.ErrNotFound when neither exists.
+func (s *Store) GetCredential(ctx context.Context, installationID, mirrorID int64) (*store.Credential, error) {
+	c := store.Credential{InstallationID: installationID}
+	var sealed []byte
+	var updated int64
+	err := s.db.QueryRowContext(ctx, `
+		SELECT mirror_id, login, token, updated_at FROM credentials
+		WHERE installation_id = ? AND mirror_id IN (?, 0)
+		ORDER BY mirror_id DESC LIMIT 1`,
+		installationID, mirrorID).Scan(&c.MirrorID, &c.Login, &sealed, &updated)
+	if err != nil {
+		return nil, fmt.Errorf("error loading credential for installation %d mirror %d: %w", installationID, mirrorID, noRows(err))
+	}
+	if c.Token, err = s.open(sealed, credentialAD(installationID, c.MirrorID)); err != nil {
+		return nil, fmt.Errorf("error decrypting credential for installation %d mirror %d: %w", installationID, c.MirrorID, err)
+	}
+	c.UpdatedAt = fromNanos(updated)
+	return &c, nil
+}
+
+// DeleteCredential removes exactly the credential of (installationID,
+// mirrorID); a mirror's removal does not touch its installation's.
+func (s *Store) DeleteCredential(ctx context.Context, installationID, mirrorID int64) error {
+	res, err := s.db.ExecContext(ctx,
+		`DELETE FROM credentials WHERE installation_id = ? AND mirror_id = ?`, installationID, mirrorID)
+	if err == nil {
+		err = affected(res)
+	}
+	if err != nil {
+		return fmt.Errorf("error deleting credential for installation %d mirror %d: %w", installationID, mirrorID, err)
+	}
+	return nil
+}

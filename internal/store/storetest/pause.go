@@ -1,0 +1,140 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// wantPause fails unless m's pause fields are as given.
+func wantPause(t *testing.T, m *store.Mirror, paused, byFailures bool, reason string, failures int) {
+	t.Helper()
+	if m.Paused != paused || m.PausedByFailures != byFailures || m.PausedReason != reason || m.ConsecutiveFailures != failures {
+		t.Errorf("mirror %d: Paused %v, PausedByFailures %v, PausedReason %q, ConsecutiveFailures %d; want %v, %v, %q, %d",
+			m.ID, m.Paused, m.PausedByFailures, m.PausedReason, m.ConsecutiveFailures, paused, byFailures, reason, failures)
+	}
+	if paused && m.Status != store.StatusPaused {
+		t.Errorf("mirror %d: paused, but Status = %q", m.ID, m.Status)
+	}
+}
+
+func testPause(t *testing.T, open Opener) {
+	t.Run("ByPerson", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, open)
+		b.installation(t, 1)
+		m := b.mirror(t, newMirror(1, 1, "a"))
+		b.run(t, m.ID, "failed")
+		b.run(t, m.ID, "failed")
+
+		noErr(t, "SetPaused", b.s.SetPaused(b.ctx, m.ID, true, "on holiday"))
+		wantPause(t, b.get(t, m.ID), true, false, "on holiday", 2)
+
+		// A new push does not resume what a person paused.
+		seq, err := b.s.RequestSync(b.ctx, m.ID, true)
+		noErr(t, "RequestSync", err)
+		got := b.get(t, m.ID)
+		wantPause(t, got, true, false, "on holiday", 2)
+		if got.RequestSeq != seq {
+			t.Errorf("RequestSeq = %d, want %d", got.RequestSeq, seq)
+		}
+
+		noErr(t, "SetPaused(false)", b.s.SetPaused(b.ctx, m.ID, false, ""))
+		got = b.get(t, m.ID)
+		wantPause(t, got, false, false, "", 0)
+		if got.Status != store.StatusFailing {
+			t.Errorf("Status after resume = %q, want the last sync's %q", got.Status, store.StatusFailing)
+		}
+		wantErr(t, "SetPaused of unknown mirror", b.s.SetPaused(b.ctx, m.ID+100, true, ""), store.ErrNotFound)
+	})
+
+	t.Run("AfterFailures", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, open)
+		b.installation(t, 1)
+		m := b.mirror(t, newMirror(1, 1, "a"))
+		for range 5 {
+			b.run(t, m.ID, "failed")
+		}
+		noErr(t, "PauseAfterFailures", b.s.PauseAfterFailures(b.ctx, m.ID, "connection reset"))
+		wantPause(t, b.get(t, m.ID), true, true, "connection reset", 5)
+
+		// Reconcile and "Sync now" hints (no resume) leave it paused.
+		_, err := b.s.RequestSync(b.ctx, m.ID, false)
+		noErr(t, "RequestSync(resume=false)", err)
+		wantPause(t, b.get(t, m.ID), true, true, "connection reset", 5)
+
+		// A new push resumes it.
+		_, err = b.s.RequestSync(b.ctx, m.ID, true)
+		noErr(t, "RequestSync(resume=true)", err)
+		got := b.get(t, m.ID)
+		wantPause(t, got, false, false, "", 0)
+		if got.Status != store.StatusFailing {
+			t.Errorf("Status after resume = %q, want %q", got.Status, store.StatusFailing)
+		}
+		if got.LastError != "connection reset" {
+			t.Errorf("LastError after resume = %q, want it kept", got.LastError)
+		}
+		wantErr(t, "PauseAfterFailures of unknown mirror", b.s.PauseAfterFailures(b.ctx, m.ID+100, ""), store.ErrNotFound)
+	})
+
+	t.Run("PersonWins", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, open)
+		b.installation(t, 1)
+
+		// Paused by a person, then a sync that was running fails out.
+		m := b.mirror(t, newMirror(1, 1, "a"))
+		noErr(t, "SetPaused", b.s.SetPaused(b.ctx, m.ID, true, "person"))
+		noErr(t, "PauseAfterFailures", b.s.PauseAfterFailures(b.ctx, m.ID, "failures"))
+		wantPause(t, b.get(t, m.ID), true, false, "person", 0)
+		_, err := b.s.RequestSync(b.ctx, m.ID, true)
+		noErr(t, "RequestSync", err)
+		wantPause(t, b.get(t, m.ID), true, false, "person", 0)
+
+		// Paused after failures, then a person pauses it too.
+		n := b.mirror(t, newMirror(1, 2, "a"))
+		noErr(t, "PauseAfterFailures", b.s.PauseAfterFailures(b.ctx, n.ID, "failures"))
+		noErr(t, "SetPaused", b.s.SetPaused(b.ctx, n.ID, true, "person"))
+		_, err = b.s.RequestSync(b.ctx, n.ID, true)
+		noErr(t, "RequestSync", err)
+		wantPause(t, b.get(t, n.ID), true, false, "person", 0)
+	})
+
+	t.Run("FinishRunWhilePaused", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, open)
+		b.installation(t, 1)
+		m := b.mirror(t, newMirror(1, 1, "a"))
+		b.run(t, m.ID, "failed")
+		noErr(t, "SetPaused", b.s.SetPaused(b.ctx, m.ID, true, "person"))
+		if n := b.run(t, m.ID, "ok"); n != 0 {
+			t.Errorf("failures after ok = %d", n)
+		}
+		wantPause(t, b.get(t, m.ID), true, false, "person", 0)
+		noErr(t, "SetPaused(false)", b.s.SetPaused(b.ctx, m.ID, false, ""))
+		if got := b.get(t, m.ID); got.Status != store.StatusInSync {
+			t.Errorf("Status after resume = %q, want %q", got.Status, store.StatusInSync)
+		}
+	})
+
+	t.Run("SetStatus", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, open)
+		b.installation(t, 1)
+		m := b.mirror(t, newMirror(1, 1, "a"))
+		b.run(t, m.ID, "failed")
+		before := b.get(t, m.ID)
+		noErr(t, "SetStatus", b.s.SetStatus(b.ctx, m.ID, store.StatusSyncing))
+		got := b.get(t, m.ID)
+		if got.Status != store.StatusSyncing {
+			t.Errorf("Status = %q, want %q", got.Status, store.StatusSyncing)
+		}
+		got.Status = before.Status
+		if got.ConsecutiveFailures != before.ConsecutiveFailures || got.LastError != before.LastError ||
+			got.RequestSeq != before.RequestSeq || !sameTime(got.LastSyncAt, before.LastSyncAt) ||
+			!sameTime(got.UpdatedAt, before.UpdatedAt) || got.Paused != before.Paused {
+			t.Errorf("SetStatus touched more:\n got %+v\nwant %+v", got, before)
+		}
+	})
+}
