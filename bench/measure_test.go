@@ -1,0 +1,555 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+)
+
+// usage is what one measured run cost on the client side.
+type usage struct {
+	// Wall is from the start of the measured process to its reaping.
+	Wall time.Duration
+	// MaxRSS is ru_maxrss from wait4 of the measured process, in KiB: the
+	// largest resident set of that process or of any descendant it waited
+	// for. It is a maximum over processes, not a sum (see checkRusage), and
+	// never below the launcher's own small high-water mark (see
+	// bench/launcher).
+	MaxRSS int64
+	// TreeRSS is the largest sum of the resident sets of the measured
+	// process and all its live descendants, sampled from /proc every
+	// sampleEvery, in KiB. Short peaks between samples are missed.
+	TreeRSS int64
+}
+
+// add combines runs of one scenario that happen one after the other: times
+// add up, peaks are the larger one.
+func (u usage) add(v usage) usage {
+	return usage{Wall: u.Wall + v.Wall, MaxRSS: max(u.MaxRSS, v.MaxRSS), TreeRSS: max(u.TreeRSS, v.TreeRSS)}
+}
+
+const sampleEvery = 10 * time.Millisecond
+
+// launcherPath is the launcher binary (see bench/launcher and
+// buildLauncher); every measured command runs under it.
+var launcherPath string
+
+// buildLauncher builds bench/launcher into dir, unless GM_BENCH_LAUNCHER
+// names a launcher already built.
+func buildLauncher(dir string) (string, error) {
+	if p := os.Getenv("GM_BENCH_LAUNCHER"); p != "" {
+		return filepath.Abs(p)
+	}
+	p := filepath.Join(dir, "launcher")
+	cmd := exec.Command("go", "build", "-o", p, "github.com/gitee-mirror/gitee-mirror/bench/launcher")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the launcher (or set GM_BENCH_LAUNCHER): %w\n%s", err, out)
+	}
+	return p, nil
+}
+
+// measure runs cmd under the launcher and reports its wall time (start to
+// reaped, as the launcher saw it), ru_maxrss and the sampled peak RSS of
+// its process tree (the launcher left out). Standard output is returned;
+// standard error is kept for the error.
+func measure(cmd *exec.Cmd) (usage, []byte, error) {
+	path, err := filepath.Abs(cmd.Path)
+	if err != nil {
+		return usage{}, nil, err
+	}
+	l := exec.Command(launcherPath, append([]string{path}, cmd.Args[1:]...)...)
+	l.Dir, l.Env = cmd.Dir, cmd.Env
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return usage{}, nil, err
+	}
+	defer pr.Close()
+	l.ExtraFiles = []*os.File{pw}
+	var stdout, stderr bytes.Buffer
+	l.Stdout, l.Stderr = &stdout, &stderr
+	if err := l.Start(); err != nil {
+		pw.Close()
+		return usage{}, nil, err
+	}
+	pw.Close()
+	stop := make(chan struct{})
+	peak := make(chan int64, 1)
+	go func() { peak <- sampleTree(l.Process.Pid, stop) }()
+	report, rerr := io.ReadAll(pr)
+	err = l.Wait()
+	close(stop)
+	u := usage{TreeRSS: <-peak}
+	var wall int64
+	if rerr == nil {
+		_, rerr = fmt.Sscan(string(report), &wall, &u.MaxRSS)
+	}
+	u.Wall = time.Duration(wall)
+	if err != nil {
+		return u, stdout.Bytes(), fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, tail(stderr.String(), 2000))
+	}
+	if rerr != nil {
+		return u, stdout.Bytes(), fmt.Errorf("%s: no report from the launcher: %v", strings.Join(cmd.Args, " "), rerr)
+	}
+	return u, stdout.Bytes(), nil
+}
+
+// maxRSSDirect runs cmd as a direct child of this process and returns its
+// ru_maxrss in KiB, to show what the launcher avoids.
+func maxRSSDirect(cmd *exec.Cmd) (int64, error) {
+	if err := cmd.Run(); err != nil {
+		return 0, err
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if ru == nil {
+		return 0, fmt.Errorf("no rusage")
+	}
+	return ru.Maxrss, nil
+}
+
+func tail(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+var pageKiB = int64(os.Getpagesize() / 1024)
+
+// sampleTree polls /proc until stop is closed and returns the largest sum
+// of resident set sizes (KiB) seen over the descendants of root (the
+// launcher, which itself is left out).
+func sampleTree(root int, stop <-chan struct{}) int64 {
+	var best int64
+	t := time.NewTicker(sampleEvery)
+	defer t.Stop()
+	for {
+		if s := treeRSS(root); s > best {
+			best = s
+		}
+		select {
+		case <-stop:
+			return best
+		case <-t.C:
+		}
+	}
+}
+
+// treeRSS sums the RSS of every descendant of root, found by parent pid
+// in /proc/*/stat. Processes that end while being read are skipped.
+func treeRSS(root int) int64 {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	parent := map[int]int{}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parens.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		parent[pid] = ppid
+	}
+	var sum int64
+	for pid := range parent {
+		in := false
+		for p, hops := parent[pid], 0; p > 1 && hops < 64; p, hops = parent[p], hops+1 {
+			if p == root {
+				in = true
+				break
+			}
+		}
+		if !in {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			continue
+		}
+		pages, _ := strconv.ParseInt(f[1], 10, 64)
+		sum += pages * pageKiB
+	}
+	return sum
+}
+
+// gitCmd is a git command for the baseline: no user or system
+// configuration, HOME in a temp dir, and, with a token, HTTP basic auth
+// through an extra header set in the environment (never in argv or a URL).
+func gitCmd(home, dir, login, token string, args ...string) *exec.Cmd {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = gitEnv(home)
+	if token != "" {
+		cmd.Env = append(cmd.Env,
+			"GIT_CONFIG_COUNT=1",
+			"GIT_CONFIG_KEY_0=http.extraHeader",
+			"GIT_CONFIG_VALUE_0=Authorization: Basic "+basicAuth(login, token),
+		)
+	}
+	return cmd
+}
+
+func gitEnv(home string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"GIT_CONFIG_NOSYSTEM=1",
+		"GIT_TERMINAL_PROMPT=0",
+		"LC_ALL=C",
+	}
+	if d := os.Getenv("TMPDIR"); d != "" {
+		env = append(env, "TMPDIR="+d)
+	}
+	return env
+}
+
+// Environment of the core helper process. Tokens travel only here.
+const (
+	envHelper    = "GM_BENCH_HELPER"
+	envSrcURL    = "GM_BENCH_SRC_URL"
+	envSrcUser   = "GM_BENCH_SRC_USER"
+	envSrcToken  = "GM_BENCH_SRC_TOKEN"
+	envDstURL    = "GM_BENCH_DST_URL"
+	envDstUser   = "GM_BENCH_DST_USER"
+	envDstToken  = "GM_BENCH_DST_TOKEN"
+	envHogMiB    = "GM_BENCH_HOG_MIB"
+	envParentMiB = "GM_BENCH_PARENT_MIB"
+	resultPrefix = "GM-BENCH-CORE-RESULT "
+)
+
+// coreReport is what the helper process prints about its sync.
+type coreReport struct {
+	OK       bool     `json:"ok"`
+	NoOp     bool     `json:"noop"`
+	Bytes    int64    `json:"bytes"`
+	Refs     int      `json:"refs"`
+	Changed  int      `json:"changed"`
+	Attempts int      `json:"attempts"`
+	Error    string   `json:"error,omitempty"`
+	Duration int64    `json:"duration_ns"`
+	Trace    []string `json:"trace,omitempty"` // with GM_BENCH_TRACE=1
+}
+
+// TestCoreHelperProcess is not a test: BenchmarkMirror re-executes the test
+// binary to run one mirror.Sync in a process of its own, so that its peak
+// memory and time are measured like the git CLI's.
+func TestCoreHelperProcess(t *testing.T) {
+	if os.Getenv(envHelper) != "core" {
+		t.Skip("helper process for BenchmarkMirror")
+	}
+	opts := mirror.Options{
+		Source: mirror.Endpoint{URL: os.Getenv(envSrcURL), Username: os.Getenv(envSrcUser), Token: os.Getenv(envSrcToken)},
+		Target: mirror.Endpoint{URL: os.Getenv(envDstURL), Username: os.Getenv(envDstUser), Token: os.Getenv(envDstToken)},
+		Prune:  true,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	var tr *tracer
+	if os.Getenv(envTrace) == "1" {
+		tr = &tracer{start: time.Now(), next: mirror.DefaultHTTPClient()}
+		opts.HTTPClient = tr.client(opts.Source.URL, opts.Target.URL)
+	}
+	res, err := mirror.Sync(context.Background(), opts)
+	rep := coreReport{}
+	if res != nil {
+		rep = coreReport{OK: res.OK(), NoOp: res.NoOp, Bytes: res.Bytes, Refs: len(res.Refs),
+			Changed: len(res.Changed()), Attempts: res.Attempts, Duration: int64(res.Duration)}
+		for _, r := range res.Refs {
+			if !r.OK() {
+				fmt.Fprintf(os.Stderr, "ref %s: %s (%s) %s\n", r.Ref, r.Outcome, r.Class, r.Message)
+			}
+		}
+	}
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	if tr != nil {
+		rep.Trace = tr.lines()
+	}
+	out, _ := json.Marshal(rep)
+	fmt.Printf("\n%s%s\n", resultPrefix, out)
+}
+
+// envTrace makes the core helper time each HTTP request (GM_BENCH_TRACE=1).
+// Off by default, so the measured core is exactly the production one.
+const envTrace = "GM_BENCH_TRACE"
+
+// tracer records, per request, when it started, when the response headers
+// came and when its body was finished, relative to the start of the sync.
+type tracer struct {
+	start    time.Time
+	next     *http.Client
+	src, dst string
+	mu       sync.Mutex
+	reqs     []*traced
+}
+
+type traced struct {
+	what                string
+	begin, headers, end time.Duration
+	in, out             int64
+}
+
+func (t *tracer) client(src, dst string) *http.Client {
+	t.src, t.dst = src, dst
+	c := *t.next
+	c.Transport = t
+	return &c
+}
+
+func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
+	side := "source"
+	if strings.HasPrefix(req.URL.String(), t.dst) {
+		side = "target"
+	}
+	r := &traced{what: side + " " + req.Method + " " + path.Base(req.URL.Path), begin: time.Since(t.start)}
+	if q := req.URL.Query().Get("service"); q != "" {
+		r.what += "?" + q
+	}
+	if req.Body != nil {
+		req.Body = &countBody{ReadCloser: req.Body, n: &r.out}
+	}
+	t.mu.Lock()
+	t.reqs = append(t.reqs, r)
+	t.mu.Unlock()
+	resp, err := t.next.Transport.RoundTrip(req)
+	r.headers = time.Since(t.start)
+	if err != nil {
+		r.end = r.headers
+		return nil, err
+	}
+	resp.Body = &countBody{ReadCloser: resp.Body, n: &r.in, done: func() { r.end = time.Since(t.start) }}
+	return resp, nil
+}
+
+func (t *tracer) lines() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for _, r := range t.reqs {
+		out = append(out, fmt.Sprintf("%-45s start %6.0f ms, headers %6.0f ms, done %6.0f ms; sent %s, received %s",
+			r.what, ms(r.begin), ms(r.headers), ms(r.end), mibBytes(r.out), mibBytes(r.in)))
+	}
+	return out
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// countBody counts bytes and notes the end of a body (EOF or Close).
+type countBody struct {
+	io.ReadCloser
+	n    *int64
+	done func()
+	once sync.Once
+}
+
+func (c *countBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	*c.n += int64(n)
+	if err != nil && c.done != nil {
+		c.once.Do(c.done)
+	}
+	return n, err
+}
+
+func (c *countBody) Close() error {
+	if c.done != nil {
+		c.once.Do(c.done)
+	}
+	return c.ReadCloser.Close()
+}
+
+// TestRusageHelperProcess is not a test either: it allocates and touches
+// memory (and, as "parent", also starts a child that does the same and
+// waits for it) so that checkRusage can see what ru_maxrss counts.
+func TestRusageHelperProcess(t *testing.T) {
+	var own []byte
+	switch os.Getenv(envHelper) {
+	case "hog":
+		own = touch(envMiB(envHogMiB))
+		time.Sleep(50 * time.Millisecond)
+	case "parent":
+		own = touch(envMiB(envParentMiB))
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRusageHelperProcess$")
+		cmd.Env = append(os.Environ(), envHelper+"=hog")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+	default:
+		t.Skip("helper process for BenchmarkMirror")
+	}
+	runtime.KeepAlive(own)
+}
+
+func envMiB(key string) int {
+	n, _ := strconv.Atoi(os.Getenv(key))
+	return n
+}
+
+func touch(mib int) []byte {
+	b := make([]byte, mib<<20)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	return b
+}
+
+// rusageCheck is what checkRusage found, in KiB.
+type rusageCheck struct {
+	Floor       int64 // `true` through the launcher: the launcher's own floor
+	Direct      int64 // `true` started directly by the benchmark process
+	ChildAlone  int64 // hog alone
+	ParentWaits int64 // a parent holding nothing, waiting for the hog
+	Both        int64 // a parent holding memory while the hog runs
+	BothTree    int64 // the same, sampled sum over the tree
+	hog, parent int   // MiB touched
+}
+
+// checkRusage verifies what ru_maxrss of a measured process includes:
+// the floor the launcher adds; a child alone; a parent that waits for the
+// same child; a parent holding memory of its own while the child runs.
+func checkRusage() (rusageCheck, error) {
+	c := rusageCheck{hog: 96, parent: 64}
+	run := func(mode string, parentMiB int) (usage, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRusageHelperProcess$")
+		cmd.Env = append(os.Environ(), envHelper+"="+mode,
+			envHogMiB+"="+strconv.Itoa(c.hog), envParentMiB+"="+strconv.Itoa(parentMiB))
+		u, _, err := measure(cmd)
+		return u, err
+	}
+	u, _, err := measure(exec.Command("true"))
+	if err != nil {
+		return c, err
+	}
+	c.Floor = u.MaxRSS
+	if c.Direct, err = maxRSSDirect(exec.Command("true")); err != nil {
+		return c, err
+	}
+	if u, err = run("hog", 0); err != nil {
+		return c, err
+	}
+	c.ChildAlone = u.MaxRSS
+	if u, err = run("parent", 0); err != nil {
+		return c, err
+	}
+	c.ParentWaits = u.MaxRSS
+	if u, err = run("parent", c.parent); err != nil {
+		return c, err
+	}
+	c.Both, c.BothTree = u.MaxRSS, u.TreeRSS
+	return c, nil
+}
+
+// coreRun runs one mirror.Sync in a helper process and measures it.
+// profile, if not empty, is where the helper writes a CPU profile.
+func coreRun(src, dst endpoint, profile string) (usage, coreReport, error) {
+	args := []string{"-test.run=^TestCoreHelperProcess$", "-test.count=1"}
+	if profile != "" {
+		args = append(args, "-test.cpuprofile="+profile)
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(),
+		envHelper+"=core",
+		envSrcURL+"="+src.url, envSrcUser+"="+src.login, envSrcToken+"="+src.token,
+		envDstURL+"="+dst.url, envDstUser+"="+dst.login, envDstToken+"="+dst.token,
+	)
+	u, out, err := measure(cmd)
+	var rep coreReport
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	found := false
+	for sc.Scan() {
+		if s, ok := strings.CutPrefix(sc.Text(), resultPrefix); ok {
+			found = true
+			if jerr := json.Unmarshal([]byte(s), &rep); jerr != nil {
+				return u, rep, jerr
+			}
+		}
+	}
+	if err != nil {
+		return u, rep, err
+	}
+	if !found {
+		return u, rep, fmt.Errorf("core helper printed no result:\n%s", tail(string(out), 2000))
+	}
+	if rep.Error != "" {
+		return u, rep, fmt.Errorf("mirror.Sync: %s", rep.Error)
+	}
+	if !rep.OK {
+		return u, rep, fmt.Errorf("mirror.Sync: some refs are not in sync: %+v", rep)
+	}
+	return u, rep, nil
+}
+
+// profilePath names a CPU profile for one core run, or "" when profiles
+// were not asked for (GM_BENCH_CPUPROFILE_DIR).
+func profilePath(scenario string, rep int) string {
+	dir := os.Getenv("GM_BENCH_CPUPROFILE_DIR")
+	if dir == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	return filepath.Join(abs, fmt.Sprintf("core-%s-%d.pprof", scenario, rep))
+}
+
+// median of the runs of one side of a scenario, per measure.
+func median(runs []usage) usage {
+	pick := func(f func(usage) int64) int64 {
+		v := make([]int64, len(runs))
+		for i, r := range runs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		n := len(v)
+		if n == 0 {
+			return 0
+		}
+		if n%2 == 1 {
+			return v[n/2]
+		}
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return usage{
+		Wall:    time.Duration(pick(func(u usage) int64 { return int64(u.Wall) })),
+		MaxRSS:  pick(func(u usage) int64 { return u.MaxRSS }),
+		TreeRSS: pick(func(u usage) int64 { return u.TreeRSS }),
+	}
+}
