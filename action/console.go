@@ -71,6 +71,17 @@ func (c *console) errorf(title, format string, args ...any) {
 	fmt.Fprintf(c.stderr, "gitee-mirror: %s\n", msg)
 }
 
+// warningf reports something worth a look that does not fail the run: a
+// ::warning:: annotation in Actions, a line on stderr elsewhere.
+func (c *console) warningf(format string, args ...any) {
+	msg := c.red.String(fmt.Sprintf(format, args...))
+	if c.actions {
+		c.gha.Warningf("%s", msg)
+		return
+	}
+	fmt.Fprintf(c.stderr, "gitee-mirror: warning: %s\n", msg)
+}
+
 // setOutput sets a step output; outside Actions (no GITHUB_OUTPUT) it does
 // nothing.
 func (c *console) setOutput(name, value string) error {

@@ -16,6 +16,17 @@ const (
 	siteGitee
 )
 
+// String is the site's prefix in github/… and gitee/… names.
+func (s site) String() string {
+	switch s {
+	case siteGitHub:
+		return "github"
+	case siteGitee:
+		return "gitee"
+	}
+	return "other"
+}
+
 // bases are the web addresses that github/… and gitee/… resolve against,
 // without a trailing slash.
 type bases struct {

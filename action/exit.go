@@ -10,18 +10,19 @@ import (
 // them (e.g. `continue-on-error` plus a step that checks for 1).
 const (
 	exitOK       = 0 // every in-scope ref is in sync
-	exitRefs     = 1 // some refs diverged, were rejected or failed; the others were synced
+	exitRefs     = 1 // some refs (or, for an account, repositories) diverged, were rejected or failed; the others were synced
 	exitUsage    = 2 // bad input or flag; nothing was attempted
-	exitSync     = 3 // the sync as a whole failed (auth, not-found, network, …)
+	exitSync     = 3 // the sync as a whole failed (auth, not-found, network, …); for an account: nothing could run, e.g. listing failed
 	exitInternal = 4 // anything else, e.g. the report or outputs could not be written
 )
 
 // exitCode maps the error run returned to the process exit status.
 func exitCode(err error) int {
 	var (
-		in   *inputError
-		sync *syncError
-		refs *refsError
+		in    *inputError
+		sync  *syncError
+		refs  *refsError
+		repos *reposError
 	)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -30,7 +31,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &sync):
 		return exitSync
-	case errors.As(err, &refs):
+	case errors.As(err, &refs), errors.As(err, &repos):
 		return exitRefs
 	default:
 		return exitInternal

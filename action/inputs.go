@@ -47,14 +47,8 @@ func parseOptions(get, getenv func(string) string, sec secrets) (mirror.Options,
 	if err := sec.validate(); err != nil {
 		return opts, err
 	}
-	var (
-		b   bases
-		err error
-	)
-	if b.github, err = checkBase(inGitHubURL, or(get(inGitHubURL), getenv("GITHUB_SERVER_URL"), defaultGitHubURL)); err != nil {
-		return opts, err
-	}
-	if b.gitee, err = checkBase(inGiteeURL, or(get(inGiteeURL), defaultGiteeURL)); err != nil {
+	b, err := readBases(get, getenv)
+	if err != nil {
 		return opts, err
 	}
 
@@ -83,9 +77,36 @@ func parseOptions(get, getenv func(string) string, sec secrets) (mirror.Options,
 	}
 	opts.Source = endpoint(src, get(inSourceUsername), sec.source, sec.github)
 	opts.Target = endpoint(dst, get(inDestinationUsername), sec.destination, sec.github)
-
-	if opts.Branches, err = globs(inBranches, get(inBranches)); err != nil {
+	if err := refuseAccountInputs(get); err != nil {
 		return opts, err
+	}
+	err = parsePolicy(get, &opts)
+	return opts, err
+}
+
+// readBases reads github-url (default: the runner's GITHUB_SERVER_URL) and
+// gitee-url.
+func readBases(get, getenv func(string) string) (bases, error) {
+	var (
+		b   bases
+		err error
+	)
+	if b.github, err = checkBase(inGitHubURL, or(get(inGitHubURL), getenv("GITHUB_SERVER_URL"), defaultGitHubURL)); err != nil {
+		return b, err
+	}
+	if b.gitee, err = checkBase(inGiteeURL, or(get(inGiteeURL), defaultGiteeURL)); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+// parsePolicy reads the inputs that shape every sync, of one repository or of
+// each repository of an account: ref filters, force, prune, dry run, timeout
+// and cache.
+func parsePolicy(get func(string) string, opts *mirror.Options) error {
+	var err error
+	if opts.Branches, err = globs(inBranches, get(inBranches)); err != nil {
+		return err
 	}
 	switch tags := get(inTags); strings.ToLower(tags) {
 	case "false":
@@ -94,25 +115,25 @@ func parseOptions(get, getenv func(string) string, sec secrets) (mirror.Options,
 		// all tags, as when empty
 	default:
 		if opts.Tags, err = globs(inTags, tags); err != nil {
-			return opts, err
+			return err
 		}
 	}
 
 	if opts.Force, err = boolean(inForce, or(get(inForce), defaultForce)); err != nil {
-		return opts, err
+		return err
 	}
 	if opts.Prune, err = boolean(inPrune, or(get(inPrune), defaultPrune)); err != nil {
-		return opts, err
+		return err
 	}
 	if opts.DryRun, err = boolean(inDryRun, or(get(inDryRun), defaultDryRun)); err != nil {
-		return opts, err
+		return err
 	}
 	if opts.Timeout, err = duration(inTimeout, or(get(inTimeout), defaultTimeout)); err != nil {
-		return opts, err
+		return err
 	}
 	opts.CacheDir = get(inCachePath)
 	opts.UserAgent = userAgent
-	return opts, nil
+	return nil
 }
 
 // endpoint builds one side. A side on the GitHub server without its own token

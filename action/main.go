@@ -1,6 +1,8 @@
 // Command gitee-mirror is the container Action (and command-line tool) that
 // mirrors the branches and tags of one Git repository to another, e.g. from
-// GitHub to Gitee.
+// GitHub to Gitee, or of every repository of an account (source
+// github/OWNER or gitee/OWNER) to the same-named repositories of another,
+// creating missing ones (account.go).
 //
 // Inside GitHub Actions it reads its inputs from the step's `with:` block;
 // elsewhere it takes the same inputs as flags (--destination, --branches, …).
@@ -17,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 )
 
@@ -46,4 +49,15 @@ type app struct {
 	Stderr io.Writer
 	Now    func() time.Time
 	Sync   func(context.Context, mirror.Options) (*mirror.Result, error)
+	// NewForge builds the API client of one side in account mode; nil
+	// means newForge, the real GitHub and Gitee clients.
+	NewForge func(context.Context, forgeSpec) (forge.Forge, error)
+}
+
+// newForge builds one side's client with NewForge or the real one.
+func (a *app) newForge(ctx context.Context, s forgeSpec) (forge.Forge, error) {
+	if a.NewForge != nil {
+		return a.NewForge(ctx, s)
+	}
+	return newForge(ctx, s)
 }

@@ -79,7 +79,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // not mounted in its container (actions/runner#1984). The workspace is, but
 // at another path (/github/workspace), so the output is relative to it:
 // later steps start there.
-func writeReport(rep *report, red *redactor, getenv func(string) string, getwd func() (string, error)) (string, error) {
+func writeReport(rep any, red *redactor, getenv func(string) string, getwd func() (string, error)) (string, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -107,11 +107,29 @@ func writeReport(rep *report, red *redactor, getenv func(string) string, getwd f
 	return full, nil
 }
 
-// setOutputs sets the step outputs: changed, diverged, report.
+// setOutputs sets the step outputs: changed, diverged, failed, report.
+// failed counts repositories, as in account mode: 1 when the sync failed or
+// a ref could not be synced (diverged refs have their own count).
 func setOutputs(c *console, rep *report, reportPath string) error {
+	failed := 0
+	if rep.Error != nil || len(rep.Refs)-rep.Count(mirror.Diverged) > countOK(rep.Result) {
+		failed = 1
+	}
 	return errors.Join(
 		c.setOutput("changed", strconv.Itoa(rep.Changed)),
 		c.setOutput("diverged", strconv.Itoa(rep.Diverged)),
+		c.setOutput("failed", strconv.Itoa(failed)),
 		c.setOutput("report", reportPath),
 	)
+}
+
+// countOK counts the refs that are in sync.
+func countOK(res *mirror.Result) int {
+	n := 0
+	for _, r := range res.Refs {
+		if r.OK() {
+			n++
+		}
+	}
+	return n
 }

@@ -24,7 +24,8 @@ func (a *app) run(ctx context.Context) error {
 	return err
 }
 
-// mirror reads the inputs, syncs, and writes the report, outputs and summary
+// mirror reads the inputs, syncs (one repository, or with an account as
+// source every selected repository of it: see mirrorAccount), and writes the report, outputs and summary
 // even when the sync failed, so that later steps can read what happened.
 func (a *app) mirror(ctx context.Context, c *console, sec secrets) error {
 	flags, err := parseFlags(a.Args, c.stdout)
@@ -36,6 +37,9 @@ func (a *app) mirror(ctx context.Context, c *console, sec secrets) error {
 			return v
 		}
 		return c.gha.GetInput(name)
+	}
+	if _, _, ok := accountRef(get(inSource)); ok {
+		return a.mirrorAccount(ctx, c, sec, get)
 	}
 	opts, err := parseOptions(get, a.Getenv, sec)
 	if err != nil {
@@ -84,9 +88,10 @@ func (a *app) mirror(ctx context.Context, c *console, sec secrets) error {
 // title heads an error annotation.
 func title(err error) string {
 	var (
-		in   *inputError
-		sync *syncError
-		refs *refsError
+		in    *inputError
+		sync  *syncError
+		refs  *refsError
+		repos *reposError
 	)
 	switch {
 	case errors.As(err, &in):
@@ -95,6 +100,8 @@ func title(err error) string {
 		return "gitee-mirror: sync failed"
 	case errors.As(err, &refs):
 		return "gitee-mirror: refs not in sync"
+	case errors.As(err, &repos):
+		return "gitee-mirror: repositories not in sync"
 	}
 	return "gitee-mirror"
 }
