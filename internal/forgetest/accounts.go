@@ -22,6 +22,7 @@ type apiState struct {
 	failCode int
 	stats    APIStats
 	template bareTemplate // see createBare
+	apps     appState     // GitHub Apps, their installations, check runs: ghapp.go
 }
 
 // accountKind is what an account is.
@@ -62,6 +63,12 @@ type installation struct {
 	id    int64
 	login string          // the token's pseudo-login for the Git server
 	repos map[string]bool // "owner/name", or "owner/*" for all of owner's
+	// appID is the App that minted the token; 0 for AddInstallationToken.
+	appID int64
+	// perms are the token's permissions; nil (AddInstallationToken) allows
+	// everything, workflows included.
+	perms   Permissions
+	expires time.Time // zero: never
 }
 
 func newAPIState() *apiState {
@@ -69,6 +76,7 @@ func newAPIState() *apiState {
 		accounts: map[string]*account{},
 		repos:    map[string]*repoState{},
 		installs: map[string]*installation{},
+		apps:     newAppState(),
 	}
 }
 
@@ -210,7 +218,10 @@ func (f *Forge) ownerKind(owner string) accountKind {
 // an organisation owner). The token reads and pushes covered repositories over
 // Git and the API, reads public ones, is refused GET /user like GitHub does
 // ("Resource not accessible by integration"), and lists its repositories with
-// GET /installation/repositories. RevokeToken ends it.
+// GET /installation/repositories. It has every permission (workflows
+// included) and never expires; RevokeToken ends it. For tokens with GitHub's
+// permission checks, mint them through a registered App (RegisterApp,
+// AddInstallation, POST /app/installations/{id}/access_tokens).
 func (f *Forge) AddInstallationToken(token string, installationID int64, repos ...string) {
 	f.t.Helper()
 	if token == "" || installationID <= 0 {
@@ -225,22 +236,59 @@ func (f *Forge) AddInstallationToken(token string, installationID int64, repos .
 		}
 		inst.repos[r] = true
 	}
-	f.mu.Lock()
-	prev, taken := f.tokens[token]
-	if !taken {
-		f.tokens[token] = login
-	}
-	f.mu.Unlock()
-	if taken && prev != login {
-		f.t.Fatalf("forgetest: AddInstallationToken: token already belongs to %q", prev)
+	if err := f.addInstallToken(token, inst); err != nil {
+		f.t.Fatalf("forgetest: AddInstallationToken: %v", err)
 	}
 	for r := range inst.repos {
 		owner, name, _ := strings.Cut(r, "/")
 		f.Grant(login, owner, name, Write)
 	}
+}
+
+// addInstallToken registers token as an installation token. It never calls
+// t.Fatal, so the token-minting handler may use it.
+func (f *Forge) addInstallToken(token string, inst *installation) error {
+	f.mu.Lock()
+	prev, taken := f.tokens[token]
+	if !taken {
+		f.tokens[token] = inst.login
+	}
+	f.mu.Unlock()
+	if taken && prev != inst.login {
+		return fmt.Errorf("token already belongs to %q", prev)
+	}
 	f.api.mu.Lock()
 	f.api.installs[token] = inst
 	f.api.mu.Unlock()
+	return nil
+}
+
+// installOf returns the installation token's view of token, or nil when it
+// is not an installation token.
+func (f *Forge) installOf(token string) *installation {
+	f.api.mu.Lock()
+	defer f.api.mu.Unlock()
+	return f.api.installs[token]
+}
+
+// expired reports whether the installation token has run out.
+func (i *installation) expired() bool {
+	return !i.expires.IsZero() && time.Now().After(i.expires)
+}
+
+// gitAccess is what the token may do with owner/name over Git: nothing
+// outside its repositories; push with contents write, fetch with contents
+// read.
+func (i *installation) gitAccess(owner, name string) Access {
+	switch {
+	case !i.covers(owner, name):
+		return NoAccess
+	case i.perms.allows("contents", "write"):
+		return Write
+	case i.perms.allows("contents", "read"):
+		return Read
+	}
+	return NoAccess
 }
 
 // covers reports whether the installation covers owner/name.

@@ -152,14 +152,18 @@ type caller struct {
 }
 
 // access is what c may do with owner/name: installation tokens reach the
-// repositories they cover, users what Grant gave them.
+// repositories they cover (Write with contents write, else Read: metadata
+// read comes with every token), users what Grant gave them.
 func (f *Forge) access(c caller, owner, name string) Access {
 	switch {
 	case c.inst != nil:
-		if c.inst.covers(owner, name) {
+		if !c.inst.covers(owner, name) {
+			return NoAccess
+		}
+		if c.inst.perms.allows("contents", "write") {
 			return Write
 		}
-		return NoAccess
+		return Read
 	case c.login == "":
 		return NoAccess
 	}

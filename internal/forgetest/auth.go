@@ -54,11 +54,17 @@ func (f *Forge) Grant(login, owner, repo string, a Access) {
 	g[owner+"/"+repo] = a
 }
 
-// Login returns the login that token belongs to, for fake API handlers.
+// Login returns the login that token belongs to, for fake API handlers. An
+// installation token past its expiry belongs to nobody.
 func (f *Forge) Login(token string) (login string, ok bool) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	login, ok = f.tokens[token]
+	f.mu.Unlock()
+	if ok {
+		if inst := f.installOf(token); inst != nil && inst.expired() {
+			return "", false
+		}
+	}
 	return login, ok
 }
 
@@ -93,7 +99,15 @@ func (f *Forge) authorize(w http.ResponseWriter, r *http.Request, owner, repo st
 		http.Error(w, "Repository not found.", http.StatusNotFound)
 		return "", false
 	}
-	if f.Permission(login, owner, repo) < need {
+	// An installation token reaches its own repositories, whatever other
+	// tokens of the same installation (one pseudo-login) may reach.
+	var have Access
+	if inst := f.installOf(token); inst != nil {
+		have = inst.gitAccess(owner, repo)
+	} else {
+		have = f.Permission(login, owner, repo)
+	}
+	if have < need {
 		msg := fmt.Sprintf("Permission to %s/%s.git denied to %s.", owner, repo, login)
 		http.Error(w, msg, http.StatusForbidden)
 		return "", false

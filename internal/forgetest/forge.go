@@ -4,12 +4,16 @@
 // switches for the faults a mirror must survive (5xx, dropped connections,
 // slow responses, refused refs, refs moving under a push).
 //
-// Git routes are /{owner}/{repo}.git/... (the .git suffix is optional). Every
-// other path is free for fake site APIs registered with [Forge.Handle], such
-// as /api/v5/... (Gitee) or /api/v3/... (GitHub).
+// Git routes are /{owner}/{repo}.git/... (the .git suffix is optional).
+// Beside Git, the forge serves fake site APIs over the same repositories:
+// Gitee's OpenAPI v5 under /api/v5/ ([Forge.GiteeAPIURL]) and GitHub's REST
+// API under /api/v3/ ([Forge.GitHubAPIURL], the GitHub Enterprise Server
+// layout), including the endpoints a GitHub App calls ([Forge.RegisterApp]).
+// [Forge.Handle] adds other handlers.
 package forgetest
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -47,7 +51,8 @@ type Forge struct {
 	onRequest func(*http.Request)
 	stats     Stats
 
-	api *apiState // fake site APIs: accounts.go
+	api       *apiState     // fake site APIs: accounts.go
+	workflows workflowHooks // hooks for pushes without workflows write: workflows.go
 }
 
 type config struct {
@@ -109,34 +114,29 @@ func New(t testing.TB, opts ...Option) *Forge {
 func (f *Forge) BaseURL() string { return f.srv.URL }
 
 // Handle registers an extra handler on the forge's mux, with the patterns of
-// [http.ServeMux]. Git owns only the catch-all "/" pattern, so fake APIs under
-// /api/v5/ or /api/v3/ take precedence over it. Latency applies to these
-// handlers too; the other fault switches and [Stats] cover Git requests only.
+// [http.ServeMux]. Git owns the catch-all "/" pattern and the fake APIs the
+// "/api/v5/" and "/api/v3/" subtrees (registering those exact patterns
+// panics); a more specific pattern, such as "GET /api/v5/user", takes
+// precedence over them. Latency applies to these handlers too; the other
+// fault switches and [Stats] cover Git requests only, [Forge.APIStats] the fake
+// APIs' own routes.
 func (f *Forge) Handle(pattern string, h http.Handler) { f.mux.Handle(pattern, h) }
 
 // CreateRepo makes an empty bare repository that accepts pushes, with HEAD
-// at refs/heads/main, and returns its path.
+// at refs/heads/main, and returns its path. It copies a template made once
+// per forge rather than running git init each time.
 func (f *Forge) CreateRepo(owner, name string) string {
 	f.t.Helper()
 	if !validName(owner) || !validName(name) {
 		f.t.Fatalf("forgetest: invalid repository name %q/%q", owner, name)
 	}
-	key := owner + "/" + name
-	f.mu.Lock()
-	exists := f.known[key]
-	f.known[key] = true
-	f.mu.Unlock()
-	if exists {
-		f.t.Fatalf("forgetest: repository %s already exists", key)
+	switch err := f.createBare(owner, name, "main"); {
+	case errors.Is(err, errRepoExists):
+		f.t.Fatalf("forgetest: repository %s/%s already exists", owner, name)
+	case err != nil:
+		f.t.Fatalf("forgetest: creating %s/%s: %v", owner, name, err)
 	}
-	path := f.RepoPath(owner, name)
-	if _, err := runGit(f.home, "", "init", "--bare", "-q", "-b", "main", path); err != nil {
-		f.t.Fatalf("forgetest: creating %s: %v", key, err)
-	}
-	if _, err := runGit(f.home, path, "config", "http.receivepack", "true"); err != nil {
-		f.t.Fatalf("forgetest: configuring %s: %v", key, err)
-	}
-	return path
+	return f.RepoPath(owner, name)
 }
 
 // RepoPath is where the bare repository owner/name lives (or would live).

@@ -43,6 +43,27 @@ func (f *Forge) githubMux() *http.ServeMux {
 	m.HandleFunc("GET /installation/repositories", f.githubListInstallation)
 	m.HandleFunc("POST /user/repos", f.githubCreate(false))
 	m.HandleFunc("POST /orgs/{org}/repos", f.githubCreate(true))
+	// GitHub Apps: ghapp.go, ghcontents.go, ghchecks.go.
+	m.HandleFunc("GET /app", f.githubGetApp)
+	m.HandleFunc("GET /app/installations", f.githubListInstalls)
+	m.HandleFunc("GET /app/installations/{installation_id}", f.githubGetInstall)
+	m.HandleFunc("POST /app/installations/{installation_id}/access_tokens", f.githubMintToken)
+	m.HandleFunc("GET /repos/{owner}/{repo}/installation", f.githubFindInstall)
+	m.HandleFunc("GET /orgs/{org}/installation", f.githubFindInstall)
+	m.HandleFunc("GET /users/{username}/installation", f.githubFindInstall)
+	m.HandleFunc("DELETE /installation/token", f.githubRevokeToken)
+	m.HandleFunc("GET /repos/{owner}/{repo}/contents", f.githubContents)
+	m.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", f.githubContents)
+	m.HandleFunc("POST /repos/{owner}/{repo}/check-runs", f.githubCreateCheckRun)
+	m.HandleFunc("GET /repos/{owner}/{repo}/check-runs/{id}", f.githubGetCheckRun)
+	m.HandleFunc("PATCH /repos/{owner}/{repo}/check-runs/{id}", f.githubUpdateCheckRun)
+	m.HandleFunc("POST /repos/{owner}/{repo}/statuses/{sha}", f.githubCreateStatus)
+	// A ref may hold slashes: the last route takes those; the others name
+	// the common case in APIStats.
+	m.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", f.githubCommitSub)
+	m.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/statuses", f.githubCommitSub)
+	m.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/status", f.githubCommitSub)
+	m.HandleFunc("GET /repos/{owner}/{repo}/commits/{rest...}", f.githubCommitSub)
 	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		githubError(w, http.StatusNotFound, githubNotFound)
 	})

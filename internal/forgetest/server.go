@@ -92,7 +92,17 @@ func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 		req.Body, req.ContentLength, req.TransferEncoding = body, n, nil
 	}
 
+	guardEnv, guard, guarded, err := f.workflowGuard(r, k)
+	if err != nil {
+		http.Error(w, "forgetest: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 	var rw http.ResponseWriter = out
+	if guarded {
+		var send func()
+		rw, send = guard(out)
+		defer send()
+	}
 	if k == uploadPack {
 		if d := f.takeDrop(); d != nil {
 			defer d.finish(f)
@@ -102,11 +112,11 @@ func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 	h := &cgi.Handler{
 		Path: f.backend,
 		Dir:  f.repos,
-		Env: append(gitEnv(f.home),
+		Env: append(append(gitEnv(f.home),
 			"GIT_PROJECT_ROOT="+f.repos,
 			"GIT_HTTP_EXPORT_ALL=1",
 			"REMOTE_USER="+login,
-		),
+		), guardEnv...),
 		Logger: log.New(logWriter{t: f.t, prefix: "forgetest cgi: "}, "", 0),
 		Stderr: logWriter{t: f.t, prefix: "forgetest git: "},
 	}
