@@ -1,0 +1,58 @@
+package jobs
+
+import (
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// uniqueStates are the job states in which a job blocks a duplicate: every
+// state in which it will still run, including running itself (River
+// requires it). Completed, cancelled and discarded jobs block nothing.
+var uniqueStates = []rivertype.JobState{
+	rivertype.JobStateAvailable,
+	rivertype.JobStatePending,
+	rivertype.JobStateRetryable,
+	rivertype.JobStateRunning,
+	rivertype.JobStateScheduled,
+}
+
+// SyncArgs is a sync job: one per mirror in the queue at a time.
+type SyncArgs struct {
+	MirrorID int64  `json:"mirror_id" river:"unique"`
+	Trigger  string `json:"trigger"`
+}
+
+// Kind implements river.JobArgs.
+func (SyncArgs) Kind() string { return "gitee_mirror.sync" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (SyncArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+}
+
+// ApplyConfigArgs re-reads one repository's .github/gitee-mirror.yml.
+type ApplyConfigArgs struct {
+	InstallationID int64  `json:"installation_id"`
+	RepoID         int64  `json:"repo_id" river:"unique"`
+	Owner          string `json:"owner"`
+	Name           string `json:"name"`
+}
+
+// Kind implements river.JobArgs.
+func (ApplyConfigArgs) Kind() string { return "gitee_mirror.apply_config" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (ApplyConfigArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+}
+
+// ReconcileArgs enqueues a sync of every active mirror.
+type ReconcileArgs struct{}
+
+// Kind implements river.JobArgs.
+func (ReconcileArgs) Kind() string { return "gitee_mirror.reconcile" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (ReconcileArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+}

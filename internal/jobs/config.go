@@ -1,0 +1,128 @@
+package jobs
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// Defaults for Config.
+const (
+	DefaultMaxFailures       = 5
+	DefaultSyncTimeout       = 30 * time.Minute
+	DefaultReconcileInterval = 10 * time.Minute
+	DefaultPollInterval      = 100 * time.Millisecond
+	DefaultWorkers           = 4
+
+	// jobSlack is what a job may take beyond its sync: recording the run,
+	// check runs, the follow-up check.
+	jobSlack = 2 * time.Minute
+	// rescueSlack is how long after SyncTimeout a job still marked running
+	// is taken for dead (its process was killed) and run again.
+	rescueSlack = 5 * time.Minute
+	// depthEvery is how often the queue depth gauge is refreshed.
+	depthEvery = 15 * time.Second
+	// hardStopWait bounds how long Stop waits for cancelled syncs to hand
+	// their jobs back after its context ended.
+	hardStopWait = 30 * time.Second
+)
+
+// Triggers recorded with each sync run.
+const (
+	TriggerPush      = "push"       // a GitHub push webhook
+	TriggerGiteePush = "gitee-push" // a Gitee push hook
+	TriggerReconcile = "reconcile"  // the periodic drift check
+	TriggerManual    = "manual"     // "Sync now"
+	TriggerConfig    = "config"     // the mirror's settings changed
+)
+
+// Config configures a Queue.
+type Config struct {
+	// DB is the database River works in: the store's SQLite database with
+	// one open connection (SetMaxOpenConns(1)), shared with the store.
+	DB *sql.DB
+	// Store keeps mirrors, runs and sync requests.
+	Store store.Store
+	// Runner does the work of a job.
+	Runner Runner
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Metrics, optional: syncs by outcome, sync duration, queue depth.
+	Metrics *metrics.Metrics
+
+	// MaxFailures is how many consecutive failed syncs pause a mirror
+	// (with its last error), until a person resumes it or a push arrives.
+	// Default 5.
+	MaxFailures int
+	// SyncTimeout bounds one sync; default 30 minutes.
+	SyncTimeout time.Duration
+	// ReconcileInterval is how often every active mirror is checked for
+	// drift; 0 means the default (10 minutes), negative disables it.
+	ReconcileInterval time.Duration
+	// PollInterval is how often River looks for new jobs (SQLite has no
+	// LISTEN/NOTIFY); default 100 ms.
+	PollInterval time.Duration
+	// RescueAfter is how long a job may stay running before River takes
+	// its process for dead and runs it again; default SyncTimeout + 5 min.
+	RescueAfter time.Duration
+	// Workers is how many jobs run at once; default 4.
+	Workers int
+	// RetryPolicy spaces retries of transiently failed syncs; default
+	// exponential from 5 s, capped at 10 min.
+	RetryPolicy river.ClientRetryPolicy
+}
+
+// withDefaults fills zero fields and checks the rest.
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.DB == nil:
+		return c, errors.New("jobs: Config.DB is required")
+	case c.Store == nil:
+		return c, errors.New("jobs: Config.Store is required")
+	case c.Runner == nil:
+		return c, errors.New("jobs: Config.Runner is required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.MaxFailures <= 0 {
+		c.MaxFailures = DefaultMaxFailures
+	}
+	if c.SyncTimeout <= 0 {
+		c.SyncTimeout = DefaultSyncTimeout
+	}
+	if c.ReconcileInterval == 0 {
+		c.ReconcileInterval = DefaultReconcileInterval
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.RescueAfter <= 0 {
+		c.RescueAfter = c.SyncTimeout + rescueSlack
+	}
+	if c.RescueAfter < c.jobTimeout() {
+		return c, fmt.Errorf("jobs: RescueAfter (%s) must be at least SyncTimeout + %s (%s), or running syncs would be started twice",
+			c.RescueAfter, jobSlack, c.jobTimeout())
+	}
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.RetryPolicy == nil {
+		c.RetryPolicy = &BackoffPolicy{}
+	}
+	return c, nil
+}
+
+// jobTimeout bounds one job: a sync plus its bookkeeping.
+func (c Config) jobTimeout() time.Duration { return c.SyncTimeout + jobSlack }
+
+// maxAttempts keeps River from discarding a failing sync job before the
+// mirror is paused.
+func (c Config) maxAttempts() int { return max(25, c.MaxFailures+1) }

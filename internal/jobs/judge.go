@@ -1,0 +1,93 @@
+package jobs
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// Outcomes of a sync run, as the store records them.
+const (
+	OutcomeOK       = "ok"
+	OutcomeDiverged = "diverged"
+	OutcomeFailed   = "failed"
+)
+
+// maxListed bounds how many refs a message names.
+const maxListed = 5
+
+// verdict is what one sync amounted to.
+type verdict struct {
+	outcome string
+	status  store.Status  // what the mirror's status becomes
+	class   failure.Class // "" when ok
+	message string        // for a person; never a secret
+	err     error         // non-nil when failed: the cause, classified
+}
+
+// judge reads a sync's result. A sync error fails the run; so does a ref the
+// target refused or that could not be synced (a push refused for the missing
+// workflows permission is such a ref: its message says exactly that);
+// diverged refs leave it diverged; anything else is ok.
+func judge(res *mirror.Result, err error) verdict {
+	if err != nil {
+		return verdict{outcome: OutcomeFailed, status: store.StatusFailing, class: failure.ClassOf(err), message: err.Error(), err: err}
+	}
+	if res == nil {
+		return verdict{outcome: OutcomeOK, status: store.StatusInSync}
+	}
+	var bad, diverged []mirror.RefResult
+	for _, r := range res.Refs {
+		switch r.Outcome {
+		case mirror.Rejected, mirror.Failed:
+			bad = append(bad, r)
+		case mirror.Diverged:
+			diverged = append(diverged, r)
+		}
+	}
+	if len(bad) > 0 {
+		first := bad[0]
+		for _, r := range bad {
+			if r.Class == failure.Permission {
+				first = r // the likeliest to need a person: say it first
+				break
+			}
+		}
+		class := first.Class
+		if class == "" {
+			class = failure.Rejected
+		}
+		msg := first.Ref + ": " + string(first.Outcome)
+		if first.Message != "" {
+			msg = first.Ref + ": " + first.Message
+		}
+		if n := len(bad) - 1; n > 0 {
+			msg += fmt.Sprintf(" (and %d more %s not synced)", n, plural(n, "ref", "refs"))
+		}
+		return verdict{outcome: OutcomeFailed, status: store.StatusFailing, class: class, message: msg, err: &failure.Error{Class: class, Message: msg}}
+	}
+	if len(diverged) > 0 {
+		names := make([]string, 0, maxListed)
+		for i, r := range diverged {
+			if i == maxListed {
+				names = append(names, fmt.Sprintf("and %d more", len(diverged)-maxListed))
+				break
+			}
+			names = append(names, r.Ref)
+		}
+		msg := fmt.Sprintf("%d %s diverged on the target and %s left alone: %s (set force: true to overwrite them after a backup)",
+			len(diverged), plural(len(diverged), "ref", "refs"), plural(len(diverged), "was", "were"), strings.Join(names, ", "))
+		return verdict{outcome: OutcomeDiverged, status: store.StatusDiverged, class: failure.Diverged, message: msg}
+	}
+	return verdict{outcome: OutcomeOK, status: store.StatusInSync}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,91 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+func mirrorKey(id int64) string { return "mirror:" + strconv.FormatInt(id, 10) }
+func repoKey(id int64) string   { return "repo:" + strconv.FormatInt(id, 10) }
+
+// RequestSync asks for a sync of one mirror: it bumps the mirror's request
+// sequence (with resume, a mirror paused after failures is resumed; one
+// paused by a person is not) and enqueues a sync job unless one is already
+// waiting or running, which then picks the request up. A job waiting to
+// retry after a failure is made to run now, except for reconcile requests.
+func (q *Queue) RequestSync(ctx context.Context, mirrorID int64, trigger string, resume bool) error {
+	unlock := q.locks.lock(mirrorKey(mirrorID))
+	defer unlock()
+	if _, err := q.cfg.Store.RequestSync(ctx, mirrorID, resume); err != nil {
+		return fmt.Errorf("error recording sync request for mirror %d: %w", mirrorID, err)
+	}
+	q.mu.Lock()
+	q.triggers[mirrorID] = trigger
+	q.mu.Unlock()
+	return q.enqueueSync(ctx, mirrorID, trigger)
+}
+
+// takeTrigger returns the trigger of the latest request for a mirror since
+// the last take, or def. A job started by a reconcile that a push joined
+// meanwhile records the push.
+func (q *Queue) takeTrigger(mirrorID int64, def string) string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if t, ok := q.triggers[mirrorID]; ok {
+		delete(q.triggers, mirrorID)
+		return t
+	}
+	return def
+}
+
+// enqueueSync inserts a sync job; a duplicate of a live job is dropped.
+func (q *Queue) enqueueSync(ctx context.Context, mirrorID int64, trigger string) error {
+	res, err := q.client.Insert(ctx, SyncArgs{MirrorID: mirrorID, Trigger: trigger}, &river.InsertOpts{MaxAttempts: q.cfg.maxAttempts()})
+	if err != nil {
+		return fmt.Errorf("error enqueueing sync of mirror %d: %w", mirrorID, err)
+	}
+	if res.UniqueSkippedAsDuplicate && trigger != TriggerReconcile && res.Job.State == rivertype.JobStateRetryable {
+		// A push should not wait out the backoff of an earlier failure.
+		if _, err := q.client.JobRetry(ctx, res.Job.ID); err != nil {
+			q.log.Warn("could not bring a waiting sync forward", slog.Int64("mirror_id", mirrorID), slog.Any("error", err))
+		}
+	}
+	return nil
+}
+
+// ApplyConfig asks for the repository's .github/gitee-mirror.yml to be read
+// again and its mirrors created, updated or deleted accordingly; the mirrors
+// that changed are then synced.
+func (q *Queue) ApplyConfig(ctx context.Context, installationID, repoID int64, owner, name string) error {
+	unlock := q.locks.lock(repoKey(repoID))
+	defer unlock()
+	q.mu.Lock()
+	q.cfgSeq[repoID]++
+	q.mu.Unlock()
+	args := ApplyConfigArgs{InstallationID: installationID, RepoID: repoID, Owner: owner, Name: name}
+	if _, err := q.client.Insert(ctx, args, nil); err != nil {
+		return fmt.Errorf("error enqueueing config read of %s/%s: %w", owner, name, err)
+	}
+	return nil
+}
+
+// configSeq is the number of config requests for a repository so far.
+func (q *Queue) configSeq(repoID int64) int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.cfgSeq[repoID]
+}
+
+// Reconcile enqueues a drift check of every active mirror now, as the
+// periodic job does.
+func (q *Queue) Reconcile(ctx context.Context) error {
+	if _, err := q.client.Insert(ctx, ReconcileArgs{}, nil); err != nil {
+		return fmt.Errorf("error enqueueing reconcile: %w", err)
+	}
+	return nil
+}

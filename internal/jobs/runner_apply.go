@@ -1,0 +1,105 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/repoconfig"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// Where a mirror's settings come from.
+const (
+	SourceFile     = "file"     // .github/gitee-mirror.yml, which wins
+	SourceSettings = "settings" // the settings page
+)
+
+// ApplyConfig implements Runner: it reads .github/gitee-mirror.yml on the
+// repository's default branch and makes the repository's file-sourced
+// mirrors match it. A mirror the file lists that exists already (even one
+// made on the settings page) is updated and becomes file-sourced;
+// file-sourced mirrors it no longer lists are deleted. Without the file,
+// mirrors made on the settings page are left alone. A file that does not
+// parse changes nothing.
+func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID int64, owner, name string) error {
+	log := r.log.With(slog.Int64("installation_id", installationID), slog.String("repo", owner+"/"+name))
+	gh, err := r.github(installationID)
+	if err != nil {
+		return err
+	}
+	repo, err := gh.GetRepo(ctx, owner, name)
+	if err != nil {
+		return err
+	}
+	var entries []repoconfig.Mirror
+	data, sha, err := gh.RepoFile(ctx, owner, name, repoconfig.Path, repo.DefaultBranch)
+	switch {
+	case failure.ClassOf(err) == failure.NotFound:
+		sha = ""
+	case err != nil:
+		return err
+	default:
+		if entries, err = repoconfig.Parse(data); err != nil {
+			return err
+		}
+	}
+	existing, err := r.cfg.Store.ListMirrors(ctx, store.MirrorFilter{InstallationID: installationID, GitHubRepoID: repoID})
+	if err != nil {
+		return failure.Wrap(failure.Internal, err, "cannot list the mirrors of %s/%s", owner, name)
+	}
+	byTarget := make(map[string]*store.Mirror, len(existing))
+	for _, m := range existing {
+		byTarget[strings.ToLower(m.FullGiteeName())] = m
+	}
+	keep := map[int64]bool{}
+	var errs []error
+	for _, e := range entries {
+		m := byTarget[strings.ToLower(e.Target())]
+		if m == nil {
+			m = &store.Mirror{InstallationID: installationID, GitHubRepoID: repoID, GitHubOwner: owner, GitHubName: name}
+			applyEntry(m, e, sha)
+			if err := r.cfg.Store.CreateMirror(ctx, m); err != nil {
+				errs = append(errs, fmt.Errorf("error creating mirror to %s: %w", e.Target(), err))
+				continue
+			}
+			log.Info("mirror added from the settings file", slog.Int64("mirror_id", m.ID), slog.String("target", m.FullGiteeName()))
+			keep[m.ID] = true
+			continue
+		}
+		keep[m.ID] = true
+		before := *m
+		applyEntry(m, e, sha)
+		if SameSettings(&before, m) && before.ConfigSource == m.ConfigSource && before.ConfigSHA == m.ConfigSHA {
+			continue
+		}
+		if err := r.cfg.Store.UpdateMirrorSettings(ctx, m); err != nil {
+			errs = append(errs, fmt.Errorf("error updating mirror %d: %w", m.ID, err))
+		}
+	}
+	for _, m := range existing {
+		if keep[m.ID] || m.ConfigSource != SourceFile {
+			continue
+		}
+		if err := r.cfg.Store.DeleteMirror(ctx, m.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("error deleting mirror %d: %w", m.ID, err))
+			continue
+		}
+		log.Info("mirror removed: no longer in the settings file", slog.Int64("mirror_id", m.ID), slog.String("target", m.FullGiteeName()))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return failure.Wrap(failure.Internal, err, "cannot save the mirrors of %s/%s", owner, name)
+	}
+	return nil
+}
+
+// applyEntry copies a file entry's settings onto m.
+func applyEntry(m *store.Mirror, e repoconfig.Mirror, sha string) {
+	m.GiteeOwner, m.GiteeName, m.Direction = e.GiteeOwner, e.GiteeName, e.Direction
+	m.Branches, m.Tags, m.NoTags = e.Branches, e.Tags, e.NoTags
+	m.Force, m.Prune, m.CreateMissing, m.Visibility = e.Force, e.Prune, e.CreateMissing, e.Visibility
+	m.ConfigSource, m.ConfigSHA = SourceFile, sha
+}

@@ -1,0 +1,346 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
+	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+func TestDefaultRunner_PushCreatesGiteeRepo(t *testing.T) {
+	t.Parallel()
+	b := setupRunner(t)
+	ctx := context.Background()
+	mainSHA := b.push(t, "main", map[string]string{"README": "hello"})
+	devSHA := b.push(t, "dev", map[string]string{"dev.txt": "wip"})
+	m := b.mirror(t, "widget", store.Push)
+
+	res, err := b.runner.Sync(ctx, m)
+	if err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	if got := len(res.Changed()); got != 2 {
+		t.Errorf("changed refs = %d, want 2: %+v", got, res.Refs)
+	}
+	want := map[string]string{"refs/heads/main": mainSHA, "refs/heads/dev": devSHA}
+	for ref, sha := range want {
+		if got := b.f.Refs(giteeOrg, "widget")[ref]; got != sha {
+			t.Errorf("Gitee %s = %q, want %q", ref, got, sha)
+		}
+	}
+	meta, ok := b.f.RepoMeta(giteeOrg, "widget")
+	if !ok {
+		t.Fatal("Gitee repository acme/widget was not created")
+	}
+	if !meta.Private || meta.Description != "Widgets for all" || meta.DefaultBranch != "main" {
+		t.Errorf("Gitee repository = %+v, want private (as on GitHub), GitHub's description, default branch main", meta)
+	}
+	mints := b.repoTokens()
+	if len(mints) != 1 {
+		t.Fatalf("repository tokens minted = %d, want 1", len(mints))
+	}
+	if got := mints[0].Repositories; len(got) != 1 || got[0] != ghOwner+"/"+ghName {
+		t.Errorf("token scoped to %v, want only %s/%s", got, ghOwner, ghName)
+	}
+	if life := time.Until(mints[0].ExpiresAt); life < minTokenLife {
+		t.Errorf("token minted with %s to live, want at least %s", life, minTokenLife)
+	}
+	state, err := b.st.RefState(ctx, m.ID)
+	if err != nil || state["refs/heads/main"] != mainSHA {
+		t.Errorf("ref state = %v, %v; want main at %s", state, err, mainSHA)
+	}
+
+	checks := b.f.CheckRuns(ghOwner, ghName)
+	if len(checks) != 2 {
+		t.Fatalf("check runs = %d, want one per pushed commit (2)", len(checks))
+	}
+	for _, c := range checks {
+		if c.Name != githubapp.CheckRunName || c.Conclusion != githubapp.ConclusionSuccess || c.Status != "completed" {
+			t.Errorf("check run = %+v, want a successful %q", c, githubapp.CheckRunName)
+		}
+		if c.HeadSHA != mainSHA && c.HeadSHA != devSHA {
+			t.Errorf("check run on %v, want a pushed commit", c.HeadSHA)
+		}
+		if !strings.HasPrefix(c.DetailsURL, "https://app.example/mirrors/") || c.AppID != appID {
+			t.Errorf("check run details_url = %q, app = %d", c.DetailsURL, c.AppID)
+		}
+	}
+
+	// Idempotent: nothing to do the second time, and no check runs.
+	res, err = b.runner.Sync(ctx, m)
+	if err != nil || !res.NoOp {
+		t.Errorf("second Sync = %+v, %v; want a no-op", res, err)
+	}
+	if n := len(b.f.CheckRuns(ghOwner, ghName)); n != 2 {
+		t.Errorf("check runs after a no-op = %d, want still 2", n)
+	}
+	if n := b.f.APIStats().Endpoints["gitee GET /user"]; n != 1 {
+		t.Errorf("Gitee GET /user called %d times, want once (the login is cached per token)", n)
+	}
+}
+
+func TestDefaultRunner_DivergedIsNeutral(t *testing.T) {
+	t.Parallel()
+	b := setupRunner(t)
+	ctx := context.Background()
+	b.push(t, "main", map[string]string{"README": "hello"})
+	m := b.mirror(t, "widget", store.Push)
+	if _, err := b.runner.Sync(ctx, m); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	// Someone commits on Gitee; then a push to GitHub diverges from it.
+	other := forgetest.NewWork(t)
+	if err := other.Fetch(b.f.GitURL(giteeOrg, "widget"), giteeLogin, giteeToken, "refs/heads/main:refs/remotes/gitee/main"); err != nil {
+		t.Fatal(err)
+	}
+	other.Checkout("refs/remotes/gitee/main")
+	other.Commit("on gitee", map[string]string{"gitee.txt": "x"})
+	if err := other.Push(b.f.GitURL(giteeOrg, "widget"), giteeLogin, giteeToken, "HEAD:refs/heads/main"); err != nil {
+		t.Fatal(err)
+	}
+	sha := b.push(t, "main", map[string]string{"README": "hello again"})
+
+	res, err := b.runner.Sync(ctx, m)
+	if err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	if v := judge(res, err); v.outcome != OutcomeDiverged || !strings.Contains(v.message, "refs/heads/main") {
+		t.Errorf("verdict = %+v, want diverged naming refs/heads/main", v)
+	}
+	checks := b.f.CheckRuns(ghOwner, ghName)
+	last := checks[len(checks)-1]
+	if last.HeadSHA != sha || last.Conclusion != githubapp.ConclusionNeutral {
+		t.Errorf("check run = %+v, want neutral on %s", last, sha)
+	}
+	if !strings.Contains(last.Summary, "Diverged on Gitee") || !strings.Contains(last.Summary, "`refs/heads/main`") {
+		t.Errorf("summary = %q, want the diverged ref listed", last.Summary)
+	}
+}
+
+func TestDefaultRunner_Pull(t *testing.T) {
+	t.Parallel()
+	b := setupRunner(t)
+	ctx := context.Background()
+	b.f.SetRepo(giteeOrg, "upstream", forgetest.RepoMeta{})
+	w := forgetest.NewWork(t)
+	w.Branch("main")
+	sha := w.Commit("from gitee", map[string]string{"a": "b"})
+	if err := w.Push(b.f.GitURL(giteeOrg, "upstream"), giteeLogin, giteeToken, "refs/heads/main:refs/heads/main"); err != nil {
+		t.Fatal(err)
+	}
+	m := b.mirror(t, "upstream", store.Pull)
+	if _, err := b.runner.Sync(ctx, m); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	if got := b.f.Refs(ghOwner, ghName)["refs/heads/main"]; got != sha {
+		t.Errorf("GitHub main = %q, want %q", got, sha)
+	}
+	if n := len(b.f.CheckRuns(ghOwner, ghName)); n != 0 {
+		t.Errorf("pull sync created %d check runs, want none", n)
+	}
+}
+
+func TestDefaultRunner_WorkflowsPermission(t *testing.T) {
+	t.Parallel()
+	b := setupRunner(t)
+	ctx := context.Background()
+	b.f.SetRepo(giteeOrg, "upstream", forgetest.RepoMeta{})
+	w := forgetest.NewWork(t)
+	w.Branch("main")
+	w.Commit("ci", map[string]string{".github/workflows/ci.yml": "on: push"})
+	if err := w.Push(b.f.GitURL(giteeOrg, "upstream"), giteeLogin, giteeToken, "refs/heads/main:refs/heads/main"); err != nil {
+		t.Fatal(err)
+	}
+	// The installation has the default permissions: no workflows.
+	m := b.mirror(t, "upstream", store.Pull)
+	res, err := b.runner.Sync(ctx, m)
+	v := judge(res, err)
+	if v.outcome != OutcomeFailed || v.class != failure.Permission || !strings.Contains(v.message, "`workflows` permission") {
+		t.Errorf("verdict = %+v (err %v), want a failed run saying the workflows permission is missing", v, err)
+	}
+}
+
+func TestDefaultRunner_NoGiteeToken(t *testing.T) {
+	t.Parallel()
+	b := setupRunner(t)
+	ctx := context.Background()
+	if err := b.st.DeleteCredential(ctx, installationID, 0); err != nil {
+		t.Fatal(err)
+	}
+	m := b.mirror(t, "widget", store.Push)
+	_, err := b.runner.Sync(ctx, m)
+	if failure.ClassOf(err) != failure.Auth || !strings.Contains(err.Error(), "no Gitee token connected for this installation: "+DefaultTokenHint) {
+		t.Errorf("Sync error = %v, want auth naming the missing token and how to set one", err)
+	}
+	if failure.IsTransient(err) {
+		t.Error("a missing token must not be retried")
+	}
+}
+
+func TestDefaultRunner_NoSecretsInErrorsOrLogs(t *testing.T) {
+	t.Parallel()
+	b := setupRunner(t)
+	var logs syncBuffer
+	b.runner.log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b.push(t, "main", map[string]string{"README": "hello"})
+	m := b.mirror(t, "widget", store.Push)
+	if _, err := b.runner.Sync(context.Background(), m); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	b.push(t, "main", map[string]string{"README": "again"})
+	b.f.RevokeToken(giteeToken)
+	_, err := b.runner.Sync(context.Background(), m)
+	if err == nil {
+		t.Fatal("Sync with a revoked Gitee token succeeded")
+	}
+	secrets := []string{giteeToken}
+	for _, tok := range b.f.MintedTokens() {
+		secrets = append(secrets, tok.Token)
+	}
+	for _, s := range secrets {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("error leaks a token: %v", err)
+		}
+		if strings.Contains(logs.String(), s) {
+			t.Errorf("logs leak a token")
+		}
+	}
+	for _, c := range b.f.CheckRuns(ghOwner, ghName) {
+		for _, s := range secrets {
+			if strings.Contains(c.Summary+c.Title, s) {
+				t.Errorf("check run leaks a token: %+v", c)
+			}
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRepoTokenLife(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		lives   []time.Duration
+		wantErr bool
+		mints   int
+	}{
+		{"fresh", []time.Duration{time.Hour}, false, 1},
+		{"short, then fresh", []time.Duration{5 * time.Minute, time.Hour}, false, 2},
+		{"exactly ten minutes", []time.Duration{10 * time.Minute}, false, 1},
+		{"always short", []time.Duration{time.Minute, time.Minute}, true, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := &DefaultRunner{now: func() time.Time { return now }}
+			n := 0
+			r.mint = func(context.Context, *store.Mirror) (string, time.Time, error) {
+				life := tt.lives[n]
+				n++
+				return "tok", now.Add(life), nil
+			}
+			tok, err := r.repoToken(context.Background(), &store.Mirror{GitHubOwner: "o", GitHubName: "r"})
+			if (err != nil) != tt.wantErr || (err == nil && tok != "tok") {
+				t.Errorf("repoToken = %q, %v; want error %v", tok, err, tt.wantErr)
+			}
+			if n != tt.mints {
+				t.Errorf("minted %d tokens, want %d", n, tt.mints)
+			}
+		})
+	}
+	t.Run("mint error", func(t *testing.T) {
+		r := &DefaultRunner{now: time.Now}
+		want := failure.New(failure.NotFound, "installation gone")
+		r.mint = func(context.Context, *store.Mirror) (string, time.Time, error) { return "", time.Time{}, want }
+		if _, err := r.repoToken(context.Background(), &store.Mirror{}); !errors.Is(err, want) {
+			t.Errorf("repoToken error = %v, want %v", err, want)
+		}
+	})
+}
+
+func TestGiteeVisibility(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		setting string
+		private bool
+		want    forge.Visibility
+	}{
+		{"source", true, forge.Private},
+		{"source", false, forge.Public},
+		{"", true, forge.Private},
+		{"private", false, forge.Private},
+		{"public", true, forge.Public},
+	}
+	for _, tt := range tests {
+		if got, err := giteeVisibility(tt.setting, tt.private); err != nil || got != tt.want {
+			t.Errorf("giteeVisibility(%q, private=%v) = %q, %v; want %q", tt.setting, tt.private, got, err, tt.want)
+		}
+	}
+	if _, err := giteeVisibility("internal", false); failure.ClassOf(err) != failure.Invalid {
+		t.Errorf("unknown visibility error = %v, want invalid", err)
+	}
+}
+
+func TestCheckRun(t *testing.T) {
+	t.Parallel()
+	m := &store.Mirror{ID: 3, GitHubOwner: "o", GitHubName: "r", GiteeOwner: "g", GiteeName: "r"}
+	ok := mirror.RefResult{Ref: "refs/heads/main", Outcome: mirror.Updated, Source: "aaa"}
+	div := mirror.RefResult{Ref: "refs/heads/dev", Outcome: mirror.Diverged, Source: "bbb", Target: "ccc"}
+	bad := mirror.RefResult{Ref: "refs/heads/ci", Outcome: mirror.Rejected, Class: failure.Permission, Source: "ddd",
+		Message: "GitHub refused to update a workflow file: the token lacks the `workflows` permission | really"}
+	all := &mirror.Result{Refs: []mirror.RefResult{ok, div, bad}}
+	tests := []struct {
+		name       string
+		refs       []mirror.RefResult
+		err        error
+		conclusion string
+		title      string
+		summary    []string
+	}{
+		{"success", []mirror.RefResult{ok}, nil, githubapp.ConclusionSuccess, "Mirrored to Gitee g/r", []string{"| `refs/heads/main` | updated |", "`refs/heads/dev`: GitHub `bbb`, Gitee `ccc`"}},
+		{"diverged", []mirror.RefResult{div}, nil, githubapp.ConclusionNeutral, "Diverged on Gitee g/r: not overwritten", []string{"Diverged on Gitee"}},
+		{"rejected", []mirror.RefResult{bad}, nil, githubapp.ConclusionFailure, "Not mirrored to Gitee g/r: permission", []string{"`workflows` permission \\| really"}},
+		{"sync error", []mirror.RefResult{ok}, failure.New(failure.Network, "connection dropped"), githubapp.ConclusionFailure, "Not mirrored to Gitee g/r: network", []string{"**The sync failed** (network)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cr := checkRun(m, tt.refs, all, tt.err)
+			if cr.Conclusion != tt.conclusion || cr.Title != tt.title || cr.ExternalID != "3" {
+				t.Errorf("check run = %q %q %q, want %q %q", cr.Conclusion, cr.Title, cr.ExternalID, tt.conclusion, tt.title)
+			}
+			for _, s := range tt.summary {
+				if !strings.Contains(cr.Summary, s) {
+					t.Errorf("summary %q lacks %q", cr.Summary, s)
+				}
+			}
+		})
+	}
+}

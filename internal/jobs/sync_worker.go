@@ -1,0 +1,202 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// bookkeeping bounds store writes made after a sync, even when the job's
+// own context has ended.
+const bookkeeping = time.Minute
+
+// interruptedMessage is recorded for a sync cut short by a shutdown.
+const interruptedMessage = "interrupted: the App stopped during this sync; it runs again after the restart"
+
+// afterwards is a context for bookkeeping that must happen even when ctx
+// has ended (the sync timed out, or Stop cancelled it): it keeps ctx's
+// values (River's client) and gets a deadline of its own.
+func afterwards(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), bookkeeping)
+}
+
+// syncWorker runs SyncArgs jobs.
+type syncWorker struct {
+	river.WorkerDefaults[SyncArgs]
+	q *Queue
+}
+
+// Work syncs one mirror once, records the run, and settles the job: again
+// at once when a request arrived meanwhile, retried later after a transient
+// failure, finished otherwise.
+func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
+	q := w.q
+	id := job.Args.MirrorID
+	log := q.log.With(slog.Int64("mirror_id", id), slog.Int64("job_id", job.ID))
+	m, err := q.cfg.Store.GetMirror(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Info("mirror no longer exists; nothing to sync")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("error reading mirror %d: %w", id, err)
+	}
+	log = log.With(slog.Int64("installation_id", m.InstallationID), slog.String("repo", m.FullGitHubName()))
+	seq := m.RequestSeq
+	trigger := q.takeTrigger(id, job.Args.Trigger)
+
+	var pause string // set when this run pauses the mirror
+	moved := func(ctx context.Context) (bool, error) {
+		cur, err := q.cfg.Store.GetMirror(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("error reading mirror %d: %w", id, err)
+		}
+		if cur.RequestSeq != seq {
+			return true, nil // a new request counts as a resume: do not pause
+		}
+		if pause != "" {
+			if err := q.cfg.Store.PauseAfterFailures(ctx, id, pause); err != nil {
+				return false, fmt.Errorf("error pausing mirror %d: %w", id, err)
+			}
+			log.Warn("mirror paused", slog.String("reason", pause))
+		}
+		return false, nil
+	}
+
+	if m.Paused || q.suspended(ctx, m) {
+		log.Debug("mirror is paused; not syncing")
+		return settle(ctx, q, mirrorKey(id), job, moved, nil)
+	}
+
+	v, failures, err := w.syncOnce(ctx, log, m, trigger)
+	// The job's context may have ended with the sync: settle regardless.
+	bg, cancel := afterwards(ctx)
+	defer cancel()
+	switch {
+	case err != nil:
+		return err
+	case v == nil:
+		return river.JobSnooze(0) // interrupted by Stop: back to the queue
+	case v.outcome != OutcomeFailed:
+		return settle(bg, q, mirrorKey(id), job, moved, nil)
+	case failures >= q.cfg.MaxFailures:
+		pause = fmt.Sprintf("paused after %d consecutive failures: %s", failures, v.message)
+		return settle(bg, q, mirrorKey(id), job, moved, v.err)
+	case v.class.Transient():
+		return v.err // River retries with backoff
+	default:
+		return settle(bg, q, mirrorKey(id), job, moved, v.err)
+	}
+}
+
+// syncOnce runs the Runner and records the run. It returns a nil verdict
+// when Stop interrupted the sync, and an error only when the store failed.
+func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mirror, trigger string) (*verdict, int, error) {
+	q := w.q
+	start := time.Now()
+	bg, cancel := afterwards(ctx)
+	defer cancel()
+	// A reconcile of a healthy mirror records a run only when it found
+	// something to do: a no-op drift check every few minutes would bury
+	// the history people read.
+	quiet := trigger == TriggerReconcile && m.ConsecutiveFailures == 0 &&
+		(m.Status == store.StatusInSync || m.Status == store.StatusDiverged)
+	run := &store.SyncRun{MirrorID: m.ID, Trigger: trigger, StartedAt: start, Outcome: "running"}
+	if !quiet {
+		if err := q.cfg.Store.StartRun(bg, run); err != nil {
+			return nil, 0, fmt.Errorf("error recording the start of a sync of mirror %d: %w", m.ID, err)
+		}
+	}
+	if err := q.cfg.Store.SetStatus(bg, m.ID, store.StatusSyncing); err != nil {
+		log.Warn("could not mark mirror as syncing", slog.Any("error", err))
+	}
+
+	sctx, cancelSync := context.WithTimeout(ctx, q.cfg.SyncTimeout)
+	res, serr := q.cfg.Runner.Sync(sctx, m)
+	cancelSync()
+	elapsed := time.Since(start)
+	bg, cancel = afterwards(ctx)
+	defer cancel()
+
+	var v verdict
+	interrupted := serr != nil && ctx.Err() != nil && q.stopping.Load()
+	if interrupted {
+		v = verdict{outcome: OutcomeFailed, status: store.StatusFailing, class: failure.Timeout, message: interruptedMessage}
+	} else {
+		v = judge(res, serr)
+		q.observe(v.outcome, elapsed)
+	}
+	if quiet && (interrupted || v.status == m.Status && (res == nil || len(res.Changed()) == 0)) {
+		if err := q.cfg.Store.SetStatus(bg, m.ID, m.Status); err != nil {
+			return nil, 0, fmt.Errorf("error restoring the status of mirror %d: %w", m.ID, err)
+		}
+		log.Debug("reconcile found nothing to do")
+		if interrupted {
+			return nil, 0, nil
+		}
+		return &v, 0, nil
+	}
+	if quiet {
+		if err := q.cfg.Store.StartRun(bg, run); err != nil {
+			return nil, 0, fmt.Errorf("error recording a sync of mirror %d: %w", m.ID, err)
+		}
+	}
+	run.FinishedAt = time.Now()
+	run.Outcome, run.ErrorClass, run.ErrorMessage = v.outcome, string(v.class), v.message
+	if res != nil {
+		run.Refs, run.Bytes = res.Refs, res.Bytes
+	}
+	failures, err := q.cfg.Store.FinishRun(bg, run)
+	if err != nil {
+		return nil, 0, fmt.Errorf("error recording the outcome of a sync of mirror %d: %w", m.ID, err)
+	}
+	logRun(log, run, res, elapsed, failures)
+	if interrupted {
+		return nil, 0, nil
+	}
+	return &v, failures, nil
+}
+
+// logRun logs a finished sync at a level that fits its outcome.
+func logRun(log *slog.Logger, run *store.SyncRun, res *mirror.Result, elapsed time.Duration, failures int) {
+	attrs := []any{slog.String("trigger", run.Trigger), slog.String("outcome", run.Outcome),
+		slog.Duration("duration", elapsed), slog.Int64("bytes", run.Bytes)}
+	if res != nil {
+		attrs = append(attrs, slog.Int("changed", len(res.Changed())))
+	}
+	switch run.Outcome {
+	case OutcomeFailed:
+		attrs = append(attrs, slog.String("error_class", run.ErrorClass), slog.String("error", run.ErrorMessage), slog.Int("failures", failures))
+		log.Warn("sync failed", attrs...)
+	case OutcomeDiverged:
+		log.Info("sync left refs diverged", append(attrs, slog.String("detail", run.ErrorMessage))...)
+	default:
+		log.Info("sync finished", attrs...)
+	}
+}
+
+// observe counts a finished sync.
+func (q *Queue) observe(outcome string, elapsed time.Duration) {
+	if q.cfg.Metrics == nil {
+		return
+	}
+	q.cfg.Metrics.Syncs.WithLabelValues(outcome).Inc()
+	q.cfg.Metrics.SyncDuration.Observe(elapsed.Seconds())
+}
+
+// suspended reports whether the mirror's installation is suspended.
+func (q *Queue) suspended(ctx context.Context, m *store.Mirror) bool {
+	in, err := q.cfg.Store.GetInstallation(ctx, m.InstallationID)
+	return err == nil && in.Suspended
+}

@@ -1,0 +1,202 @@
+package repoconfig
+
+import (
+	"path"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// keys are the fields of a mirror, in the order the docs list them.
+var keys = []string{"target", "direction", "branches", "tags", "force", "prune", "create-missing", "visibility"}
+
+// mirror reads one mirror's mapping; prefix qualifies field names in errors
+// ("mirrors[2].").
+func (p *parser) mirror(n *yaml.Node, prefix string) (Mirror, bool) {
+	before := len(p.errs)
+	m := defaults(n.Line)
+	seen := map[string]bool{}
+	hasTarget := false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		field := prefix + k.Value
+		if seen[k.Value] {
+			p.fail(k.Line, field, "given twice: keep one")
+			continue
+		}
+		seen[k.Value] = true
+		switch k.Value {
+		case "target":
+			hasTarget = true
+			m.GiteeOwner, m.GiteeName = p.target(v, field)
+		case "direction":
+			m.Direction = p.direction(v, field)
+		case "branches":
+			m.Branches = p.globs(v, field, false, nil)
+		case "tags":
+			m.Tags = p.globs(v, field, true, &m.NoTags)
+		case "force":
+			m.Force = p.boolean(v, field, m.Force)
+		case "prune":
+			m.Prune = p.boolean(v, field, m.Prune)
+		case "create-missing":
+			m.CreateMissing = p.boolean(v, field, m.CreateMissing)
+		case "visibility":
+			m.Visibility = p.visibility(v, field)
+		default:
+			p.fail(k.Line, field, "unknown key: allowed are %s", strings.Join(keys, ", "))
+		}
+	}
+	if !hasTarget {
+		p.fail(n.Line, prefix+"target", "missing: name the Gitee repository as owner/name (or gitee/owner/name)")
+	}
+	return m, len(p.errs) == before
+}
+
+// scalar returns a plain scalar's text, or fails.
+func (p *parser) scalar(v *yaml.Node, field, want string) (string, bool) {
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		p.fail(v.Line, field, "want %s", want)
+		return "", false
+	}
+	return v.Value, true
+}
+
+// target reads owner/name or gitee/owner/name.
+func (p *parser) target(v *yaml.Node, field string) (owner, name string) {
+	const want = "the Gitee repository as owner/name (or gitee/owner/name)"
+	s, ok := p.scalar(v, field, want)
+	if !ok {
+		return "", ""
+	}
+	parts := strings.Split(strings.TrimSpace(s), "/")
+	if len(parts) == 3 && strings.EqualFold(parts[0], "gitee") {
+		parts = parts[1:]
+	}
+	if len(parts) != 2 || !segment(parts[0]) || !segment(parts[1]) {
+		p.fail(v.Line, field, "want %s, got %q (letters, digits, '.', '-' and '_' only)", want, s)
+		return "", ""
+	}
+	return parts[0], strings.TrimSuffix(parts[1], ".git")
+}
+
+// segment reports whether s is a plausible Gitee owner or repository path.
+func segment(s string) bool {
+	if s == "" || s == "." || s == ".." || strings.TrimSuffix(s, ".git") == "" {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (p *parser) direction(v *yaml.Node, field string) store.Direction {
+	s, ok := p.scalar(v, field, "push (GitHub → Gitee) or pull (Gitee → GitHub)")
+	if !ok {
+		return store.Push
+	}
+	switch d := store.Direction(strings.ToLower(strings.TrimSpace(s))); d {
+	case store.Push, store.Pull:
+		return d
+	case "both":
+		p.fail(v.Line, field, "two-way mirrors are not supported yet: want push or pull")
+	default:
+		p.fail(v.Line, field, "want push (GitHub → Gitee) or pull (Gitee → GitHub), got %q", s)
+	}
+	return store.Push
+}
+
+// boolean reads true or false, nothing else.
+func (p *parser) boolean(v *yaml.Node, field string, def bool) bool {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!bool" {
+		var b bool
+		if err := v.Decode(&b); err == nil {
+			return b
+		}
+	}
+	p.fail(v.Line, field, "want true or false, got %s", show(v))
+	return def
+}
+
+func (p *parser) visibility(v *yaml.Node, field string) string {
+	const want = "private, public, or source (the same as the GitHub repository)"
+	s, ok := p.scalar(v, field, want)
+	if !ok {
+		return VisibilitySource
+	}
+	switch s = strings.ToLower(strings.TrimSpace(s)); s {
+	case VisibilityPrivate, VisibilityPublic, VisibilitySource:
+		return s
+	}
+	p.fail(v.Line, field, "want %s, got %q", want, v.Value)
+	return VisibilitySource
+}
+
+// globs reads a list of globs or a comma-separated string. With allowOff,
+// false sets *off (no refs of this kind) and true means all.
+func (p *parser) globs(v *yaml.Node, field string, allowOff bool, off *bool) []string {
+	want := "a list of globs or a comma-separated string"
+	if allowOff {
+		want += ", or false for none"
+	}
+	var items []*yaml.Node
+	switch {
+	case v.Kind == yaml.ScalarNode && v.Tag == "!!bool" && allowOff:
+		*off = v.Value == "false" || v.Value == "False" || v.Value == "FALSE"
+		return nil
+	case v.Kind == yaml.ScalarNode && v.Tag != "!!null" && v.Tag != "!!bool":
+		for _, s := range strings.Split(v.Value, ",") {
+			items = append(items, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Line: v.Line})
+		}
+	case v.Kind == yaml.SequenceNode:
+		items = v.Content
+	default:
+		p.fail(v.Line, field, "want %s, got %s", want, show(v))
+		return nil
+	}
+	var out []string
+	for _, it := range items {
+		if it.Kind != yaml.ScalarNode || it.Tag == "!!null" {
+			p.fail(it.Line, field, "want %s; each entry a glob such as main or release/*, got %s", want, show(it))
+			continue
+		}
+		g := strings.TrimSpace(it.Value)
+		if g == "" {
+			continue
+		}
+		pat := strings.TrimPrefix(g, "!")
+		if pat == "" {
+			p.fail(it.Line, field, "%q excludes nothing: put a glob after the !", g)
+			continue
+		}
+		if _, err := path.Match(pat, ""); err != nil {
+			p.fail(it.Line, field, "%q is not a valid glob (use * and ? and [...], ** across /)", g)
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// show describes a node for an error message.
+func show(v *yaml.Node) string {
+	switch v.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	if v.Tag == "!!null" {
+		return "nothing"
+	}
+	return "\"" + v.Value + "\""
+}
