@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/config"
+	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
+	"github.com/gitee-mirror/gitee-mirror/internal/jobs"
+	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
+	"github.com/gitee-mirror/gitee-mirror/internal/secret"
+	"github.com/gitee-mirror/gitee-mirror/internal/server"
+	"github.com/gitee-mirror/gitee-mirror/internal/store/sqlite"
+)
+
+// httpShutdownTimeout bounds the wait for requests in flight on shutdown;
+// webhook requests answer in milliseconds.
+const httpShutdownTimeout = 10 * time.Second
+
+// env is what run takes from the process, so tests can give their own.
+type env struct {
+	Getenv func(string) string
+	Log    io.Writer
+	// OnListen, when set, learns the listening address (tests listen on
+	// port 0).
+	OnListen func(net.Addr)
+}
+
+// run starts the App and serves until ctx ends, then shuts down in order:
+// stop taking requests (webhooks included), stop the queue (running syncs
+// finish, or go back to the queue when they take longer than the shutdown
+// timeout), close the database.
+func run(ctx context.Context, e env) (err error) {
+	cfg, err := config.Load(e.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := newLogger(cfg, e.Log)
+	log.Info("starting gitee-mirror", "config", cfg)
+
+	box, err := newBox(cfg, log)
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(ctx, cfg.DatabasePath, box)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("error closing the database: %w", cerr))
+		}
+	}()
+
+	app, err := newAppTransport(cfg, log)
+	if err != nil {
+		return err
+	}
+	m := metrics.New()
+	runner, err := newRunner(cfg, st, app, log)
+	if err != nil {
+		return err
+	}
+	queue, err := jobs.New(ctx, jobs.Config{
+		DB: st.DB(), Store: st, Runner: runner, Logger: log, Metrics: m,
+		MaxFailures: cfg.MaxFailures, SyncTimeout: cfg.SyncTimeout, ReconcileInterval: cfg.ReconcileInterval,
+	})
+	if err != nil {
+		return fmt.Errorf("error creating the job queue: %w", err)
+	}
+	srv, err := server.New(server.Options{
+		Config: cfg, Store: st, Queue: queue, Metrics: m, Logger: log,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, CheckRedirect: sameHostRedirects},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("error listening on %s (%s): %w", cfg.ListenAddr, config.EnvListenAddr, err)
+	}
+	defer ln.Close() // after a Shutdown, a second close is harmless
+
+	// The queue gets a context of its own, cancelled only after the server
+	// has stopped: webhooks in flight can still enqueue.
+	queueCtx, stopQueueCtx := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopQueueCtx()
+	if err := queue.Start(queueCtx); err != nil {
+		return err
+	}
+	pruneDone := make(chan struct{})
+	go func() { defer close(pruneDone); pruneDeliveries(queueCtx, st, log) }()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "app_configured", cfg.AppConfigured())
+	if e.OnListen != nil {
+		e.OnListen(ln.Addr())
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err = <-served:
+		log.Error("server stopped", "error", err)
+	}
+	return errors.Join(err, shutdown(ctx, cfg, log, srv, queue, stopQueueCtx, pruneDone))
+}
+
+// shutdown stops the server, then the queue.
+func shutdown(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *server.Server, queue *jobs.Queue, stopQueueCtx func(), pruneDone <-chan struct{}) error {
+	var errs []error
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(hctx); err != nil {
+		errs = append(errs, fmt.Errorf("error stopping the HTTP server: %w", err))
+	}
+	qctx, qcancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer qcancel()
+	if err := queue.Stop(qctx); err != nil {
+		// Syncs cut short go back to the queue; that is not a failure of
+		// the shutdown itself.
+		log.Warn("job queue stopped", "error", err)
+	}
+	stopQueueCtx()
+	<-pruneDone
+	log.Info("stopped")
+	return errors.Join(errs...)
+}
+
+// newLogger builds the App's logger from the configuration.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newBox returns the box that encrypts stored secrets; nil without a key
+// (the store then refuses to store secrets).
+func newBox(cfg *config.Config, log *slog.Logger) (*secret.Box, error) {
+	key := cfg.SecretKeyBytes()
+	if key == nil {
+		log.Warn("no encryption key: Gitee tokens cannot be stored until " + config.EnvSecretKey + " (or _FILE) is set")
+		return nil, nil
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvSecretKey, err)
+	}
+	return box, nil
+}
+
+// newAppTransport parses the App's key once; nil when credentials are
+// missing (the App still starts, and its front page says what to set).
+func newAppTransport(cfg *config.Config, log *slog.Logger) (*githubapp.AppTransport, error) {
+	if missing := cfg.MissingApp(); len(missing) > 0 {
+		log.Warn("GitHub App credentials missing: GitHub deliveries are refused until they are set; the front page says how", "missing", missing)
+		return nil, nil
+	}
+	app, err := githubapp.NewAppTransport(cfg.AppID, []byte(cfg.PrivateKey.Reveal()), githubapp.AppOptions{APIURL: cfg.GitHubAPIURL})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvPrivateKey, err)
+	}
+	return app, nil
+}
+
+// sameHostRedirects follows a redirect only to the host of the original
+// request: the App talks to the configured hosts and nowhere else.
+func sameHostRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}

@@ -1,0 +1,283 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/secret"
+)
+
+// Load reads the configuration through getenv (os.Getenv in production).
+// Every malformed variable is reported, each error naming its variable;
+// values of secrets never appear in errors.
+func Load(getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	var errs []error
+	for _, v := range table {
+		if v.Name == EnvSecretKey {
+			key, err := secret.LoadKey(getenv)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			c.SecretKey = Secret(key)
+			continue
+		}
+		raw, err := lookup(getenv, v.Var)
+		if err == nil {
+			err = v.set(c, raw)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", v.Name, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// lookup returns a variable's value, or the content of its _FILE. Setting
+// both is an error: one of them would be ignored silently.
+func lookup(getenv func(string) string, v Var) (string, error) {
+	val := getenv(v.Name)
+	if !v.File {
+		return strings.TrimSpace(val), nil
+	}
+	file := getenv(v.Name + "_FILE")
+	switch {
+	case val != "" && file != "":
+		return "", fmt.Errorf("both it and %s_FILE are set: set one", v.Name)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			// The path is not secret; the content never gets here.
+			return "", fmt.Errorf("error reading %s_FILE: %w", v.Name, err)
+		}
+		s := strings.TrimRight(string(b), "\r\n")
+		if s == "" {
+			return "", fmt.Errorf("the file named by %s_FILE is empty", v.Name)
+		}
+		return s, nil
+	}
+	return val, nil
+}
+
+func setListenAddr(c *Config, raw string) error {
+	if raw == "" {
+		raw = DefaultListenAddr
+	}
+	if _, port, err := net.SplitHostPort(raw); err != nil || port == "" {
+		return fmt.Errorf("%q is not host:port (e.g. :8080 or 127.0.0.1:8080)", raw)
+	}
+	c.ListenAddr = raw
+	return nil
+}
+
+func setPublicURL(c *Config, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := baseURL(raw, false)
+	if err != nil {
+		return err
+	}
+	c.PublicURL = strings.TrimSuffix(u.String(), "/")
+	return nil
+}
+
+func setDataDir(c *Config, raw string) error {
+	if raw == "" {
+		raw = DefaultDataDir
+	}
+	c.DataDir = filepath.Clean(raw)
+	return nil
+}
+
+func setDatabaseURL(c *Config, raw string) error {
+	if raw == "" {
+		c.DatabasePath = filepath.Join(c.DataDir, DefaultDatabaseFile)
+		c.DatabaseURL = "sqlite://" + c.DatabasePath
+		return nil
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	switch {
+	case !ok:
+		return errors.New("not a URL: want sqlite://PATH")
+	case scheme == "postgres" || scheme == "postgresql":
+		// The URL itself is not repeated: it may hold a password.
+		return errors.New("Postgres is not built yet: use sqlite://PATH, or leave it unset for sqlite://<data dir>/" + DefaultDatabaseFile)
+	case scheme != "sqlite":
+		return fmt.Errorf("unknown database scheme %q: only sqlite://PATH is supported", scheme)
+	case rest == "" || strings.ContainsAny(rest, "?#"):
+		return errors.New("want sqlite://PATH with a file path and no query")
+	}
+	c.DatabaseURL, c.DatabasePath = raw, filepath.Clean(rest)
+	return nil
+}
+
+func setAppID(c *Config, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("%q is not a positive number (the App ID on the App's settings page)", raw)
+	}
+	c.AppID = id
+	return nil
+}
+
+func setPrivateKey(c *Config, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	// Keys pasted into one-line variables often carry literal \n.
+	if !strings.Contains(raw, "\n") && strings.Contains(raw, `\n`) {
+		raw = strings.ReplaceAll(raw, `\n`, "\n")
+	}
+	if !strings.Contains(raw, "-----BEGIN ") || !strings.Contains(raw, "PRIVATE KEY-----") {
+		return errors.New("not a PEM private key: use the .pem file GitHub generated for the App")
+	}
+	c.PrivateKey = Secret(raw + "\n")
+	return nil
+}
+
+func setWebhookSecret(c *Config, raw string) error {
+	c.WebhookSecret = Secret(raw)
+	return nil
+}
+
+func setAdminToken(c *Config, raw string) error {
+	if raw != "" && len(raw) < 16 {
+		return errors.New("too short: use at least 16 random characters, e.g. `openssl rand -hex 32`")
+	}
+	c.AdminToken = Secret(raw)
+	return nil
+}
+
+func setGitHubAPIURL(c *Config, raw string) error {
+	if raw == "" {
+		raw = DefaultGitHubAPIURL
+	}
+	u, err := baseURL(raw, true)
+	if err != nil {
+		return err
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	c.GitHubAPIURL = u.String()
+	return nil
+}
+
+func setGitHubURL(c *Config, raw string) error {
+	if raw == "" {
+		raw = DefaultGitHubURL
+	}
+	u, err := baseURL(raw, true)
+	if err != nil {
+		return err
+	}
+	c.GitHubURL = strings.TrimSuffix(u.String(), "/")
+	return nil
+}
+
+func setGiteeAPIURL(c *Config, raw string) error {
+	if raw == "" {
+		raw = DefaultGiteeAPIURL
+	}
+	u, err := baseURL(raw, true)
+	if err != nil {
+		return err
+	}
+	c.GiteeAPIURL = strings.TrimSuffix(u.String(), "/")
+	return nil
+}
+
+func setGiteeURL(c *Config, raw string) error {
+	if raw == "" {
+		if c.GiteeAPIURL == "" { // the API URL was malformed: reported there
+			return nil
+		}
+		u, _ := url.Parse(c.GiteeAPIURL)
+		c.GiteeURL = u.Scheme + "://" + u.Host
+		return nil
+	}
+	u, err := baseURL(raw, true)
+	if err != nil {
+		return err
+	}
+	c.GiteeURL = strings.TrimSuffix(u.String(), "/")
+	return nil
+}
+
+func setMaxFailures(c *Config, raw string) error {
+	if raw == "" {
+		c.MaxFailures = DefaultMaxFailures
+		return nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		return fmt.Errorf("%q is not a whole number of at least 1", raw)
+	}
+	c.MaxFailures = n
+	return nil
+}
+
+func setSyncTimeout(c *Config, raw string) (err error) {
+	c.SyncTimeout, err = duration(raw, DefaultSyncTimeout)
+	return err
+}
+
+func setReconcileInterval(c *Config, raw string) (err error) {
+	c.ReconcileInterval, err = duration(raw, DefaultReconcileInterval)
+	return err
+}
+
+func setShutdownTimeout(c *Config, raw string) (err error) {
+	c.ShutdownTimeout, err = duration(raw, DefaultShutdownTimeout)
+	return err
+}
+
+func setWebhookMaxBytes(c *Config, raw string) error {
+	if raw == "" {
+		c.WebhookMaxBytes = DefaultWebhookMaxBytes
+		return nil
+	}
+	n, err := parseBytes(raw)
+	if err != nil {
+		return err
+	}
+	c.WebhookMaxBytes = n
+	return nil
+}
+
+func setLogLevel(c *Config, raw string) error {
+	if raw == "" {
+		c.LogLevel = slog.LevelInfo
+		return nil
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(raw)); err != nil {
+		return fmt.Errorf("%q is not a level: want debug, info, warn or error", raw)
+	}
+	return nil
+}
+
+func setLogFormat(c *Config, raw string) error {
+	switch strings.ToLower(raw) {
+	case "", "text":
+		c.LogFormat = "text"
+	case "json":
+		c.LogFormat = "json"
+	default:
+		return fmt.Errorf("%q is not a format: want text or json", raw)
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package config
+
+import (
+	"github.com/gitee-mirror/gitee-mirror/internal/secret"
+)
+
+// Variable names.
+const (
+	EnvListenAddr        = Prefix + "LISTEN_ADDR"
+	EnvPublicURL         = Prefix + "PUBLIC_URL"
+	EnvDataDir           = Prefix + "DATA_DIR"
+	EnvDatabaseURL       = Prefix + "DATABASE_URL"
+	EnvAppID             = Prefix + "APP_ID"
+	EnvPrivateKey        = Prefix + "PRIVATE_KEY"
+	EnvWebhookSecret     = Prefix + "WEBHOOK_SECRET"
+	EnvSecretKey         = secret.EnvKey
+	EnvGitHubAPIURL      = Prefix + "GITHUB_API_URL"
+	EnvGitHubURL         = Prefix + "GITHUB_URL"
+	EnvGiteeAPIURL       = Prefix + "GITEE_API_URL"
+	EnvGiteeURL          = Prefix + "GITEE_URL"
+	EnvMaxFailures       = Prefix + "MAX_FAILURES"
+	EnvSyncTimeout       = Prefix + "SYNC_TIMEOUT"
+	EnvReconcileInterval = Prefix + "RECONCILE_INTERVAL"
+	EnvWebhookMaxBytes   = Prefix + "WEBHOOK_MAX_BYTES"
+	EnvAdminToken        = Prefix + "ADMIN_TOKEN"
+	EnvShutdownTimeout   = Prefix + "SHUTDOWN_TIMEOUT"
+	EnvLogLevel          = Prefix + "LOG_LEVEL"
+	EnvLogFormat         = Prefix + "LOG_FORMAT"
+)
+
+// Var documents one variable.
+type Var struct {
+	Name    string
+	Default string // as people read it; "" when there is none
+	// File: the value may instead be read from the file named by Name+"_FILE".
+	File bool
+	// Secret: the value is never printed.
+	Secret bool
+	Doc    string
+}
+
+// Vars lists every variable Load reads, in the order Doc shows them.
+func Vars() []Var {
+	vs := make([]Var, len(table))
+	for i, v := range table {
+		vs[i] = v.Var
+	}
+	return vs
+}
+
+// variable is a Var with the code that sets its field. set gets the raw
+// value ("" when unset, after reading _FILE).
+type variable struct {
+	Var
+	set func(c *Config, raw string) error
+}
+
+// table is the one list Load and Doc share. Order matters: a default
+// derived from another variable comes after it.
+var table = []variable{
+	{Var{Name: EnvListenAddr, Default: DefaultListenAddr,
+		Doc: "Address the HTTP server listens on (`host:port`)."}, setListenAddr},
+	{Var{Name: EnvPublicURL,
+		Doc: "URL people and GitHub reach the server at, e.g. `https://mirror.example.com`; used in the webhook URLs the pages show. Unset: the request's host."}, setPublicURL},
+	{Var{Name: EnvDataDir, Default: DefaultDataDir,
+		Doc: "Directory for the database and other state; created if missing."}, setDataDir},
+	{Var{Name: EnvDatabaseURL, Default: "sqlite://<data dir>/" + DefaultDatabaseFile,
+		Doc: "Database. Only `sqlite://PATH` for now; Postgres (for several replicas) is not built yet."}, setDatabaseURL},
+	{Var{Name: EnvAppID,
+		Doc: "The GitHub App's id (App settings page, \"App ID\")."}, setAppID},
+	{Var{Name: EnvPrivateKey, File: true, Secret: true,
+		Doc: "The GitHub App's private key, PEM (App settings page, \"Private keys\" → \"Generate a private key\"). Prefer `_FILE` with the downloaded `.pem`."}, setPrivateKey},
+	{Var{Name: EnvWebhookSecret, File: true, Secret: true,
+		Doc: "The GitHub App's webhook secret: the same value as \"Webhook secret\" on the App settings page. Deliveries without a valid signature get 401."}, setWebhookSecret},
+	{Var{Name: EnvSecretKey, File: true, Secret: true,
+		Doc: "Key that encrypts stored Gitee tokens (AES-256-GCM): 32 random bytes as base64 or hex, e.g. `openssl rand -base64 32`. Without it the App refuses to store tokens. Keep it: stored tokens cannot be read without it."}, nil},
+	{Var{Name: EnvGitHubAPIURL, Default: DefaultGitHubAPIURL,
+		Doc: "GitHub REST API base; for GitHub Enterprise Server `https://HOST/api/v3/`."}, setGitHubAPIURL},
+	{Var{Name: EnvGitHubURL, Default: DefaultGitHubURL,
+		Doc: "GitHub web and Git base, e.g. `https://HOST` for GitHub Enterprise Server."}, setGitHubURL},
+	{Var{Name: EnvGiteeAPIURL, Default: DefaultGiteeAPIURL,
+		Doc: "Gitee OpenAPI v5 base, for a Gitee-compatible host."}, setGiteeAPIURL},
+	{Var{Name: EnvGiteeURL, Default: "https://gitee.com",
+		Doc: "Gitee web and Git base. Unset: the scheme and host of the Gitee API URL."}, setGiteeURL},
+	{Var{Name: EnvMaxFailures, Default: "5",
+		Doc: "Consecutive failed syncs after which a mirror is paused (until a person resumes it or a new push arrives)."}, setMaxFailures},
+	{Var{Name: EnvSyncTimeout, Default: "30m",
+		Doc: "Time limit of one sync (Go duration: `90s`, `30m`, `1h`)."}, setSyncTimeout},
+	{Var{Name: EnvReconcileInterval, Default: "10m",
+		Doc: "How often every active mirror's refs are compared, to catch missed webhooks."}, setReconcileInterval},
+	{Var{Name: EnvWebhookMaxBytes, Default: "25MiB",
+		Doc: "Largest webhook body accepted (bytes, or with a `KiB`/`MiB` suffix); larger ones get 413. GitHub caps payloads at 25 MB."}, setWebhookMaxBytes},
+	{Var{Name: EnvAdminToken, File: true, Secret: true,
+		Doc: "Bearer token for the `/admin/…` endpoints (setting Gitee tokens, sync, pause, resume). Unset: those endpoints are disabled."}, setAdminToken},
+	{Var{Name: EnvShutdownTimeout, Default: "25s",
+		Doc: "On SIGTERM, how long running syncs may take to finish before they are stopped and handed back to the queue (they run again after the restart)."}, setShutdownTimeout},
+	{Var{Name: EnvLogLevel, Default: "info",
+		Doc: "`debug`, `info`, `warn` or `error`."}, setLogLevel},
+	{Var{Name: EnvLogFormat, Default: "text",
+		Doc: "`text` or `json`."}, setLogFormat},
+}

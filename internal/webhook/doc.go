@@ -1,0 +1,61 @@
+// Package webhook is the App's intake: it verifies GitHub and Gitee webhook
+// deliveries, deduplicates GitHub's by delivery id, and turns each into
+// store updates and queue requests, answering within milliseconds. No Git or
+// API work happens here: a delivery is a hint, and the workers re-read refs
+// from both sides.
+//
+// Each GitHub event type is handled by one small EventHandler in a file of
+// its own (push.go, installation.go, …); the GitHub dispatcher verifies the
+// signature before anything else, answers 401 on a bad one, 202 for events
+// and actions no handler wants, and 503 when the store or queue cannot take
+// the work (after forgetting the delivery id, so a redelivery is not
+// dropped).
+package webhook
+
+// Log attribute keys, constant across the App so that logs can be searched
+// by them.
+const (
+	KeyDeliveryID     = "delivery_id"
+	KeyEvent          = "event"
+	KeyAction         = "action"
+	KeyInstallationID = "installation_id"
+	KeyRepo           = "repo"
+	KeyMirrorID       = "mirror_id"
+	KeyRef            = "ref"
+)
+
+// Sources, the "source" label of the webhook metric and RecordDelivery's
+// source.
+const (
+	SourceGitHub = "github"
+	SourceGitee  = "gitee"
+)
+
+// Verdicts, the "verdict" label of the webhook metric.
+const (
+	VerdictAccepted     = "accepted"
+	VerdictDuplicate    = "duplicate"
+	VerdictIgnored      = "ignored"
+	VerdictBadSignature = "bad-signature"
+	VerdictTooLarge     = "too-large"
+	VerdictBadRequest   = "bad-request"
+	VerdictUnavailable  = "unavailable"
+	VerdictNotFound     = "not-found"
+	VerdictPing         = "ping"
+)
+
+// Sync triggers this package asks for (store.SyncRun.Trigger).
+const (
+	TriggerPush        = "push"        // a GitHub push
+	TriggerGiteePush   = "gitee-push"  // a Gitee push hook
+	TriggerPermissions = "permissions" // the installation accepted new permissions
+	TriggerUnarchived  = "unarchived"  // the GitHub repository was unarchived
+)
+
+// ConfigPath is the mirror configuration file on a repository's default
+// branch.
+const ConfigPath = ".github/gitee-mirror.yml"
+
+// ArchivedReason is the pause reason of the mirrors of an archived GitHub
+// repository; unarchiving resumes mirrors paused with exactly this reason.
+const ArchivedReason = "the GitHub repository was archived"

@@ -1,0 +1,170 @@
+package webhook_test
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
+)
+
+const hookSecret = "gitee-hook-secret"
+
+const giteePush = `{"ref":"refs/heads/main","before":"1111111111111111111111111111111111111111",` +
+	`"after":"2222222222222222222222222222222222222222","total_commits_count":1,` +
+	`"repository":{"full_name":"gitee-org/repo","path_with_namespace":"gitee-org/repo"},"hook_name":"push_hooks"}`
+
+// gitee sends a delivery to a mirror's hook URL with the given headers.
+func (b *testBundle) gitee(t *testing.T, hookID string, h map[string]string, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/gitee/"+hookID, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "git-oschina-hook")
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	b.e.ServeHTTP(rec, req)
+	return rec
+}
+
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+func TestGiteeDeliveries(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	sig := gitee.SignWebhook(hookSecret, ms(now))
+	tests := map[string]struct {
+		dir      store.Direction
+		headers  map[string]string
+		want     int
+		wantSync bool
+		wantBody string
+	}{
+		"password mode": {store.Pull, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"},
+			http.StatusOK, true, "accepted"},
+		"signature mode": {store.Pull, map[string]string{"X-Gitee-Token": sig, "X-Gitee-Timestamp": ms(now), "X-Gitee-Event": "Push Hook"},
+			http.StatusOK, true, "accepted"},
+		"signature mode, URL-encoded": {store.Pull, map[string]string{"X-Gitee-Token": url.QueryEscape(sig), "X-Gitee-Timestamp": ms(now), "X-Gitee-Event": "Tag Push Hook"},
+			http.StatusOK, true, "accepted"},
+		"tag push": {store.Pull, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Tag Push Hook"},
+			http.StatusOK, true, "accepted"},
+		"stale timestamp": {store.Pull, map[string]string{
+			"X-Gitee-Token":     gitee.SignWebhook(hookSecret, ms(now.Add(-10*time.Minute))),
+			"X-Gitee-Timestamp": ms(now.Add(-10 * time.Minute)), "X-Gitee-Event": "Push Hook"},
+			http.StatusUnauthorized, false, ""},
+		"future timestamp": {store.Pull, map[string]string{
+			"X-Gitee-Token":     gitee.SignWebhook(hookSecret, ms(now.Add(time.Hour))),
+			"X-Gitee-Timestamp": ms(now.Add(time.Hour)), "X-Gitee-Event": "Push Hook"},
+			http.StatusUnauthorized, false, ""},
+		"wrong password": {store.Pull, map[string]string{"X-Gitee-Token": "guess", "X-Gitee-Event": "Push Hook"},
+			http.StatusUnauthorized, false, ""},
+		"wrong signature": {store.Pull, map[string]string{"X-Gitee-Token": gitee.SignWebhook("other", ms(now)), "X-Gitee-Timestamp": ms(now), "X-Gitee-Event": "Push Hook"},
+			http.StatusUnauthorized, false, ""},
+		"no token": {store.Pull, map[string]string{"X-Gitee-Event": "Push Hook"},
+			http.StatusUnauthorized, false, ""},
+		"ping": {store.Pull, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook", "X-Gitee-Ping": "true"},
+			http.StatusOK, false, "pong"},
+		"unverified ping": {store.Pull, map[string]string{"X-Gitee-Token": "guess", "X-Gitee-Ping": "true"},
+			http.StatusUnauthorized, false, ""},
+		"other event": {store.Pull, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Issue Hook"},
+			http.StatusAccepted, false, "ignored"},
+		"push-direction mirror": {store.Push, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"},
+			http.StatusAccepted, false, "ignored"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			b.now = now
+			m := b.mirror(t, testRepoID, "repo", tc.dir, hookSecret)
+			rec := b.gitee(t, m.HookID, tc.headers, giteePush)
+			wantCode(t, rec, tc.want)
+			if tc.wantBody != "" {
+				wantBody(t, rec, tc.wantBody)
+			}
+			got := b.queue.Syncs()
+			if tc.wantSync {
+				if want := (syncReq{m.ID, webhook.TriggerGiteePush, true}); len(got) != 1 || got[0] != want {
+					t.Errorf("syncs = %v, want [%v]", got, want)
+				}
+			} else if len(got) != 0 {
+				t.Errorf("syncs = %v, want none", got)
+			}
+			if strings.Contains(rec.Body.String(), hookSecret) || strings.Contains(b.logs.String(), hookSecret) {
+				t.Errorf("the hook secret leaked into the response or logs")
+			}
+		})
+	}
+}
+
+func TestGiteeUnknownHook(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rec := b.gitee(t, "no-such-hook", map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"}, giteePush)
+	wantCode(t, rec, http.StatusNotFound)
+	if got := b.counted(t, "gitee", "unknown", "not-found"); got != 1 {
+		t.Errorf("not-found count = %v", got)
+	}
+}
+
+func TestGiteeMirrorWithoutSecret(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	m := b.mirror(t, testRepoID, "repo", store.Pull, "")
+	rec := b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": "", "X-Gitee-Event": "Push Hook"}, giteePush)
+	wantCode(t, rec, http.StatusUnauthorized)
+}
+
+func TestGiteeQueueUnavailable(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	m := b.mirror(t, testRepoID, "repo", store.Pull, hookSecret)
+	b.queue.setErr(errors.New("queue full"))
+	rec := b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"}, giteePush)
+	wantCode(t, rec, http.StatusServiceUnavailable)
+}
+
+func TestGiteeBodyCap(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *setupOptions) { o.maxBytes = 512 })
+	m := b.mirror(t, testRepoID, "repo", store.Pull, hookSecret)
+	body := `{"ref":"` + strings.Repeat("a", 1000) + `"}`
+	rec := b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"}, body)
+	wantCode(t, rec, http.StatusRequestEntityTooLarge)
+
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/gitee/"+m.HookID, struct{ *bytes.Reader }{bytes.NewReader([]byte(body))})
+	req.ContentLength = -1
+	req.Header.Set("X-Gitee-Token", hookSecret)
+	req.Header.Set("X-Gitee-Event", "Push Hook")
+	rec = httptest.NewRecorder()
+	b.e.ServeHTTP(rec, req)
+	wantCode(t, rec, http.StatusRequestEntityTooLarge)
+	if got := b.queue.Syncs(); len(got) != 0 {
+		t.Errorf("syncs = %v", got)
+	}
+}
+
+func TestGiteeMetrics(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	m := b.mirror(t, testRepoID, "repo", store.Pull, hookSecret)
+	wantCode(t, b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"}, giteePush), http.StatusOK)
+	wantCode(t, b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": "x", "X-Gitee-Event": "Push Hook"}, giteePush), http.StatusUnauthorized)
+	wantCode(t, b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Surprise Hook"}, giteePush), http.StatusAccepted)
+	for _, c := range []struct{ event, verdict string }{
+		{"Push Hook", "accepted"}, {"unknown", "bad-signature"}, {"other", "ignored"},
+	} {
+		if got := b.counted(t, "gitee", c.event, c.verdict); got != 1 {
+			t.Errorf("count(%s, %s) = %v, want 1", c.event, c.verdict, got)
+		}
+	}
+}

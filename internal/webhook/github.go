@@ -1,0 +1,203 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// GitHub headers.
+const (
+	HeaderGitHubEvent     = "X-GitHub-Event"
+	HeaderGitHubDelivery  = "X-GitHub-Delivery"
+	HeaderGitHubSignature = "X-Hub-Signature-256"
+)
+
+// taskTimeout bounds a delivery's store and queue work: GitHub gives up
+// after 10 s.
+const taskTimeout = 5 * time.Second
+
+// GitHubOptions configure the GitHub intake.
+type GitHubOptions struct {
+	// Secret is the App's webhook secret; empty refuses every delivery.
+	Secret []byte
+	// MaxBytes caps the body (413 beyond); 0 means 25 MiB.
+	MaxBytes int64
+	Store    store.Store
+	Metrics  *metrics.Metrics // nil: none
+	Logger   *slog.Logger     // nil: discard
+	// Handlers handle the events; see DefaultHandlers.
+	Handlers []EventHandler
+}
+
+// GitHub is the intake of GitHub's webhook deliveries.
+type GitHub struct {
+	secret   []byte
+	maxBytes int64
+	store    store.Store
+	metrics  *metrics.Metrics
+	log      *slog.Logger
+	handlers map[string]EventHandler
+}
+
+// DefaultHandlers are the event handlers of the App.
+func DefaultHandlers(st store.Store, q Queue) []EventHandler {
+	return []EventHandler{
+		&Push{Store: st, Queue: q},
+		&Installation{Store: st, Queue: q},
+		&InstallationRepositories{Store: st, Queue: q},
+		&Repository{Store: st, Queue: q},
+	}
+}
+
+// NewGitHub returns the intake. Two handlers for one event are a bug and
+// panic.
+func NewGitHub(opts GitHubOptions) *GitHub {
+	g := &GitHub{
+		secret:   opts.Secret,
+		maxBytes: opts.MaxBytes,
+		store:    opts.Store,
+		metrics:  opts.Metrics,
+		log:      opts.Logger,
+		handlers: map[string]EventHandler{},
+	}
+	if g.maxBytes <= 0 {
+		g.maxBytes = DefaultMaxBytes
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	for _, h := range opts.Handlers {
+		for _, ev := range h.Events() {
+			if _, dup := g.handlers[ev]; dup {
+				panic(fmt.Sprintf("webhook: two handlers for GitHub event %q", ev))
+			}
+			g.handlers[ev] = h
+		}
+	}
+	return g
+}
+
+// Handle is the echo handler of POST /webhooks/github.
+func (g *GitHub) Handle(c echo.Context) error {
+	req := c.Request()
+	body, err := readBody(c, g.maxBytes)
+	if err != nil {
+		g.count("", verdictOf(err))
+		return err
+	}
+	if err := VerifySignature(g.secret, req.Header.Get(HeaderGitHubSignature), body); err != nil {
+		g.count("", VerdictBadSignature)
+		g.log.WarnContext(req.Context(), "GitHub delivery refused", "error", err.Error(),
+			KeyDeliveryID, clip(req.Header.Get(HeaderGitHubDelivery)))
+		return echo.NewHTTPError(http.StatusUnauthorized, "invalid signature")
+	}
+
+	event, delivery := req.Header.Get(HeaderGitHubEvent), req.Header.Get(HeaderGitHubDelivery)
+	log := g.log.With(KeyDeliveryID, delivery, KeyEvent, event)
+	if event == "" || delivery == "" {
+		g.count(event, VerdictBadRequest)
+		return echo.NewHTTPError(http.StatusBadRequest, "missing "+HeaderGitHubEvent+" or "+HeaderGitHubDelivery)
+	}
+	h, ok := g.handlers[event]
+	if !ok {
+		g.count(event, VerdictIgnored)
+		log.DebugContext(req.Context(), "GitHub event ignored")
+		return c.JSON(http.StatusAccepted, status(VerdictIgnored))
+	}
+	payload, err := jsonPayload(req.Header.Get(echo.HeaderContentType), body)
+	if err != nil {
+		g.count(event, VerdictBadRequest)
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	task, err := h.Parse(event, payload)
+	if err != nil {
+		g.count(event, VerdictBadRequest)
+		log.WarnContext(req.Context(), "GitHub payload refused", "error", err.Error())
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	if task == nil {
+		g.count(event, VerdictIgnored)
+		log.DebugContext(req.Context(), "GitHub action ignored")
+		return c.JSON(http.StatusAccepted, status(VerdictIgnored))
+	}
+	log = log.With(KeyAction, task.Action, KeyInstallationID, task.InstallationID, KeyRepo, task.Repo)
+	return g.run(c, log, event, delivery, task)
+}
+
+// run deduplicates the delivery and runs its task.
+func (g *GitHub) run(c echo.Context, log *slog.Logger, event, delivery string, task *Task) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), taskTimeout)
+	defer cancel()
+	first, err := g.store.RecordDelivery(ctx, SourceGitHub, delivery)
+	if err != nil {
+		g.count(event, VerdictUnavailable)
+		log.ErrorContext(ctx, "error recording GitHub delivery", "error", err)
+		return unavailable()
+	}
+	if !first {
+		g.count(event, VerdictDuplicate)
+		log.InfoContext(ctx, "duplicate GitHub delivery")
+		return c.JSON(http.StatusOK, status(VerdictDuplicate))
+	}
+	if err := task.Run(ctx, log); err != nil {
+		g.count(event, VerdictUnavailable)
+		log.ErrorContext(ctx, "error handling GitHub delivery", "error", err)
+		// A fresh context: the request's may be what ran out.
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), taskTimeout)
+		defer fcancel()
+		if ferr := g.store.ForgetDelivery(fctx, SourceGitHub, delivery); ferr != nil {
+			log.ErrorContext(ctx, "error forgetting GitHub delivery: a redelivery will be taken for a duplicate", "error", ferr)
+		}
+		return unavailable()
+	}
+	g.count(event, VerdictAccepted)
+	log.InfoContext(ctx, "GitHub delivery accepted")
+	return c.JSON(http.StatusOK, status(VerdictAccepted))
+}
+
+func (g *GitHub) count(event, verdict string) {
+	if event == "" {
+		event = "unknown"
+	}
+	countWebhook(g.metrics, SourceGitHub, event, verdict)
+}
+
+// jsonPayload returns the JSON document of a delivery: the body itself, or
+// its "payload" field when the webhook was set to send forms.
+func jsonPayload(contentType string, body []byte) ([]byte, error) {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt != "application/x-www-form-urlencoded" {
+		return body, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil || form.Get("payload") == "" {
+		return nil, errors.New("form-encoded delivery without a payload field")
+	}
+	return []byte(form.Get("payload")), nil
+}
+
+func unavailable() error {
+	return echo.NewHTTPError(http.StatusServiceUnavailable, "cannot take the delivery now; redeliver it later")
+}
+
+// status is a response body.
+func status(s string) map[string]string { return map[string]string{"status": s} }
+
+// clip bounds an untrusted header value before it is logged.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

@@ -1,0 +1,265 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
+	"github.com/gitee-mirror/gitee-mirror/internal/secret"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/store/sqlite"
+	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
+)
+
+const (
+	testSecret = "webhook-secret-for-tests"
+	testInst   = int64(42)
+	testRepoID = int64(1001)
+)
+
+// fakeQueue records what intake asks of the queue.
+type fakeQueue struct {
+	mu      sync.Mutex
+	syncs   []syncReq
+	configs []configReq
+	err     error // returned by every call while set
+}
+
+type syncReq struct {
+	MirrorID int64
+	Trigger  string
+	Resume   bool
+}
+
+type configReq struct {
+	InstallationID, RepoID int64
+	Owner, Name            string
+}
+
+func (q *fakeQueue) RequestSync(_ context.Context, id int64, trigger string, resume bool) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	q.syncs = append(q.syncs, syncReq{id, trigger, resume})
+	return nil
+}
+
+func (q *fakeQueue) ApplyConfig(_ context.Context, inst, repo int64, owner, name string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	q.configs = append(q.configs, configReq{inst, repo, owner, name})
+	return nil
+}
+
+func (q *fakeQueue) setErr(err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.err = err
+}
+
+func (q *fakeQueue) Syncs() []syncReq {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]syncReq(nil), q.syncs...)
+}
+
+func (q *fakeQueue) Configs() []configReq {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]configReq(nil), q.configs...)
+}
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type testBundle struct {
+	store   *sqlite.Store
+	queue   *fakeQueue
+	metrics *metrics.Metrics
+	logs    *syncBuffer
+	e       *echo.Echo
+	now     time.Time
+}
+
+type setupOptions struct {
+	secret   string
+	maxBytes int64
+	wrap     func(store.Store) store.Store // wraps the real store when set
+}
+
+// setup builds both intakes over a real SQLite store in a temp dir and a
+// fake queue.
+func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
+	t.Helper()
+	o := setupOptions{secret: testSecret}
+	for _, f := range opts {
+		f(&o)
+	}
+	key := make([]byte, secret.KeySize)
+	_, _ = rand.Read(key)
+	box, err := secret.NewBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), box)
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	b := &testBundle{
+		store: st, queue: &fakeQueue{}, metrics: metrics.New(), logs: &syncBuffer{},
+		e: echo.New(), now: time.Now(),
+	}
+	var s store.Store = st
+	if o.wrap != nil {
+		s = o.wrap(st)
+	}
+	log := slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	gh := webhook.NewGitHub(webhook.GitHubOptions{
+		Secret: []byte(o.secret), MaxBytes: o.maxBytes, Store: s, Metrics: b.metrics, Logger: log,
+		Handlers: webhook.DefaultHandlers(s, b.queue),
+	})
+	gt := webhook.NewGitee(webhook.GiteeOptions{
+		MaxBytes: o.maxBytes, Store: s, Queue: b.queue, Metrics: b.metrics, Logger: log,
+		Now: func() time.Time { return b.now },
+	})
+	b.e.POST("/webhooks/github", gh.Handle)
+	b.e.POST("/webhooks/gitee/:hookID", gt.Handle)
+	return b
+}
+
+// github sends a delivery signed with testSecret.
+func (b *testBundle) github(t *testing.T, event, delivery string, payload any) *httptest.ResponseRecorder {
+	t.Helper()
+	body := toJSON(t, payload)
+	return b.githubRaw(t, event, delivery, body, webhook.Sign([]byte(testSecret), body))
+}
+
+// githubRaw sends a delivery with the given signature header ("" for none).
+func (b *testBundle) githubRaw(t *testing.T, event, delivery string, body []byte, sig string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/github", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if event != "" {
+		req.Header.Set(webhook.HeaderGitHubEvent, event)
+	}
+	if delivery != "" {
+		req.Header.Set(webhook.HeaderGitHubDelivery, delivery)
+	}
+	if sig != "" {
+		req.Header.Set(webhook.HeaderGitHubSignature, sig)
+	}
+	rec := httptest.NewRecorder()
+	b.e.ServeHTTP(rec, req)
+	return rec
+}
+
+func toJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	if b, ok := v.([]byte); ok {
+		return b
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// installation records an installation.
+func (b *testBundle) installation(t *testing.T, id int64) {
+	t.Helper()
+	if err := b.store.UpsertInstallation(context.Background(), store.Installation{ID: id, Account: "octo-org", AccountType: "Organization"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mirror creates a mirror of repository repoID (octo-org/repo) in testInst.
+func (b *testBundle) mirror(t *testing.T, repoID int64, target string, d store.Direction, hookSecret string) *store.Mirror {
+	t.Helper()
+	b.installation(t, testInst)
+	m := &store.Mirror{
+		InstallationID: testInst, GitHubRepoID: repoID, GitHubOwner: "octo-org", GitHubName: "repo",
+		GiteeOwner: "gitee-org", GiteeName: target, Direction: d, HookSecret: hookSecret,
+	}
+	if err := b.store.CreateMirror(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (b *testBundle) getMirror(t *testing.T, id int64) *store.Mirror {
+	t.Helper()
+	m, err := b.store.GetMirror(context.Background(), id)
+	if err != nil {
+		t.Fatalf("GetMirror(%d): %v", id, err)
+	}
+	return m
+}
+
+// counted returns the webhook counter for the labels.
+func (b *testBundle) counted(t *testing.T, source, event, verdict string) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := b.metrics.WebhooksReceived.WithLabelValues(source, event, verdict).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
+func wantCode(t *testing.T, rec *httptest.ResponseRecorder, want int) {
+	t.Helper()
+	if rec.Code != want {
+		t.Fatalf("status = %d, want %d; body %s", rec.Code, want, rec.Body)
+	}
+}
+
+func wantBody(t *testing.T, rec *httptest.ResponseRecorder, want string) {
+	t.Helper()
+	if !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("body %q does not contain %q", rec.Body, want)
+	}
+}
+
+// failingStore fails RecordDelivery.
+type failingStore struct {
+	store.Store
+}
+
+func (failingStore) RecordDelivery(context.Context, string, string) (bool, error) {
+	return false, errors.New("database is locked")
+}
