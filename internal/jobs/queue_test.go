@@ -384,3 +384,27 @@ func TestConfigDefaults(t *testing.T) {
 		}
 	}
 }
+
+// A mirror deleted while it syncs (dropped from the settings file) ends its
+// job at once: no error, no retry of a sync that has nothing left to record.
+func TestMirrorDeletedDuringSync(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	m := b.mirror(t, "widget")
+	release := make(chan struct{})
+	b.runner.onSync(blockingSync(release))
+	b.request(t, m.ID, TriggerPush, true)
+	b.runner.waitStarted(t)
+	if err := b.st.DeleteMirror(context.Background(), m.ID); err != nil {
+		t.Fatalf("DeleteMirror: %v", err)
+	}
+	release <- struct{}{}
+	ev := b.waitEvent(t, river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+	if ev.Kind != river.EventKindJobCompleted || ev.Job.Attempt != 1 {
+		t.Errorf("job %s after %d attempts, want completed after 1", ev.Kind, ev.Job.Attempt)
+	}
+	if got := b.runner.callsOf(m.ID); got != 1 {
+		t.Errorf("syncs = %d, want 1", got)
+	}
+	b.depth(t, 0)
+}

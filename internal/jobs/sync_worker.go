@@ -84,6 +84,11 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	bg, cancel := afterwards(ctx)
 	defer cancel()
 	switch {
+	case errors.Is(err, errMirrorGone):
+		// Deleted while it synced (removed from the settings file, the
+		// App uninstalled): its runs went with it, nothing to retry.
+		log.Info("mirror deleted during its sync; nothing to record")
+		return nil
 	case err != nil:
 		return err
 	case v == nil:
@@ -115,7 +120,7 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 	run := &store.SyncRun{MirrorID: m.ID, Trigger: trigger, StartedAt: start, Outcome: "running"}
 	if !quiet {
 		if err := q.cfg.Store.StartRun(bg, run); err != nil {
-			return nil, 0, fmt.Errorf("error recording the start of a sync of mirror %d: %w", m.ID, err)
+			return nil, 0, q.goneOr(bg, m.ID, fmt.Errorf("error recording the start of a sync of mirror %d: %w", m.ID, err))
 		}
 	}
 	if err := q.cfg.Store.SetStatus(bg, m.ID, store.StatusSyncing); err != nil {
@@ -149,7 +154,7 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 	}
 	if quiet {
 		if err := q.cfg.Store.StartRun(bg, run); err != nil {
-			return nil, 0, fmt.Errorf("error recording a sync of mirror %d: %w", m.ID, err)
+			return nil, 0, q.goneOr(bg, m.ID, fmt.Errorf("error recording a sync of mirror %d: %w", m.ID, err))
 		}
 	}
 	run.FinishedAt = time.Now()
@@ -159,7 +164,7 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 	}
 	failures, err := q.cfg.Store.FinishRun(bg, run)
 	if err != nil {
-		return nil, 0, fmt.Errorf("error recording the outcome of a sync of mirror %d: %w", m.ID, err)
+		return nil, 0, q.goneOr(bg, m.ID, fmt.Errorf("error recording the outcome of a sync of mirror %d: %w", m.ID, err))
 	}
 	logRun(log, run, res, elapsed, failures)
 	if interrupted {
@@ -184,6 +189,19 @@ func logRun(log *slog.Logger, run *store.SyncRun, res *mirror.Result, elapsed ti
 	default:
 		log.Info("sync finished", attrs...)
 	}
+}
+
+// errMirrorGone: the mirror was deleted while its sync ran.
+var errMirrorGone = errors.New("mirror deleted during its sync")
+
+// goneOr returns errMirrorGone when mirror id no longer exists (a store
+// write failed because the mirror, with its runs, was deleted meanwhile),
+// else err.
+func (q *Queue) goneOr(ctx context.Context, id int64, err error) error {
+	if _, gerr := q.cfg.Store.GetMirror(ctx, id); errors.Is(gerr, store.ErrNotFound) {
+		return errMirrorGone
+	}
+	return err
 }
 
 // observe counts a finished sync.

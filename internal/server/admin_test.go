@@ -5,8 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
 func TestAdminAuth(t *testing.T) {
@@ -235,4 +238,45 @@ func TestAdminSyncPauseResume(t *testing.T) {
 	if got, err := b.store.GetMirror(t.Context(), m.ID); err != nil || !got.Paused || got.PausedReason != adminPauseReason {
 		t.Errorf("mirror paused %v (%q), %v", got.Paused, got.PausedReason, err)
 	}
+}
+
+// A stored token retries the mirrors that need it: never synced, failing,
+// paused after failures; not those in sync or paused by a person.
+func TestAdminTokenRetriesFailingMirrors(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	fresh := b.mirror(t)
+	more := func(name string) *store.Mirror {
+		m := &store.Mirror{InstallationID: testInst, GitHubRepoID: 1001, GitHubOwner: "octo-org", GitHubName: "repo",
+			GiteeOwner: "gitee-org", GiteeName: name, Direction: store.Push}
+		if err := b.store.CreateMirror(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	inSync, personPaused, failing, failPaused := more("in-sync"), more("person"), more("failing"), more("fail-paused")
+	for _, err := range []error{
+		b.store.SetStatus(ctx, inSync.ID, store.StatusInSync),
+		b.store.SetPaused(ctx, personPaused.ID, true, "by alice"),
+		b.store.SetStatus(ctx, failing.ID, store.StatusFailing),
+		b.store.PauseAfterFailures(ctx, failPaused.ID, "paused after 5 consecutive failures"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := b.admin(t, http.MethodPut, fmt.Sprintf("/admin/installations/%d/gitee-token", testInst), `{"token":"`+giteeToken+`"}`)
+	wantCode(t, rec, http.StatusOK)
+	got := b.queue.Syncs()
+	slices.Sort(got)
+	if want := []int64{fresh.ID, failing.ID, failPaused.ID}; !slices.Equal(got, want) {
+		t.Errorf("syncs requested: %v, want %v", got, want)
+	}
+	rec = b.admin(t, http.MethodPut, fmt.Sprintf("/admin/mirrors/%d/gitee-token", inSync.ID), `{"token":"`+giteeToken+`"}`)
+	wantCode(t, rec, http.StatusOK)
+	if n := len(b.queue.Syncs()); n != 3 {
+		t.Errorf("a token for a mirror in sync requested a sync (%d requests)", n)
+	}
+	b.noCanaries(t)
 }

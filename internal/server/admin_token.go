@@ -81,7 +81,44 @@ func (s *Server) setToken(c echo.Context, installationID, mirrorID int64) error 
 		return err
 	}
 	s.log.InfoContext(ctx, "Gitee token stored", webhook.KeyInstallationID, installationID, webhook.KeyMirrorID, mirrorID, "login", login)
+	s.retryWithToken(ctx, installationID, mirrorID)
 	return c.JSON(http.StatusOK, tokenResponse{InstallationID: installationID, MirrorID: mirrorID, Login: login})
+}
+
+// retryWithToken asks for a sync of the mirrors a newly stored token serves
+// that never synced, are failing (often for want of this very token) or
+// were paused after failures, so that they do not wait for the next push or
+// reconcile. Mirrors in sync, diverged or paused by a person are left
+// alone. Failing to ask is logged: the token is stored either way.
+func (s *Server) retryWithToken(ctx context.Context, installationID, mirrorID int64) {
+	var ms []*store.Mirror
+	var err error
+	if mirrorID != 0 {
+		var m *store.Mirror
+		if m, err = s.opts.Store.GetMirror(ctx, mirrorID); err == nil {
+			ms = append(ms, m)
+		}
+	} else {
+		ms, err = s.opts.Store.ListMirrors(ctx, store.MirrorFilter{InstallationID: installationID})
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "could not list the mirrors to sync with the new token", webhook.KeyInstallationID, installationID, "error", err)
+		return
+	}
+	for _, m := range ms {
+		retry := m.Status == store.StatusNew || m.Status == store.StatusFailing
+		if m.Paused {
+			retry = m.PausedByFailures
+		}
+		if !retry {
+			continue
+		}
+		if err := s.opts.Queue.RequestSync(ctx, m.ID, TriggerManual, true); err != nil {
+			s.log.WarnContext(ctx, "could not request a sync with the new token", webhook.KeyMirrorID, m.ID, "error", err)
+			continue
+		}
+		s.log.InfoContext(ctx, "sync requested with the new Gitee token", webhook.KeyMirrorID, m.ID)
+	}
 }
 
 // decodeToken reads the JSON body. Decoder errors are not shown: they may
