@@ -58,6 +58,9 @@ func run(ctx context.Context, e env) (err error) {
 		}
 	}()
 
+	if err := useRegistration(ctx, cfg, st, log); err != nil {
+		return err
+	}
 	app, err := newAppTransport(cfg, log)
 	if err != nil {
 		return err
@@ -67,16 +70,23 @@ func run(ctx context.Context, e env) (err error) {
 	if err != nil {
 		return err
 	}
+	swap := newSwapRunner(runner) // replaced when the App is registered from the pages
 	queue, err := jobs.New(ctx, jobs.Config{
-		DB: st.DB(), Store: st, Runner: runner, Logger: log, Metrics: m,
+		DB: st.DB(), Store: st, Runner: swap, Logger: log, Metrics: m,
 		MaxFailures: cfg.MaxFailures, SyncTimeout: cfg.SyncTimeout, ReconcileInterval: cfg.ReconcileInterval,
 	})
 	if err != nil {
 		return fmt.Errorf("error creating the job queue: %w", err)
 	}
-	srv, err := server.New(server.Options{
+	hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: sameHostRedirects}
+	var srv *server.Server
+	pages, err := newPages(cfg, st, queue, swap, app, func() *server.Server { return srv }, log, hc)
+	if err != nil {
+		return err
+	}
+	srv, err = server.New(server.Options{
 		Config: cfg, Store: st, Queue: queue, Metrics: m, Logger: log,
-		HTTPClient: &http.Client{Timeout: 30 * time.Second, CheckRedirect: sameHostRedirects},
+		HTTPClient: hc, Settings: pages,
 	})
 	if err != nil {
 		return err

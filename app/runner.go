@@ -15,9 +15,9 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
-// tokenHint tells people how to connect a Gitee token until the settings
-// page exists.
-const tokenHint = "set one with PUT /admin/installations/<installation id>/gitee-token (JSON {\"token\": \"…\"}, " +
+// tokenHint tells people how to connect a Gitee token.
+const tokenHint = "connect Gitee on the settings page (/settings/, the installation's page), or " +
+	"set one with PUT /admin/installations/<installation id>/gitee-token (JSON {\"token\": \"…\"}, " +
 	"authorised by " + config.EnvAdminToken + "); the token needs the scopes projects and hook"
 
 // newRunner returns the runner of sync and config jobs: the real one when

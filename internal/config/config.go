@@ -55,6 +55,10 @@ type Config struct {
 	PrivateKey Secret
 	// WebhookSecret authenticates GitHub's webhook deliveries.
 	WebhookSecret Secret
+	// OAuthClientID and OAuthClientSecret sign people in to the settings
+	// pages ("" when unset).
+	OAuthClientID     string
+	OAuthClientSecret Secret
 	// SecretKey is the 32-byte key that encrypts stored tokens (empty:
 	// the App refuses to store tokens).
 	SecretKey Secret
@@ -120,6 +124,8 @@ func (c Config) fields() []slog.Attr {
 		slog.String("private_key", c.PrivateKey.String()),
 		slog.String("webhook_secret", c.WebhookSecret.String()),
 		slog.String("secret_key", c.SecretKey.String()),
+		slog.String("oauth_client_id", c.OAuthClientID),
+		slog.String("oauth_client_secret", c.OAuthClientSecret.String()),
 		slog.String("github_api_url", c.GitHubAPIURL),
 		slog.String("github_url", c.GitHubURL),
 		slog.String("gitee_api_url", c.GiteeAPIURL),

@@ -85,6 +85,7 @@ func (f *Forge) initAPIs() {
 	f.api = newAPIState()
 	f.mux.Handle("/api/v5/", f.apiHandler(siteGitee, "/api/v5", f.giteeMux()))
 	f.mux.Handle("/api/v3/", f.apiHandler(siteGitHub, "/api/v3", f.githubMux()))
+	f.initWeb() // ghweb.go
 }
 
 // GiteeAPIURL is the root of the fake Gitee OpenAPI v5,

@@ -35,6 +35,7 @@ type homeData struct {
 	Mirrors          int
 	ByStatus         []statusCount
 	StatusError      bool
+	Pages            bool // the settings pages are served
 }
 
 type varState struct {
@@ -61,7 +62,8 @@ func (s *Server) home(c echo.Context) error {
 		BaseURL:      s.baseURL(c),
 		PublicURLSet: cfg.PublicURL != "",
 		GitHubURL:    cfg.GitHubURL,
-		Configured:   cfg.AppConfigured(),
+		Configured:   cfg.AppConfigured() || s.registered.Load(),
+		Pages:        s.opts.Settings != nil,
 		SecretKeySet: cfg.SecretKey.IsSet(),
 		AdminEnabled: cfg.AdminToken.IsSet(),
 		Vars: []varState{

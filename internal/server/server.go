@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,6 +42,9 @@ type Options struct {
 	GiteeUser func(ctx context.Context, token string) (login string, err error)
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
+	// Settings serves the pages for people under /settings (package
+	// settings); nil: none.
+	Settings http.Handler
 }
 
 // Server is the App's HTTP server.
@@ -50,6 +54,11 @@ type Server struct {
 	log  *slog.Logger
 	echo *echo.Echo
 	http *http.Server
+	// github is the GitHub intake; UseWebhookSecret swaps it when the App
+	// is registered from the pages.
+	github atomic.Pointer[webhook.GitHub]
+	// registered: the App got credentials after the start.
+	registered atomic.Bool
 }
 
 // New builds the server and its routes. It does not listen yet.
@@ -112,8 +121,15 @@ func (s *Server) routes() {
 		MaxBytes: cfg.WebhookMaxBytes, Store: s.opts.Store, Queue: s.opts.Queue,
 		Metrics: s.opts.Metrics, Logger: s.log, Now: s.opts.Now,
 	})
-	e.POST("/webhooks/github", gh.Handle)
+	s.github.Store(gh)
+	e.POST("/webhooks/github", func(c echo.Context) error { return s.github.Load().Handle(c) })
 	e.POST("/webhooks/gitee/:hookID", gt.Handle)
+
+	if s.opts.Settings != nil {
+		pages := echo.WrapHandler(s.opts.Settings)
+		e.Any("/settings", pages)
+		e.Any("/settings/*", pages)
+	}
 
 	admin := e.Group("/admin", s.adminAuth, middleware.BodyLimit(adminBodyLimit))
 	admin.GET("/mirrors", s.listMirrors)
@@ -122,6 +138,19 @@ func (s *Server) routes() {
 	admin.POST("/mirrors/:id/sync", s.syncMirror)
 	admin.POST("/mirrors/:id/pause", s.pauseMirror)
 	admin.POST("/mirrors/:id/resume", s.resumeMirror)
+}
+
+// UseWebhookSecret starts checking GitHub deliveries with secret, for an App
+// registered while the server runs; the front page then counts the App as
+// configured.
+func (s *Server) UseWebhookSecret(secret []byte) {
+	cfg := s.cfg
+	s.github.Store(webhook.NewGitHub(webhook.GitHubOptions{
+		Secret: secret, MaxBytes: cfg.WebhookMaxBytes,
+		Store: s.opts.Store, Metrics: s.opts.Metrics, Logger: s.log,
+		Handlers: webhook.DefaultHandlers(s.opts.Store, s.opts.Queue),
+	}))
+	s.registered.Store(true)
 }
 
 // Handler is the server's HTTP handler, for tests and custom listeners.
