@@ -84,21 +84,28 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 	return nil
 }
 
-// scanWhileCopying copies src to dst and feeds the same bytes to scanPack.
-// A scan failure is logged, not returned: it only leaves answers Unknown.
-func scanWhileCopying(dst io.Writer, src io.Reader, g *Graph, log *slog.Logger) (int64, error) {
+// startScan runs scanPack in the background on what is written to the
+// returned pipe. wait closes the pipe and waits for the scan. A scan failure
+// is logged, not returned: it only leaves ancestry answers Unknown.
+func startScan(g *Graph, log *slog.Logger) (pw *io.PipeWriter, wait func()) {
 	pr, pw := io.Pipe()
-	done := make(chan error, 1)
+	done := make(chan struct{})
 	go func() {
-		err := scanPack(pr, g)
+		defer close(done)
+		if err := scanPack(pr, g); err != nil {
+			log.Warn("could not read commits from the pack; ancestry may be unknown", slog.Any("error", err))
+		}
 		_, _ = io.Copy(io.Discard, pr)
-		done <- err
 	}()
+	return pw, func() { pw.Close(); <-done }
+}
+
+// scanWhileCopying copies src to dst and feeds the same bytes to scanPack.
+func scanWhileCopying(dst io.Writer, src io.Reader, g *Graph, log *slog.Logger) (int64, error) {
+	pw, wait := startScan(g, log)
 	n, err := io.Copy(io.MultiWriter(dst, pw), src)
 	pw.CloseWithError(err)
-	if serr := <-done; serr != nil && err == nil {
-		log.Warn("could not read commits from the pack; ancestry may be unknown", slog.Any("error", serr))
-	}
+	wait()
 	return n, err
 }
 
@@ -185,17 +192,9 @@ func (t *transfer) packFor(ctx context.Context, plan []Step) (io.Reader, int64, 
 		return pack, -1, func() { pack.Close() }, nil
 	}
 	// Feed the graph cache from the same stream.
-	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := scanPack(pr, t.s.graph); err != nil {
-			t.s.log.Warn("could not read commits from the pack", slog.Any("error", err))
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
+	pw, wait := startScan(t.s.graph, t.s.log)
 	tee := &teeCloser{r: io.TeeReader(pack, pw), pw: pw}
-	return tee, -1, func() { tee.finish(); pack.Close(); <-done }, nil
+	return tee, -1, func() { wait(); pack.Close() }, nil
 }
 
 // teeCloser closes the scanner's pipe when the stream ends.
@@ -211,8 +210,6 @@ func (t *teeCloser) Read(b []byte) (int, error) {
 	}
 	return n, err
 }
-
-func (t *teeCloser) finish() { t.pw.Close() }
 
 func (t *transfer) cleanup() {
 	if t.spool != nil {
