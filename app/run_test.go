@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"io"
 	"net"
 	"net/http"
@@ -20,23 +20,8 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
-// syncBuffer collects logs from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the shared concurrent-safe log sink.
+type syncBuffer = logtest.Buffer
 
 // start runs the App with vars (plus a temp data dir and a loopback port)
 // and returns its base URL, its logs, and a stop function that cancels it

@@ -1,12 +1,11 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -225,23 +224,8 @@ func TestDefaultRunner_NoSecretsInErrorsOrLogs(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is the shared concurrent-safe log sink.
+type syncBuffer = logtest.Buffer
 
 func TestRepoTokenLife(t *testing.T) {
 	t.Parallel()

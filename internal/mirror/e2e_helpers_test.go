@@ -1,12 +1,10 @@
 package mirror_test
 
 import (
-	"bytes"
 	"context"
-	"io"
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -126,22 +124,5 @@ func outcome(res *mirror.Result, ref string) mirror.RefResult {
 	return mirror.RefResult{Outcome: "absent"}
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
+// syncBuffer is the shared concurrent-safe log sink.
+type syncBuffer = logtest.Buffer

@@ -1,10 +1,10 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -54,22 +54,8 @@ func (q *fakeQueue) Syncs() []int64 {
 	return append([]int64(nil), q.syncs...)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the shared concurrent-safe log sink.
+type syncBuffer = logtest.Buffer
 
 type testBundle struct {
 	srv   *Server

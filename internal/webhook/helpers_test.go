@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -88,23 +89,8 @@ func (q *fakeQueue) Configs() []configReq {
 	return append([]configReq(nil), q.configs...)
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the shared concurrent-safe log sink.
+type syncBuffer = logtest.Buffer
 
 type testBundle struct {
 	store   *sqlite.Store
