@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -58,8 +59,9 @@ type e2e struct {
 	base string // the running App's URL
 	stop func() error
 
-	db   *sqlite.Store // the test's own handle on the App's database
-	work map[string]*forgetest.Work
+	db    *sqlite.Store // the test's own handle on the App's database
+	inbox *sql.DB       // and on its webhook inbox
+	work  map[string]*forgetest.Work
 }
 
 // newE2E sets up the forge and starts the App.
@@ -113,6 +115,12 @@ func newE2E(t *testing.T, extra map[string]string) *e2e {
 		t.Fatalf("opening the App's database: %v", err)
 	}
 	t.Cleanup(func() { _ = e.db.Close() })
+	// The webhook inbox, read beside the App as the database is.
+	e.inbox, err = sql.Open("sqlite", sqlite.InboxPath(filepath.Join(e.dir, "gitee-mirror.db")))
+	if err != nil {
+		t.Fatalf("opening the App's webhook inbox: %v", err)
+	}
+	t.Cleanup(func() { _ = e.inbox.Close() })
 	// The reconcile that runs on start: the tests count jobs and runs, and
 	// a reconcile arriving in the middle would sync on its own.
 	e.reconciled(1)
@@ -506,6 +514,16 @@ func (e *e2e) count(table string) int {
 	var n int
 	if err := e.db.DB().QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
 		e.t.Fatalf("counting %s: %v", table, err)
+	}
+	return n
+}
+
+// deliveries counts the deliveries in the webhook inbox.
+func (e *e2e) deliveries() int {
+	e.t.Helper()
+	var n int
+	if err := e.inbox.QueryRow(`SELECT count(*) FROM deliveries`).Scan(&n); err != nil {
+		e.t.Fatalf("counting deliveries: %v", err)
 	}
 	return n
 }

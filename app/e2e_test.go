@@ -55,7 +55,7 @@ func TestE2EPushToGitee(t *testing.T) {
 
 	// Bad signatures: 401, and no trace in the store or the queue.
 	jobs, runs, seq := e.jobs(), len(e.runs(m.ID)), m.RequestSeq
-	deliveries := e.count("deliveries")
+	deliveries := e.deliveries()
 	sha, payload := e.commit("widget", map[string]string{"a.txt": "one\n"})
 	body, err := json.Marshal(payload)
 	if err != nil {
@@ -85,7 +85,7 @@ func TestE2EPushToGitee(t *testing.T) {
 	if got := e.mirror(m.ID).RequestSeq; got != seq {
 		t.Errorf("request sequence after bad signatures: %d, want %d", got, seq)
 	}
-	if got := e.count("deliveries"); got != deliveries {
+	if got := e.deliveries(); got != deliveries {
 		t.Errorf("deliveries recorded after bad signatures: %d, want %d", got, deliveries)
 	}
 	if e.sameRefs(e2eOwner, "widget", e2eGiteeOrg, "widget") {

@@ -15,8 +15,9 @@ const (
 	pruneEvery     = time.Hour
 )
 
-// pruneDeliveries drops old webhook delivery ids every hour until ctx ends.
-func pruneDeliveries(ctx context.Context, st store.Store, log *slog.Logger) {
+// pruneDeliveries drops old handled webhook deliveries every hour until ctx
+// ends.
+func pruneDeliveries(ctx context.Context, inbox store.Inbox, log *slog.Logger) {
 	t := time.NewTicker(pruneEvery)
 	defer t.Stop()
 	for {
@@ -24,7 +25,7 @@ func pruneDeliveries(ctx context.Context, st store.Store, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if err := st.PruneDeliveries(ctx, now.Add(-keepDeliveries)); err != nil && ctx.Err() == nil {
+			if err := inbox.Prune(ctx, now.Add(-keepDeliveries)); err != nil && ctx.Err() == nil {
 				log.Warn("error pruning old webhook delivery ids", "error", err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
@@ -17,6 +18,7 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
 	"github.com/gitee-mirror/gitee-mirror/internal/server"
 	"github.com/gitee-mirror/gitee-mirror/internal/store/sqlite"
+	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
 // httpShutdownTimeout bounds the wait for requests in flight on shutdown;
@@ -58,6 +60,16 @@ func run(ctx context.Context, e env) (err error) {
 		}
 	}()
 
+	inbox, err := sqlite.OpenInbox(ctx, sqlite.InboxPath(cfg.DatabasePath))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := inbox.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("error closing the webhook inbox: %w", cerr))
+		}
+	}()
+
 	if err := useRegistration(ctx, cfg, st, log); err != nil {
 		return err
 	}
@@ -78,6 +90,9 @@ func run(ctx context.Context, e env) (err error) {
 	if err != nil {
 		return fmt.Errorf("error creating the job queue: %w", err)
 	}
+	fwd := webhook.NewForwarder(webhook.ForwarderOptions{
+		Inbox: inbox, Handlers: webhook.DefaultHandlers(st, queue), Metrics: m, Logger: log,
+	})
 	hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: sameHostRedirects}
 	var srv *server.Server
 	pages, err := newPages(cfg, st, queue, swap, app, func() *server.Server { return srv }, log, hc)
@@ -85,7 +100,7 @@ func run(ctx context.Context, e env) (err error) {
 		return err
 	}
 	srv, err = server.New(server.Options{
-		Config: cfg, Store: st, Queue: queue, Metrics: m, Logger: log,
+		Config: cfg, Store: st, Queue: queue, Inbox: inbox, Wake: fwd.Wake, Metrics: m, Logger: log,
 		HTTPClient: hc, Settings: pages,
 	})
 	if err != nil {
@@ -104,8 +119,15 @@ func run(ctx context.Context, e env) (err error) {
 	if err := queue.Start(queueCtx); err != nil {
 		return err
 	}
-	pruneDone := make(chan struct{})
-	go func() { defer close(pruneDone); pruneDeliveries(queueCtx, st, log) }()
+	// The forwarder too: it stops after the server, and drains what the
+	// last requests accepted before the queue stops.
+	fwdCtx, stopFwd := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFwd()
+	bg := &background{stopFwd: stopFwd, stopQueueCtx: stopQueueCtx}
+	bg.fwd.Add(1)
+	go func() { defer bg.fwd.Done(); fwd.Run(fwdCtx) }()
+	bg.prune.Add(1)
+	go func() { defer bg.prune.Done(); pruneDeliveries(queueCtx, inbox, log) }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -120,11 +142,19 @@ func run(ctx context.Context, e env) (err error) {
 	case err = <-served:
 		log.Error("server stopped", "error", err)
 	}
-	return errors.Join(err, shutdown(ctx, cfg, log, srv, queue, stopQueueCtx, pruneDone))
+	return errors.Join(err, shutdown(ctx, cfg, log, srv, fwd, queue, bg))
 }
 
-// shutdown stops the server, then the queue.
-func shutdown(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *server.Server, queue *jobs.Queue, stopQueueCtx func(), pruneDone <-chan struct{}) error {
+// background are the App's goroutines besides the server and the queue.
+type background struct {
+	fwd, prune   sync.WaitGroup
+	stopFwd      func()
+	stopQueueCtx func()
+}
+
+// shutdown stops the server, then the forwarder (after doing the work of
+// every delivery accepted), then the queue.
+func shutdown(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *server.Server, fwd *webhook.Forwarder, queue *jobs.Queue, bg *background) error {
 	var errs []error
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
 	defer cancel()
@@ -133,13 +163,19 @@ func shutdown(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *se
 	}
 	qctx, qcancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer qcancel()
+	bg.stopFwd()
+	bg.fwd.Wait()
+	if err := fwd.Drain(qctx); err != nil {
+		// What is left stays in the inbox for the next start.
+		log.Warn("webhook deliveries left in the inbox for the next start", "error", err)
+	}
 	if err := queue.Stop(qctx); err != nil {
 		// Syncs cut short go back to the queue; that is not a failure of
 		// the shutdown itself.
 		log.Warn("job queue stopped", "error", err)
 	}
-	stopQueueCtx()
-	<-pruneDone
+	bg.stopQueueCtx()
+	bg.prune.Wait()
 	log.Info("stopped")
 	return errors.Join(errs...)
 }

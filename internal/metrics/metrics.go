@@ -20,6 +20,14 @@ type Metrics struct {
 	SyncDuration prometheus.Histogram
 	// QueueDepth is the number of sync jobs waiting or running.
 	QueueDepth prometheus.Gauge
+	// InboxPending is the number of accepted webhook deliveries whose work
+	// is not done yet; InboxGivenUp those given up after repeated failures.
+	InboxPending prometheus.Gauge
+	InboxGivenUp prometheus.Gauge
+	// InboxForwarded counts deliveries taken from the inbox by source and
+	// result (handled, coalesced with a later one's same work, failed,
+	// given-up, dropped).
+	InboxForwarded *prometheus.CounterVec
 }
 
 // New registers the collectors on a fresh registry (plus Go and process
@@ -44,8 +52,21 @@ func New() *Metrics {
 			Name: "gitee_mirror_queue_depth",
 			Help: "Sync jobs waiting or running.",
 		}),
+		InboxPending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gitee_mirror_webhook_inbox_pending",
+			Help: "Accepted webhook deliveries whose work is not done yet.",
+		}),
+		InboxGivenUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gitee_mirror_webhook_inbox_given_up",
+			Help: "Accepted webhook deliveries given up after repeated failures (kept in the inbox).",
+		}),
+		InboxForwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gitee_mirror_webhook_inbox_forwarded_total",
+			Help: "Webhook deliveries taken from the inbox, by source and result.",
+		}, []string{"source", "result"}),
 	}
 	m.Registry.MustRegister(m.WebhooksReceived, m.Syncs, m.SyncDuration, m.QueueDepth,
+		m.InboxPending, m.InboxGivenUp, m.InboxForwarded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
@@ -60,6 +61,8 @@ type syncBuffer = logtest.Buffer
 type testBundle struct {
 	srv   *Server
 	store *sqlite.Store
+	inbox *sqlite.Inbox
+	wakes atomic.Int64
 	queue *fakeQueue
 	logs  *syncBuffer
 	// responses collects every response body, to look for canaries.
@@ -120,8 +123,9 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 	if o.wrap != nil {
 		s = o.wrap(st)
 	}
+	b.inbox = openInbox(t)
 	b.srv, err = New(Options{
-		Config: cfg, Store: s, Queue: b.queue, Metrics: metrics.New(),
+		Config: cfg, Store: s, Queue: b.queue, Inbox: b.inbox, Wake: func() { b.wakes.Add(1) }, Metrics: metrics.New(),
 		Logger:    slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		GiteeUser: o.giteeUser,
 	})
@@ -129,6 +133,17 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// openInbox opens a webhook inbox in a temp dir.
+func openInbox(t *testing.T) *sqlite.Inbox {
+	t.Helper()
+	in, err := sqlite.OpenInbox(context.Background(), filepath.Join(t.TempDir(), "test.inbox.db"))
+	if err != nil {
+		t.Fatalf("sqlite.OpenInbox: %v", err)
+	}
+	t.Cleanup(func() { _ = in.Close() })
+	return in
 }
 
 // do sends a request; headers come in pairs.

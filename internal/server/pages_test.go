@@ -29,7 +29,7 @@ func TestSettingsPagesMountedAndLiveRegistration(t *testing.T) {
 		w.WriteHeader(http.StatusTeapot)
 		w.Write([]byte("pages " + r.Method + " " + r.URL.Path))
 	})
-	srv, err := New(Options{Config: cfg, Store: st, Queue: &fakeQueue{}, Metrics: metrics.New(), Settings: pages})
+	srv, err := New(Options{Config: cfg, Store: st, Queue: &fakeQueue{}, Inbox: openInbox(t), Metrics: metrics.New(), Settings: pages})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,9 +29,13 @@ const adminBodyLimit = "64K"
 
 // Options are the server's dependencies.
 type Options struct {
-	Config  *config.Config
-	Store   store.Store
-	Queue   webhook.Queue
+	Config *config.Config
+	Store  store.Store
+	Queue  webhook.Queue
+	// Inbox records accepted GitHub deliveries; Wake (nil: none) tells
+	// the webhook.Forwarder that does their work.
+	Inbox   store.Inbox
+	Wake    func()
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger // nil: discard
 	// HTTPClient reaches Gitee to check tokens; nil: a client with a
@@ -63,8 +67,8 @@ type Server struct {
 
 // New builds the server and its routes. It does not listen yet.
 func New(opts Options) (*Server, error) {
-	if opts.Config == nil || opts.Store == nil || opts.Queue == nil || opts.Metrics == nil {
-		return nil, errors.New("server: Config, Store, Queue and Metrics are required")
+	if opts.Config == nil || opts.Store == nil || opts.Queue == nil || opts.Inbox == nil || opts.Metrics == nil {
+		return nil, errors.New("server: Config, Store, Queue, Inbox and Metrics are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -112,16 +116,11 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Metrics.Registry, promhttp.HandlerOpts{})))
 
-	gh := webhook.NewGitHub(webhook.GitHubOptions{
-		Secret: []byte(cfg.WebhookSecret.Reveal()), MaxBytes: cfg.WebhookMaxBytes,
-		Store: s.opts.Store, Metrics: s.opts.Metrics, Logger: s.log,
-		Handlers: webhook.DefaultHandlers(s.opts.Store, s.opts.Queue),
-	})
 	gt := webhook.NewGitee(webhook.GiteeOptions{
 		MaxBytes: cfg.WebhookMaxBytes, Store: s.opts.Store, Queue: s.opts.Queue,
 		Metrics: s.opts.Metrics, Logger: s.log, Now: s.opts.Now,
 	})
-	s.github.Store(gh)
+	s.github.Store(s.newGitHub([]byte(cfg.WebhookSecret.Reveal())))
 	e.POST("/webhooks/github", func(c echo.Context) error { return s.github.Load().Handle(c) })
 	e.POST("/webhooks/gitee/:hookID", gt.Handle)
 
@@ -144,13 +143,17 @@ func (s *Server) routes() {
 // registered while the server runs; the front page then counts the App as
 // configured.
 func (s *Server) UseWebhookSecret(secret []byte) {
-	cfg := s.cfg
-	s.github.Store(webhook.NewGitHub(webhook.GitHubOptions{
-		Secret: secret, MaxBytes: cfg.WebhookMaxBytes,
-		Store: s.opts.Store, Metrics: s.opts.Metrics, Logger: s.log,
-		Handlers: webhook.DefaultHandlers(s.opts.Store, s.opts.Queue),
-	}))
+	s.github.Store(s.newGitHub(secret))
 	s.registered.Store(true)
+}
+
+// newGitHub is the GitHub intake checking deliveries with secret.
+func (s *Server) newGitHub(secret []byte) *webhook.GitHub {
+	return webhook.NewGitHub(webhook.GitHubOptions{
+		Secret: secret, MaxBytes: s.cfg.WebhookMaxBytes,
+		Inbox: s.opts.Inbox, Wake: s.opts.Wake, Metrics: s.opts.Metrics, Logger: s.log,
+		Handlers: webhook.DefaultHandlers(s.opts.Store, s.opts.Queue),
+	})
 }
 
 // Handler is the server's HTTP handler, for tests and custom listeners.

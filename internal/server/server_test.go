@@ -65,8 +65,13 @@ func TestWebhookRoutes(t *testing.T) {
 		webhook.HeaderGitHubEvent, "push", webhook.HeaderGitHubDelivery, "d-1",
 		webhook.HeaderGitHubSignature, webhook.Sign([]byte(testSecret), []byte(body)))
 	wantCode(t, rec, http.StatusOK)
-	if got := b.queue.Syncs(); len(got) != 1 || got[0] != m.ID {
-		t.Errorf("syncs = %v", got)
+	// Accepted into the inbox, and the forwarder woken to do its work.
+	ds, err := b.inbox.Pending(t.Context(), 10, 10)
+	if err != nil || len(ds) != 1 || ds[0].ID != "d-1" || ds[0].Event != "push" || string(ds[0].Payload) != body {
+		t.Errorf("inbox = %+v, %v", ds, err)
+	}
+	if got := b.wakes.Load(); got != 1 {
+		t.Errorf("forwarder woken %d times, want 1", got)
 	}
 	wantCode(t, b.do(t, http.MethodPost, "/webhooks/gitee/nope", `{}`, "X-Gitee-Token", "x"), http.StatusNotFound)
 	wantCode(t, b.do(t, http.MethodPost, "/webhooks/gitee/"+m.HookID, `{}`, "X-Gitee-Token", "x"), http.StatusUnauthorized)

@@ -1,9 +1,9 @@
 // Package store keeps the App's state: installations, mirrors, per-ref
-// last-synced state, sync history, webhook delivery ids, encrypted
-// credentials and App settings. Callers see only the Store interface; the
-// SQLite backend (embedded default, package sqlite) and any later backend
-// (Postgres, for several replicas) pass the same conformance suite
-// (package storetest).
+// last-synced state, sync history, encrypted credentials and App settings
+// (Store), and webhook deliveries between acknowledgement and handling
+// (Inbox). Callers see only the interfaces; the SQLite backend (embedded
+// default, package sqlite) and any later backend (Postgres, for several
+// replicas) pass the same conformance suite (package storetest).
 package store
 
 import (
@@ -214,15 +214,6 @@ type Store interface {
 	RefState(ctx context.Context, mirrorID int64) (map[string]string, error)
 	// SaveRefState replaces it.
 	SaveRefState(ctx context.Context, mirrorID int64, refs map[string]string) error
-
-	// RecordDelivery stores a webhook delivery id; first is false when it
-	// was seen before (a redelivery or a duplicate).
-	RecordDelivery(ctx context.Context, source, id string) (first bool, err error)
-	// ForgetDelivery removes it again (when enqueueing its work failed, so
-	// that a redelivery is not dropped).
-	ForgetDelivery(ctx context.Context, source, id string) error
-	// PruneDeliveries drops ids older than before.
-	PruneDeliveries(ctx context.Context, before time.Time) error
 
 	// SetCredential stores a Gitee token encrypted; ErrNoKey without a key.
 	SetCredential(ctx context.Context, c Credential) error

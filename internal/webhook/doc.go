@@ -5,11 +5,14 @@
 // from both sides.
 //
 // Each GitHub event type is handled by one small EventHandler in a file of
-// its own (push.go, installation.go, …); the GitHub dispatcher verifies the
+// its own (push.go, installation.go, …). The GitHub intake verifies the
 // signature before anything else, answers 401 on a bad one, 202 for events
-// and actions no handler wants, and 503 when the store or queue cannot take
-// the work (after forgetting the delivery id, so a redelivery is not
-// dropped).
+// and actions no handler wants, and otherwise records the delivery in the
+// inbox (store.Inbox, its own database file) and answers 200 — 503 only
+// when the inbox cannot take it. The Forwarder then does the delivery's
+// work in arrival order, retrying while the store or queue is unavailable:
+// an acknowledgement waits for one small write, never for the main
+// database, the queue or a sync.
 package webhook
 
 // Log attribute keys, constant across the App so that logs can be searched
@@ -24,8 +27,8 @@ const (
 	KeyRef            = "ref"
 )
 
-// Sources, the "source" label of the webhook metric and RecordDelivery's
-// source.
+// Sources, the "source" label of the webhook metrics and store.Delivery's
+// Source.
 const (
 	SourceGitHub = "github"
 	SourceGitee  = "gitee"

@@ -33,9 +33,12 @@ type GitHubOptions struct {
 	Secret []byte
 	// MaxBytes caps the body (413 beyond); 0 means 25 MiB.
 	MaxBytes int64
-	Store    store.Store
-	Metrics  *metrics.Metrics // nil: none
-	Logger   *slog.Logger     // nil: discard
+	// Inbox records accepted deliveries; Wake (nil: none) tells the
+	// Forwarder that does their work.
+	Inbox   store.Inbox
+	Wake    func()
+	Metrics *metrics.Metrics // nil: none
+	Logger  *slog.Logger     // nil: discard
 	// Handlers handle the events; see DefaultHandlers.
 	Handlers []EventHandler
 }
@@ -44,7 +47,8 @@ type GitHubOptions struct {
 type GitHub struct {
 	secret   []byte
 	maxBytes int64
-	store    store.Store
+	inbox    store.Inbox
+	wake     func()
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 	handlers map[string]EventHandler
@@ -66,7 +70,8 @@ func NewGitHub(opts GitHubOptions) *GitHub {
 	g := &GitHub{
 		secret:   opts.Secret,
 		maxBytes: opts.MaxBytes,
-		store:    opts.Store,
+		inbox:    opts.Inbox,
+		wake:     opts.Wake,
 		metrics:  opts.Metrics,
 		log:      opts.Logger,
 		handlers: map[string]EventHandler{},
@@ -76,6 +81,9 @@ func NewGitHub(opts GitHubOptions) *GitHub {
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
+	}
+	if g.wake == nil {
+		g.wake = func() {}
 	}
 	for _, h := range opts.Handlers {
 		for _, ev := range h.Events() {
@@ -132,14 +140,16 @@ func (g *GitHub) Handle(c echo.Context) error {
 		return c.JSON(http.StatusAccepted, status(VerdictIgnored))
 	}
 	log = log.With(KeyAction, task.Action, KeyInstallationID, task.InstallationID, KeyRepo, task.Repo)
-	return g.run(c, log, event, delivery, task)
+	return g.accept(c, log, event, delivery, payload)
 }
 
-// run deduplicates the delivery and runs its task.
-func (g *GitHub) run(c echo.Context, log *slog.Logger, event, delivery string, task *Task) error {
+// accept records the delivery in the inbox, which deduplicates it, and
+// answers: its work (task.Run) is done by the Forwarder, so that the
+// answer waits for one small write and nothing else.
+func (g *GitHub) accept(c echo.Context, log *slog.Logger, event, delivery string, payload []byte) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), taskTimeout)
 	defer cancel()
-	first, err := g.store.RecordDelivery(ctx, SourceGitHub, delivery)
+	first, err := g.inbox.Accept(ctx, &store.Delivery{Source: SourceGitHub, ID: delivery, Event: event, Payload: payload})
 	if err != nil {
 		g.count(event, VerdictUnavailable)
 		log.ErrorContext(ctx, "error recording GitHub delivery", "error", err)
@@ -150,17 +160,7 @@ func (g *GitHub) run(c echo.Context, log *slog.Logger, event, delivery string, t
 		log.InfoContext(ctx, "duplicate GitHub delivery")
 		return c.JSON(http.StatusOK, status(VerdictDuplicate))
 	}
-	if err := task.Run(ctx, log); err != nil {
-		g.count(event, VerdictUnavailable)
-		log.ErrorContext(ctx, "error handling GitHub delivery", "error", err)
-		// A fresh context: the request's may be what ran out.
-		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), taskTimeout)
-		defer fcancel()
-		if ferr := g.store.ForgetDelivery(fctx, SourceGitHub, delivery); ferr != nil {
-			log.ErrorContext(ctx, "error forgetting GitHub delivery: a redelivery will be taken for a duplicate", "error", ferr)
-		}
-		return unavailable()
-	}
+	g.wake()
 	g.count(event, VerdictAccepted)
 	log.InfoContext(ctx, "GitHub delivery accepted")
 	return c.JSON(http.StatusOK, status(VerdictAccepted))

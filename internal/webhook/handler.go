@@ -5,10 +5,11 @@ import (
 	"log/slog"
 )
 
-// EventHandler handles one kind of GitHub event. Parse runs after the
-// signature was verified and before the delivery id is recorded, so that a
-// malformed payload (400) or an ignored action (202) leaves no trace; the
-// Task it returns runs after deduplication.
+// EventHandler handles one kind of GitHub event. Parse runs twice: in the
+// intake after the signature was verified and before the delivery is
+// recorded, so that a malformed payload (400) or an ignored action (202)
+// leaves no trace; and in the Forwarder, from the recorded payload, whose
+// Task it then runs. Parse must be a pure function of the payload.
 type EventHandler interface {
 	// Events names the X-GitHub-Event values it handles.
 	Events() []string
@@ -23,7 +24,13 @@ type Task struct {
 	Action         string // the payload's action, or what a push did
 	InstallationID int64
 	Repo           string // "owner/name" when the event is about one repository
+	// Key, when set, names the work: tasks with the same Key are the same
+	// work, so the Forwarder does it once for several deliveries waiting
+	// together (at the last one's turn). Empty: never merged.
+	Key string
 	// Run does the work. An error means the store or queue could not take
-	// it: the delivery is forgotten and answered 503.
+	// it: the Forwarder tries again later. Run may run more than once for
+	// one delivery (a crash between the work and its record), so its work
+	// must be safe to repeat.
 	Run func(ctx context.Context, log *slog.Logger) error
 }

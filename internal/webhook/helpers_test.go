@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
@@ -94,17 +94,21 @@ type syncBuffer = logtest.Buffer
 
 type testBundle struct {
 	store   *sqlite.Store
+	inbox   *sqlite.Inbox
+	fwd     *webhook.Forwarder
 	queue   *fakeQueue
 	metrics *metrics.Metrics
 	logs    *syncBuffer
 	e       *echo.Echo
 	now     time.Time
+	// drainErr is the Forwarder's error after the last GitHub delivery.
+	drainErr error
 }
 
 type setupOptions struct {
-	secret   string
-	maxBytes int64
-	wrap     func(store.Store) store.Store // wraps the real store when set
+	secret    string
+	maxBytes  int64
+	wrapInbox func(store.Inbox) store.Inbox // wraps the real inbox when set
 }
 
 // setup builds both intakes over a real SQLite store in a temp dir and a
@@ -126,21 +130,30 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		t.Fatalf("sqlite.Open: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
+	inbox, err := sqlite.OpenInbox(context.Background(), filepath.Join(t.TempDir(), "test.inbox.db"))
+	if err != nil {
+		t.Fatalf("sqlite.OpenInbox: %v", err)
+	}
+	t.Cleanup(func() { _ = inbox.Close() })
 	b := &testBundle{
-		store: st, queue: &fakeQueue{}, metrics: metrics.New(), logs: &syncBuffer{},
+		store: st, inbox: inbox, queue: &fakeQueue{}, metrics: metrics.New(), logs: &syncBuffer{},
 		e: echo.New(), now: time.Now(),
 	}
-	var s store.Store = st
-	if o.wrap != nil {
-		s = o.wrap(st)
+	var in store.Inbox = inbox
+	if o.wrapInbox != nil {
+		in = o.wrapInbox(inbox)
 	}
 	log := slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b.fwd = webhook.NewForwarder(webhook.ForwarderOptions{
+		Inbox: inbox, Handlers: webhook.DefaultHandlers(st, b.queue), Metrics: b.metrics, Logger: log,
+		MaxAttempts: testMaxAttempts, RetryBase: time.Millisecond,
+	})
 	gh := webhook.NewGitHub(webhook.GitHubOptions{
-		Secret: []byte(o.secret), MaxBytes: o.maxBytes, Store: s, Metrics: b.metrics, Logger: log,
-		Handlers: webhook.DefaultHandlers(s, b.queue),
+		Secret: []byte(o.secret), MaxBytes: o.maxBytes, Inbox: in, Metrics: b.metrics, Logger: log,
+		Handlers: webhook.DefaultHandlers(st, b.queue),
 	})
 	gt := webhook.NewGitee(webhook.GiteeOptions{
-		MaxBytes: o.maxBytes, Store: s, Queue: b.queue, Metrics: b.metrics, Logger: log,
+		MaxBytes: o.maxBytes, Store: st, Queue: b.queue, Metrics: b.metrics, Logger: log,
 		Now: func() time.Time { return b.now },
 	})
 	b.e.POST("/webhooks/github", gh.Handle)
@@ -169,9 +182,37 @@ func (b *testBundle) githubRaw(t *testing.T, event, delivery string, body []byte
 	if sig != "" {
 		req.Header.Set(webhook.HeaderGitHubSignature, sig)
 	}
+	return b.serveGitHub(req)
+}
+
+// serveGitHub serves a GitHub delivery, then lets the Forwarder do the
+// work it was accepted for (drainErr keeps its error), as the App's
+// forwarder does right after.
+func (b *testBundle) serveGitHub(req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	b.e.ServeHTTP(rec, req)
+	b.drainErr = b.fwd.Drain(context.Background())
 	return rec
+}
+
+// pending is what the inbox still holds, given up or not.
+func (b *testBundle) pending(t *testing.T) []*store.Delivery {
+	t.Helper()
+	ds, err := b.inbox.Pending(context.Background(), 100, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// wasAccepted reports whether the inbox knows the GitHub delivery id.
+func (b *testBundle) wasAccepted(t *testing.T, id string) bool {
+	t.Helper()
+	first, err := b.inbox.Accept(context.Background(), &store.Delivery{Source: webhook.SourceGitHub, ID: id, Event: "probe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return !first
 }
 
 func toJSON(t *testing.T, v any) []byte {
@@ -241,11 +282,14 @@ func wantBody(t *testing.T, rec *httptest.ResponseRecorder, want string) {
 	}
 }
 
-// failingStore fails RecordDelivery.
-type failingStore struct {
-	store.Store
+// testMaxAttempts is the Forwarder's MaxAttempts in these tests.
+const testMaxAttempts = 3
+
+// failingInbox fails Accept.
+type failingInbox struct {
+	store.Inbox
 }
 
-func (failingStore) RecordDelivery(context.Context, string, string) (bool, error) {
-	return false, errors.New("database is locked")
+func (failingInbox) Accept(context.Context, *store.Delivery) (bool, error) {
+	return false, errors.New("disk I/O error")
 }

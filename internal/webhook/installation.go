@@ -115,10 +115,14 @@ func applyConfigs(ctx context.Context, log *slog.Logger, q Queue, installationID
 }
 
 // requestSyncs asks for a sync of each mirror, resuming those paused after
-// failures.
+// failures. A mirror deleted since it was listed is skipped.
 func requestSyncs(ctx context.Context, log *slog.Logger, q Queue, mirrors []*store.Mirror, trigger string) error {
 	for _, m := range mirrors {
-		if err := q.RequestSync(ctx, m.ID, trigger, true); err != nil {
+		err := q.RequestSync(ctx, m.ID, trigger, true)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("error requesting sync of mirror %d: %w", m.ID, err)
 		}
 		log.InfoContext(ctx, "sync requested", KeyMirrorID, m.ID, KeyRepo, m.FullGitHubName())

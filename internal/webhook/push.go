@@ -49,19 +49,22 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 		Action:         pushAction(&ev),
 		InstallationID: inst,
 		Repo:           owner + "/" + name,
+		// Pushes to one repository ask for the same work; whether the
+		// config is read makes it different work.
+		Key: fmt.Sprintf("push:%d:%d:%t", inst, repoID, applyConfig),
 		Run: func(ctx context.Context, log *slog.Logger) error {
 			mirrors, err := h.Store.ListMirrors(ctx, store.MirrorFilter{GitHubRepoID: repoID})
 			if err != nil {
 				return fmt.Errorf("error listing mirrors: %w", err)
 			}
+			var fed []*store.Mirror
 			for _, m := range mirrors {
-				if !fromGitHub(m.Direction) {
-					continue
+				if fromGitHub(m.Direction) {
+					fed = append(fed, m)
 				}
-				if err := h.Queue.RequestSync(ctx, m.ID, TriggerPush, true); err != nil {
-					return fmt.Errorf("error requesting sync of mirror %d: %w", m.ID, err)
-				}
-				log.InfoContext(ctx, "sync requested", KeyMirrorID, m.ID, KeyRef, ref)
+			}
+			if err := requestSyncs(ctx, log.With(KeyRef, ref), h.Queue, fed, TriggerPush); err != nil {
+				return err
 			}
 			if applyConfig {
 				if err := h.Queue.ApplyConfig(ctx, inst, repoID, owner, name); err != nil {

@@ -13,8 +13,23 @@ import (
 	"time"
 )
 
-//go:embed migrations/*.sql
-var migrationFS embed.FS
+// migrationFS holds the main database's migrations, inboxMigrationFS the
+// inbox's (inbox.go); each has its files under "migrations".
+var (
+	//go:embed migrations/*.sql
+	migrationFS embed.FS
+	//go:embed inbox/migrations/*.sql
+	inboxFiles       embed.FS
+	inboxMigrationFS = mustSub(inboxFiles, "inbox")
+)
+
+func mustSub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
 
 // ErrNewerSchema: the database was migrated by a newer version of the
 // program; this one does not know its schema and refuses to touch it.
@@ -58,8 +73,8 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // its schema_migrations row, so a crash leaves whole versions only. It is a
 // no-op on an up-to-date database, and safe against another process doing
 // the same at once (the version is re-read under the write lock).
-func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
-	ms, err := loadMigrations(migrationFS)
+func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, now func() time.Time) error {
+	ms, err := loadMigrations(fsys)
 	if err != nil {
 		return fmt.Errorf("error loading migrations: %w", err)
 	}

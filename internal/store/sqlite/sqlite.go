@@ -77,30 +77,12 @@ func Open(ctx context.Context, path string, box *secret.Box, opts ...Option) (*S
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if path == "" {
-		return nil, errors.New("error opening database: empty path")
-	}
-	if strings.ContainsRune(path, '?') {
-		// The driver splits its options off at the first '?'.
-		return nil, fmt.Errorf("error opening database %q: the path must not contain '?'", path)
-	}
-	if path != memory {
-		if err := createFile(path); err != nil {
-			return nil, err
-		}
-	}
-
-	db, err := sql.Open("sqlite", dsn(path, o.busyTimeout))
+	db, err := openDB(ctx, path, o)
 	if err != nil {
-		return nil, fmt.Errorf("error opening database %s: %w", path, err)
+		return nil, err
 	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-
 	s := &Store{db: db, path: path, box: box, now: o.now}
-	if err := s.init(ctx); err != nil {
+	if err := migrate(ctx, db, migrationFS, s.now); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("error opening database %s: %w", path, err)
 	}
@@ -137,23 +119,53 @@ func createFile(path string) error {
 	return f.Close()
 }
 
-// init checks the connection settings took effect and migrates the schema.
-func (s *Store) init(ctx context.Context) error {
+// openDB opens the file at path (creating it and its directory with private
+// modes) on one connection and checks the connection settings took effect.
+func openDB(ctx context.Context, path string, o options) (*sql.DB, error) {
+	if path == "" {
+		return nil, errors.New("error opening database: empty path")
+	}
+	if strings.ContainsRune(path, '?') {
+		// The driver splits its options off at the first '?'.
+		return nil, fmt.Errorf("error opening database %q: the path must not contain '?'", path)
+	}
+	if path != memory {
+		if err := createFile(path); err != nil {
+			return nil, err
+		}
+	}
+	db, err := sql.Open("sqlite", dsn(path, o.busyTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("error opening database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := checkSettings(ctx, db, path); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("error opening database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// checkSettings checks the connection settings took effect.
+func checkSettings(ctx context.Context, db *sql.DB, path string) error {
 	var mode string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("error reading journal mode: %w", err)
 	}
-	if want := "wal"; s.path != memory && !strings.EqualFold(mode, want) {
+	if want := "wal"; path != memory && !strings.EqualFold(mode, want) {
 		return fmt.Errorf("journal mode is %q, want %q", mode, want)
 	}
 	var fk bool
-	if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
 		return fmt.Errorf("error reading foreign_keys: %w", err)
 	}
 	if !fk {
 		return errors.New("foreign keys are off")
 	}
-	return migrate(ctx, s.db, s.now)
+	return nil
 }
 
 // DB is the underlying database, for River's SQLite driver (riversqlite)

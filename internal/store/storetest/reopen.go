@@ -21,8 +21,6 @@ func testReopen(t *testing.T, open Opener) {
 		b.run(t, m.ID, "failed")
 		refs := map[string]string{"refs/heads/main": "abc", "refs/tags/v1": "def"}
 		noErr(t, "SaveRefState", b.s.SaveRefState(b.ctx, m.ID, refs))
-		_, err := b.s.RecordDelivery(b.ctx, "github", "d1")
-		noErr(t, "RecordDelivery", err)
 		noErr(t, "SetCredential", b.s.SetCredential(b.ctx, store.Credential{InstallationID: 1, Login: "bot", Token: "tok"}))
 		noErr(t, "SetSetting", b.s.SetSetting(b.ctx, "k", "v", true))
 		noErr(t, "Close", b.s.Close())
@@ -41,9 +39,6 @@ func testReopen(t *testing.T, open Opener) {
 			}
 			if got, err := r.s.RefState(r.ctx, m.ID); err != nil || !maps.Equal(got, refs) {
 				t.Errorf("reopen %d: RefState = %v, %v", i, got, err)
-			}
-			if first, err := r.s.RecordDelivery(r.ctx, "github", "d1"); err != nil || first {
-				t.Errorf("reopen %d: delivery forgotten (%v, %v)", i, first, err)
 			}
 			if c, err := r.s.GetCredential(r.ctx, 1, m.ID); err != nil || c.Token != "tok" || c.Login != "bot" {
 				t.Errorf("reopen %d: GetCredential = %v, %v", i, c, err)

@@ -42,7 +42,6 @@ func Run(t *testing.T, open Opener) {
 		{"RequestSync", testRequestSync},
 		{"Runs", testRuns},
 		{"RefState", testRefState},
-		{"Deliveries", testDeliveries},
 		{"Credentials", testCredentials},
 		{"Settings", testSettings},
 		{"Secrets", testSecrets},

@@ -1,0 +1,275 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// Forwarder defaults.
+const (
+	// DefaultMaxAttempts is how often a delivery's work is tried before it
+	// is given up (kept in the inbox, and logged as an error).
+	DefaultMaxAttempts = 10
+	// DefaultRetryBase is the wait after a first failure; it doubles with
+	// each further one, up to maxRetryWait.
+	DefaultRetryBase = time.Second
+	// DefaultPollInterval is how often the inbox is read when nothing
+	// wakes the forwarder (deliveries left by a previous run, retries).
+	DefaultPollInterval = 5 * time.Second
+
+	maxRetryWait = time.Minute
+	forwardBatch = 64
+)
+
+// ForwarderOptions configure a Forwarder.
+type ForwarderOptions struct {
+	Inbox store.Inbox
+	// Handlers are those the intake parsed the deliveries with.
+	Handlers []EventHandler
+	Metrics  *metrics.Metrics // nil: none
+	Logger   *slog.Logger     // nil: discard
+	// MaxAttempts, RetryBase, PollInterval: 0 means the defaults above.
+	MaxAttempts  int
+	RetryBase    time.Duration
+	PollInterval time.Duration
+}
+
+// Forwarder does the work of accepted deliveries: it reads them from the
+// inbox in arrival order, parses each again and runs its Task (store
+// updates and queue requests). A delivery whose work fails is retried with
+// backoff, ahead of later ones so that order holds (a failure here is the
+// store or queue being unavailable, which later deliveries would meet too),
+// and is given up after MaxAttempts, staying in the inbox. A delivery this
+// version cannot parse any more (written by another version) is dropped
+// with an error in the log.
+//
+// Deliveries are read in batches. When deliveries come faster than their
+// work is done, a batch holds several with the same Task.Key (pushes to one
+// repository): that work is done once, at the last one's turn, so the
+// forwarder catches up instead of falling further behind.
+type Forwarder struct {
+	opts     ForwarderOptions
+	log      *slog.Logger
+	handlers map[string]EventHandler
+	wake     chan struct{}
+	mu       sync.Mutex // one batch at a time: Run and Drain may overlap
+}
+
+// NewForwarder returns a forwarder; Run starts it.
+func NewForwarder(opts ForwarderOptions) *Forwarder {
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = DefaultRetryBase
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	f := &Forwarder{opts: opts, log: log, handlers: map[string]EventHandler{}, wake: make(chan struct{}, 1)}
+	for _, h := range opts.Handlers {
+		for _, ev := range h.Events() {
+			f.handlers[ev] = h
+		}
+	}
+	return f
+}
+
+// Wake tells the forwarder a delivery was accepted. It never blocks.
+func (f *Forwarder) Wake() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run forwards deliveries until ctx ends.
+func (f *Forwarder) Run(ctx context.Context) {
+	f.updateGauge(ctx)
+	for {
+		wait := f.opts.PollInterval
+		more, err := f.batch(ctx)
+		var rf *retryError
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.As(err, &rf):
+			wait = rf.wait
+		case err != nil:
+			f.log.ErrorContext(ctx, "error reading the webhook inbox", "error", err)
+			wait = f.opts.RetryBase
+		case more:
+			continue
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-f.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Drain forwards until nothing is pending, for shutdown and tests. It
+// returns the first failure, which leaves the delivery pending.
+func (f *Forwarder) Drain(ctx context.Context) error {
+	for {
+		more, err := f.batch(ctx)
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// retryError: a delivery's work failed; try again after wait.
+type retryError struct {
+	wait time.Duration
+	err  error
+}
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
+
+// batch forwards up to forwardBatch pending deliveries and reports whether
+// more may be pending.
+func (f *Forwarder) batch(ctx context.Context) (more bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ds, err := f.opts.Inbox.Pending(ctx, forwardBatch, f.opts.MaxAttempts)
+	if err != nil {
+		return false, err
+	}
+	if len(ds) == 0 {
+		return false, nil
+	}
+	var done []int64
+	defer func() {
+		// A fresh context: the work is done even if ctx ran out meanwhile.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), taskTimeout)
+		defer cancel()
+		if herr := f.opts.Inbox.Handled(hctx, done...); herr != nil {
+			// The work is redone next time: requests coalesce, configs
+			// are re-read, store updates are idempotent.
+			err = errors.Join(err, herr)
+		}
+		f.updateGauge(hctx)
+	}()
+	tasks := make([]*Task, len(ds))
+	last := map[string]int{} // Task.Key → index of its last delivery in the batch
+	for i, d := range ds {
+		if tasks[i] = f.parse(ctx, d); tasks[i] != nil && tasks[i].Key != "" {
+			last[tasks[i].Key] = i
+		}
+	}
+	for i, d := range ds {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		switch task := tasks[i]; {
+		case task == nil:
+		case task.Key != "" && last[task.Key] != i:
+			// The same work comes later in the batch: done once, then.
+			f.count(d, "coalesced")
+		default:
+			if werr := f.run(ctx, d, task); werr != nil {
+				return false, f.failed(ctx, d, werr)
+			}
+		}
+		done = append(done, d.Seq)
+	}
+	return len(ds) == forwardBatch, nil
+}
+
+// parse returns the work of one delivery, or nil when there is none (an
+// ignored action, or a delivery this version cannot handle, logged).
+func (f *Forwarder) parse(ctx context.Context, d *store.Delivery) *Task {
+	log := f.log.With(KeyDeliveryID, d.ID, KeyEvent, d.Event)
+	h, ok := f.handlers[d.Event]
+	if !ok {
+		f.count(d, "dropped")
+		log.ErrorContext(ctx, "accepted webhook delivery dropped: no handler for its event in this version")
+		return nil
+	}
+	task, err := h.Parse(d.Event, d.Payload)
+	if err != nil {
+		f.count(d, "dropped")
+		log.ErrorContext(ctx, "accepted webhook delivery dropped: this version cannot parse it", "error", err.Error())
+		return nil
+	}
+	if task == nil {
+		f.count(d, "handled")
+	}
+	return task
+}
+
+// run does the work of one delivery.
+func (f *Forwarder) run(ctx context.Context, d *store.Delivery, task *Task) error {
+	log := f.log.With(KeyDeliveryID, d.ID, KeyEvent, d.Event,
+		KeyAction, task.Action, KeyInstallationID, task.InstallationID, KeyRepo, task.Repo)
+	tctx, cancel := context.WithTimeout(ctx, taskTimeout)
+	defer cancel()
+	if err := task.Run(tctx, log); err != nil {
+		return err
+	}
+	f.count(d, "handled")
+	log.DebugContext(ctx, "webhook delivery handled", "waited", time.Since(d.ReceivedAt).String())
+	return nil
+}
+
+// failed records a failed attempt and returns when to try again.
+func (f *Forwarder) failed(ctx context.Context, d *store.Delivery, werr error) error {
+	log := f.log.With(KeyDeliveryID, d.ID, KeyEvent, d.Event)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), taskTimeout)
+	defer cancel()
+	n, err := f.opts.Inbox.Failed(fctx, d.Seq, werr.Error())
+	if err != nil {
+		return fmt.Errorf("error recording a failed attempt (%w) at delivery %s: %w", werr, d.ID, err)
+	}
+	if n >= f.opts.MaxAttempts {
+		f.count(d, "given-up")
+		log.ErrorContext(ctx, "webhook delivery given up: its work failed every time; it stays in the inbox, "+
+			"and the periodic reconcile will still catch the mirrors up", "attempts", n, "error", werr)
+		return &retryError{wait: 0, err: werr}
+	}
+	f.count(d, "failed")
+	wait := min(f.opts.RetryBase<<(n-1), maxRetryWait)
+	log.WarnContext(ctx, "webhook delivery's work failed; retrying", "attempts", n, "retry_in", wait.String(), "error", werr)
+	return &retryError{wait: wait, err: werr}
+}
+
+func (f *Forwarder) count(d *store.Delivery, result string) {
+	if f.opts.Metrics != nil {
+		f.opts.Metrics.InboxForwarded.WithLabelValues(d.Source, result).Inc()
+	}
+}
+
+// updateGauge sets the pending gauge from the inbox.
+func (f *Forwarder) updateGauge(ctx context.Context) {
+	if f.opts.Metrics == nil {
+		return
+	}
+	pending, givenUp, err := f.opts.Inbox.Counts(ctx, f.opts.MaxAttempts)
+	if err != nil {
+		f.log.WarnContext(ctx, "error counting the webhook inbox", "error", err)
+		return
+	}
+	f.opts.Metrics.InboxPending.Set(float64(pending))
+	f.opts.Metrics.InboxGivenUp.Set(float64(givenUp))
+}

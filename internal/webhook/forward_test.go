@@ -1,0 +1,263 @@
+package webhook_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/store/sqlite"
+	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
+)
+
+// pushFor is a push payload of repository repoID.
+func pushFor(t *testing.T, repoID int64) []byte {
+	t.Helper()
+	p := pushPayload("refs/heads/x", "main")
+	p["repository"].(map[string]any)["id"] = repoID
+	return toJSON(t, p)
+}
+
+// put records a delivery in the inbox as the intake does.
+func (b *testBundle) put(t *testing.T, id, event string, payload []byte) {
+	t.Helper()
+	first, err := b.inbox.Accept(context.Background(), &store.Delivery{Source: webhook.SourceGitHub, ID: id, Event: event, Payload: payload})
+	if err != nil || !first {
+		t.Fatalf("Accept(%s) = %v, %v", id, first, err)
+	}
+}
+
+func (b *testBundle) forwarded(t *testing.T, result string) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := b.metrics.InboxForwarded.WithLabelValues("github", result).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
+func gauge(t *testing.T, g interface{ Write(*dto.Metric) error }) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := g.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetGauge().GetValue()
+}
+
+// More deliveries than one batch are done in arrival order, once each.
+func TestForwarderKeepsOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 150
+	var want []int64
+	for i := range int64(n) {
+		m := b.mirror(t, testRepoID+i, fmt.Sprintf("repo%d", i), store.Push, "")
+		want = append(want, m.ID)
+	}
+	for i := range int64(n) {
+		r := (i * 7) % n // not in mirror order
+		b.put(t, fmt.Sprintf("d%d", i), "push", pushFor(t, testRepoID+r))
+		want[i] = int64(r) + want[0]
+	}
+	if err := b.fwd.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := b.queue.Syncs()
+	if len(got) != n {
+		t.Fatalf("%d syncs requested, want %d", len(got), n)
+	}
+	for i := range got {
+		if got[i].MirrorID != want[i] {
+			t.Fatalf("request %d for mirror %d, want %d: order lost", i, got[i].MirrorID, want[i])
+		}
+	}
+	if ds := b.pending(t); len(ds) != 0 {
+		t.Errorf("%d deliveries still pending", len(ds))
+	}
+	if got := b.forwarded(t, "handled"); got != n {
+		t.Errorf("handled count = %v", got)
+	}
+	if err := b.fwd.Drain(t.Context()); err != nil || len(b.queue.Syncs()) != n {
+		t.Errorf("a second Drain redid work (%v, %d syncs)", err, len(b.queue.Syncs()))
+	}
+}
+
+// Pushes to one repository waiting together ask for one sync, at the last
+// one's turn; a push that changes the config file is other work.
+func TestForwarderCoalesces(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	m1 := b.mirror(t, testRepoID, "repo1", store.Push, "")
+	m2 := b.mirror(t, testRepoID+1, "repo2", store.Push, "")
+	cfgPush := pushPayload("refs/heads/main", "main")
+	cfgPush["commits"] = commits(map[string][]string{"modified": {webhook.ConfigPath}})
+	for i := range 10 {
+		switch i {
+		case 3:
+			b.put(t, "config", "push", toJSON(t, cfgPush))
+		case 5:
+			b.put(t, "other", "push", pushFor(t, testRepoID+1))
+		}
+		b.put(t, fmt.Sprintf("d%d", i), "push", pushFor(t, testRepoID))
+	}
+	if err := b.fwd.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := b.queue.Syncs()
+	want := []int64{m1.ID, m2.ID, m1.ID} // the config push, repo2's, the last of repo1's
+	if len(got) != len(want) {
+		t.Fatalf("syncs = %v, want mirrors %v", got, want)
+	}
+	for i := range want {
+		if got[i].MirrorID != want[i] || got[i].Trigger != webhook.TriggerPush {
+			t.Errorf("sync %d = %+v, want mirror %d", i, got[i], want[i])
+		}
+	}
+	if cs := b.queue.Configs(); len(cs) != 1 {
+		t.Errorf("config reads = %v, want one", cs)
+	}
+	if got := b.forwarded(t, "coalesced"); got != 9 {
+		t.Errorf("coalesced count = %v, want 9", got)
+	}
+	if ds := b.pending(t); len(ds) != 0 {
+		t.Errorf("%d deliveries still pending", len(ds))
+	}
+}
+
+// A delivery whose work keeps failing is given up after MaxAttempts, kept
+// in the inbox, and stops blocking the ones after it.
+func TestForwarderGivesUp(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	b.queue.setErr(errors.New("queue full"))
+	b.put(t, "stuck", "push", pushFor(t, testRepoID))
+	for i := 1; i < testMaxAttempts; i++ {
+		if err := b.fwd.Drain(t.Context()); err == nil {
+			t.Fatalf("attempt %d: Drain succeeded while the queue fails", i)
+		}
+		if got := b.forwarded(t, "failed"); got != float64(i) {
+			t.Errorf("failed count after %d attempts = %v", i, got)
+		}
+	}
+	if err := b.fwd.Drain(t.Context()); err == nil {
+		t.Fatal("last attempt: no error")
+	}
+	b.queue.setErr(nil)
+	b.put(t, "next", "push", pushFor(t, testRepoID))
+	if err := b.fwd.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.queue.Syncs(); len(got) != 1 || got[0].MirrorID != m.ID {
+		t.Errorf("syncs = %v, want one, for the delivery after the stuck one", got)
+	}
+	ds := b.pending(t)
+	if len(ds) != 1 || ds[0].ID != "stuck" || ds[0].Attempts != testMaxAttempts || len(ds[0].Payload) == 0 {
+		t.Fatalf("inbox = %+v, want the given-up delivery kept with its payload", ds)
+	}
+	if got := b.forwarded(t, "given-up"); got != 1 {
+		t.Errorf("given-up count = %v", got)
+	}
+	if got := gauge(t, b.metrics.InboxGivenUp); got != 1 {
+		t.Errorf("given-up gauge = %v", got)
+	}
+	if got := gauge(t, b.metrics.InboxPending); got != 0 {
+		t.Errorf("pending gauge = %v", got)
+	}
+	if !strings.Contains(b.logs.String(), "webhook delivery given up") {
+		t.Errorf("no error logged for the given-up delivery")
+	}
+}
+
+// A payload this version cannot handle is dropped with an error logged,
+// not retried forever.
+func TestForwarderDropsWhatItCannotParse(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.put(t, "old", "push", []byte(`{"ref":`))
+	b.put(t, "gone", "team_add", []byte(`{}`))
+	if err := b.fwd.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ds := b.pending(t); len(ds) != 0 {
+		t.Errorf("inbox = %+v", ds)
+	}
+	if got := b.forwarded(t, "dropped"); got != 2 {
+		t.Errorf("dropped count = %v", got)
+	}
+	if logs := b.logs.String(); !strings.Contains(logs, "cannot parse it") || !strings.Contains(logs, "no handler") {
+		t.Errorf("drops not logged:\n%s", logs)
+	}
+}
+
+// Run does accepted work when woken, retries after a failure without
+// being woken again, and, started over the same inbox file after a crash,
+// does what was accepted before it.
+func TestForwarderRun(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	path := b.inbox.Path()
+	waitSyncs := func(q *fakeQueue, n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(q.Syncs()) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d syncs requested, want %d", len(q.Syncs()), n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	fwd := webhook.NewForwarder(webhook.ForwarderOptions{
+		Inbox: b.inbox, Handlers: webhook.DefaultHandlers(b.store, b.queue),
+		RetryBase: time.Millisecond, PollInterval: time.Hour, // only Wake or a retry moves it
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); fwd.Run(ctx) }()
+
+	b.put(t, "r1", "push", pushFor(t, testRepoID))
+	fwd.Wake()
+	waitSyncs(b.queue, 1)
+
+	b.queue.setErr(errors.New("queue full"))
+	b.put(t, "r2", "push", pushFor(t, testRepoID))
+	fwd.Wake()
+	deadline := time.Now().Add(10 * time.Second)
+	for ds := b.pending(t); len(ds) == 0 || ds[0].Attempts == 0; ds = b.pending(t) {
+		if time.Now().After(deadline) {
+			t.Fatal("no failed attempt recorded")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.queue.setErr(nil)
+	waitSyncs(b.queue, 2) // the retry, with no Wake
+	cancel()
+	<-done
+
+	// Accepted, then the process died before the work was done.
+	b.put(t, "r3", "push", pushFor(t, testRepoID))
+	if err := b.inbox.Close(); err != nil {
+		t.Fatal(err)
+	}
+	reopened, err := sqlite.OpenInbox(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = reopened.Close() })
+	q := &fakeQueue{}
+	fwd = webhook.NewForwarder(webhook.ForwarderOptions{Inbox: reopened, Handlers: webhook.DefaultHandlers(b.store, q)})
+	ctx, cancel = context.WithCancel(t.Context())
+	defer cancel()
+	go fwd.Run(ctx)
+	waitSyncs(q, 1)
+	if got := q.Syncs(); got[0].MirrorID != m.ID {
+		t.Errorf("after restart: syncs = %v", got)
+	}
+}
