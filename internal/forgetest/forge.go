@@ -37,6 +37,7 @@ type Forge struct {
 	home    string // HOME for every git process the forge runs
 	spool   string // buffered request bodies
 	backend string // path of git-http-backend
+	nice    string // path of nice, with LowPriorityGit
 
 	latency  atomic.Int64   // time.Duration added to every request
 	inflight sync.WaitGroup // handlers, including those of hijacked connections
@@ -58,6 +59,7 @@ type Forge struct {
 type config struct {
 	loginAsUser bool
 	noV2        bool
+	lowPriority bool
 }
 
 // Option configures [New].
@@ -71,6 +73,13 @@ func RequireLoginAsUsername() Option { return func(c *config) { c.loginAsUser = 
 // WithoutProtocolV2 drops the Git-Protocol request header, so the git CLI
 // falls back to protocol v0 as it does against an old server.
 func WithoutProtocolV2() Option { return func(c *config) { c.noV2 = true } }
+
+// LowPriorityGit runs the forge's git processes at the lowest CPU priority
+// (nice 19). A benchmark that measures a program on the same machine as
+// the forge uses it: the forge stands in for GitHub's and Gitee's servers,
+// whose work in production runs on other machines, not on the cores of
+// the program measured.
+func LowPriorityGit() Option { return func(c *config) { c.lowPriority = true } }
 
 // New starts a forge on 127.0.0.1 with its data under t.TempDir(); it stops
 // when the test ends.
@@ -90,6 +99,13 @@ func New(t testing.TB, opts ...Option) *Forge {
 	}
 	for _, o := range opts {
 		o(&f.cfg)
+	}
+	if f.cfg.lowPriority {
+		nice, err := exec.LookPath("nice")
+		if err != nil {
+			t.Fatalf("forgetest: LowPriorityGit: %v", err)
+		}
+		f.nice = nice
 	}
 	for _, d := range []string{f.repos, f.home, f.spool} {
 		if err := os.Mkdir(d, 0o700); err != nil {

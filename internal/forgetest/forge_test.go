@@ -4,6 +4,9 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -59,6 +62,7 @@ func TestCloneFetchPush(t *testing.T) {
 		{"v2", nil},
 		{"v0", []Option{WithoutProtocolV2()}},
 		{"gitee auth", []Option{RequireLoginAsUsername()}},
+		{"low priority", []Option{LowPriorityGit()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -203,4 +207,50 @@ func TestHandle(t *testing.T) {
 		t.Errorf("API body = %q, want %q", got, want)
 	}
 	b.seed(t) // Git routes still work.
+}
+
+// With LowPriorityGit, the git processes run at nice 19: a hook, which
+// receive-pack runs as its child, sees it.
+func TestLowPriorityGit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want string
+	}{
+		{"default", nil, "0"},
+		{"low priority", []Option{LowPriorityGit()}, "19"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, tc.opts...)
+			dir := b.f.RepoPath("bob", "dst")
+			hook := "#!/bin/sh\nnice > \"$GIT_DIR/niceness\"\n"
+			if err := os.WriteFile(filepath.Join(dir, "hooks", "post-receive"), []byte(hook), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			w := NewWork(t)
+			w.Commit("first", map[string]string{"README": "hello\n"})
+			if err := w.Push(b.f.GitURL("bob", "dst"), "bob", bobToken, "HEAD:refs/heads/main"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(dir, "niceness"))
+			if err != nil {
+				t.Fatalf("the hook did not run: %v", err)
+			}
+			// "default" inherits the test's own niceness (0 unless the run
+			// was started under nice); nice -n 19 stops at 19.
+			want := tc.want
+			if tc.want == "0" {
+				own, err := exec.Command("nice").Output()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = strings.TrimSpace(string(own))
+			}
+			if got := strings.TrimSpace(string(got)); got != want {
+				t.Errorf("git ran at niceness %s, want %s", got, want)
+			}
+		})
+	}
 }

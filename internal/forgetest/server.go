@@ -120,6 +120,9 @@ func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 		Logger: log.New(logWriter{t: f.t, prefix: "forgetest cgi: "}, "", 0),
 		Stderr: logWriter{t: f.t, prefix: "forgetest git: "},
 	}
+	if f.cfg.lowPriority {
+		h.Path, h.Args = f.nice, []string{"-n", "19", f.backend}
+	}
 	h.ServeHTTP(rw, req)
 }
 
