@@ -65,7 +65,7 @@ var table = []variable{
 	{Var{Name: EnvDataDir, Default: DefaultDataDir,
 		Doc: "Directory for the database and other state; created if missing."}, setDataDir},
 	{Var{Name: EnvDatabaseURL, Default: "sqlite://<data dir>/" + DefaultDatabaseFile,
-		Doc: "Database. Only `sqlite://PATH` for now; Postgres (for several replicas) is not built yet."}, setDatabaseURL},
+		Doc: "Database. Only `sqlite://PATH` for now; Postgres (for several replicas) is not built yet. Webhook deliveries wait in a second file beside it, `PATH` with `.db` replaced by `.inbox.db`: back up both."}, setDatabaseURL},
 	{Var{Name: EnvAppID,
 		Doc: "The GitHub App's id (App settings page, \"App ID\")."}, setAppID},
 	{Var{Name: EnvPrivateKey, File: true, Secret: true,

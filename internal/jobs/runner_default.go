@@ -68,6 +68,7 @@ type DefaultRunner struct {
 
 	mu     sync.Mutex
 	logins map[[32]byte]string // Gitee login per hash of API URL and token
+	tokens map[tokenKey]repoToken // GitHub tokens per repository: tokens.go
 }
 
 var _ Runner = (*DefaultRunner)(nil)
@@ -83,7 +84,7 @@ func NewRunner(cfg RunnerConfig) (*DefaultRunner, error) {
 	if cfg.TokenHint == "" {
 		cfg.TokenHint = DefaultTokenHint
 	}
-	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, logins: map[[32]byte]string{}}
+	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, logins: map[[32]byte]string{}, tokens: map[tokenKey]repoToken{}}
 	r.mint = func(ctx context.Context, m *store.Mirror) (string, time.Time, error) {
 		if m.GitHubRepoID > 0 {
 			return cfg.App.RepoTokenByID(ctx, m.InstallationID, m.GitHubRepoID)
@@ -94,22 +95,6 @@ func NewRunner(cfg RunnerConfig) (*DefaultRunner, error) {
 		return cfg.App.InstallationClient(installationID, githubapp.Options{APIURL: cfg.GitHubAPIURL, GitURL: cfg.GitHubGitURL})
 	}
 	return r, nil
-}
-
-// repoToken mints a GitHub token for m's repository alone, with at least
-// minTokenLife left.
-func (r *DefaultRunner) repoToken(ctx context.Context, m *store.Mirror) (string, error) {
-	for attempt := 0; attempt < 2; attempt++ {
-		token, expires, err := r.mint(ctx, m)
-		if err != nil {
-			return "", err
-		}
-		if expires.IsZero() || expires.Sub(r.now()) >= minTokenLife {
-			return token, nil
-		}
-	}
-	return "", failure.New(failure.Internal, "GitHub minted a token for %s with less than %s to live: check the server's clock",
-		m.FullGitHubName(), minTokenLife)
 }
 
 // giteeToken returns the Gitee credential for m.

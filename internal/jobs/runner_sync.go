@@ -33,15 +33,30 @@ func (r *DefaultRunner) Sync(ctx context.Context, m *store.Mirror) (*mirror.Resu
 	if err != nil {
 		return nil, err
 	}
-	token, err := r.repoToken(ctx, m)
+	token, cached, err := r.repoToken(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	githubSide := mirror.Endpoint{URL: gh.GitURL(m.GitHubOwner, m.GitHubName), Username: githubapp.GitUsername, Token: token}
 	giteeSide := mirror.Endpoint{URL: gc.GitURL(m.GiteeOwner, m.GiteeName), Username: login, Token: cred.Token}
+	res, err := r.syncWith(ctx, log, m, gh, gc, token, giteeSide)
+	if cached && refusedToken(err) {
+		// The kept token may be what was refused: once more with a new one.
+		r.forgetToken(m)
+		log.Info("sync refused with a GitHub token minted earlier; trying once with a new one", slog.String("error", err.Error()))
+		if token, _, err = r.repoToken(ctx, m); err != nil {
+			return nil, err
+		}
+		res, err = r.syncWith(ctx, log, m, gh, gc, token, giteeSide)
+	}
+	return res, err
+}
 
+// syncWith syncs m with the given GitHub token.
+func (r *DefaultRunner) syncWith(ctx context.Context, log *slog.Logger, m *store.Mirror, gh *githubapp.Client, gc *gitee.Client, token string, giteeSide mirror.Endpoint) (*mirror.Result, error) {
+	githubSide := mirror.Endpoint{URL: gh.GitURL(m.GitHubOwner, m.GitHubName), Username: githubapp.GitUsername, Token: token}
 	var source *forge.Repo // the GitHub repository, once read
-	if m.Direction == store.Push && m.CreateMissing {
+	if m.Direction == store.Push && m.CreateMissing && !reachedGitee(m) {
+		var err error
 		if source, err = r.ensureGitee(ctx, log, gh, gc, m); err != nil {
 			return nil, err
 		}
@@ -66,6 +81,14 @@ func (r *DefaultRunner) Sync(ctx context.Context, m *store.Mirror) (*mirror.Resu
 		r.reportChecks(bg, log, gh, m, res, err)
 	}
 	return res, err
+}
+
+// reachedGitee reports whether m's last sync reached its Gitee repository
+// (in sync, or diverged): the repository exists, so a sync need not ask
+// Gitee for it first. Should it have been deleted since, the sync fails
+// as "not found", and the next one checks and creates it again.
+func reachedGitee(m *store.Mirror) bool {
+	return m.Status == store.StatusInSync || m.Status == store.StatusDiverged
 }
 
 // ensureGitee creates m's Gitee repository when it is missing, with the

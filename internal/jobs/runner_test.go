@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"log/slog"
 	"strings"
@@ -251,8 +252,8 @@ func TestRepoTokenLife(t *testing.T) {
 				n++
 				return "tok", now.Add(life), nil
 			}
-			tok, err := r.repoToken(context.Background(), &store.Mirror{GitHubOwner: "o", GitHubName: "r"})
-			if (err != nil) != tt.wantErr || (err == nil && tok != "tok") {
+			tok, cached, err := r.repoToken(context.Background(), &store.Mirror{GitHubOwner: "o", GitHubName: "r"})
+			if (err != nil) != tt.wantErr || (err == nil && tok != "tok") || cached {
 				t.Errorf("repoToken = %q, %v; want error %v", tok, err, tt.wantErr)
 			}
 			if n != tt.mints {
@@ -264,10 +265,60 @@ func TestRepoTokenLife(t *testing.T) {
 		r := &DefaultRunner{now: time.Now}
 		want := failure.New(failure.NotFound, "installation gone")
 		r.mint = func(context.Context, *store.Mirror) (string, time.Time, error) { return "", time.Time{}, want }
-		if _, err := r.repoToken(context.Background(), &store.Mirror{}); !errors.Is(err, want) {
+		if _, _, err := r.repoToken(context.Background(), &store.Mirror{}); !errors.Is(err, want) {
 			t.Errorf("repoToken error = %v, want %v", err, want)
 		}
 	})
+}
+
+// A minted token is used again while it has minTokenLife left, per
+// repository, until it is forgotten.
+func TestRepoTokenReuse(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	r := &DefaultRunner{now: func() time.Time { return now }}
+	mints := 0
+	r.mint = func(_ context.Context, m *store.Mirror) (string, time.Time, error) {
+		mints++
+		return fmt.Sprintf("tok-%d-%d", m.GitHubRepoID, mints), now.Add(time.Hour), nil
+	}
+	a := &store.Mirror{InstallationID: 1, GitHubRepoID: 10, GitHubOwner: "o", GitHubName: "a"}
+	b := &store.Mirror{InstallationID: 1, GitHubRepoID: 11, GitHubOwner: "o", GitHubName: "b"}
+	other := &store.Mirror{InstallationID: 2, GitHubRepoID: 10, GitHubOwner: "o", GitHubName: "a"}
+	steps := []struct {
+		name    string
+		m       *store.Mirror
+		advance time.Duration
+		forget  bool
+		want    string
+		cached  bool
+	}{
+		{"first", a, 0, false, "tok-10-1", false},
+		{"again", a, 0, false, "tok-10-1", true},
+		{"other repository", b, 0, false, "tok-11-2", false},
+		{"other installation", other, 0, false, "tok-10-3", false},
+		{"49 minutes on", a, 49 * time.Minute, false, "tok-10-1", true},
+		{"less than ten minutes left", a, 2 * time.Minute, false, "tok-10-4", false},
+		{"kept again", a, 0, false, "tok-10-4", true},
+		{"forgotten", a, 0, true, "tok-10-5", false},
+	}
+	for _, st := range steps {
+		now = now.Add(st.advance)
+		if st.forget {
+			r.forgetToken(st.m)
+		}
+		tok, cached, err := r.repoToken(context.Background(), st.m)
+		if err != nil || tok != st.want || cached != st.cached {
+			t.Errorf("%s: repoToken = %q, cached %v, %v; want %q, cached %v", st.name, tok, cached, err, st.want, st.cached)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, tok := range r.tokens {
+		if tok.expires.Sub(now) < minTokenLife {
+			t.Errorf("expired token of %+v still kept", k)
+		}
+	}
 }
 
 func TestGiteeVisibility(t *testing.T) {
@@ -326,5 +377,50 @@ func TestCheckRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Syncs of a mirror that reached Gitee reuse the repository's token and do
+// not ask Gitee for the repository again; a token GitHub revoked meanwhile
+// is replaced, and the sync succeeds.
+func TestDefaultRunner_ReusesToken(t *testing.T) {
+	t.Parallel()
+	b := setupRunner(t)
+	ctx := context.Background()
+	b.push(t, "main", map[string]string{"README": "hello"})
+	m := b.mirror(t, "widget", store.Push)
+	if _, err := b.runner.Sync(ctx, m); err != nil {
+		t.Fatalf("first Sync: %v", err)
+	}
+	m.Status = store.StatusInSync // as the worker records it
+	repoGets := func() int { return b.f.APIStats().Endpoints["gitee GET /repos/{owner}/{repo}"] }
+	gets := repoGets()
+	sha := b.push(t, "main", map[string]string{"README": "again"})
+	if _, err := b.runner.Sync(ctx, m); err != nil {
+		t.Fatalf("second Sync: %v", err)
+	}
+	if got := b.f.Refs(giteeOrg, "widget")["refs/heads/main"]; got != sha {
+		t.Errorf("Gitee main = %s, want %s", got, sha)
+	}
+	if n := len(b.repoTokens()); n != 1 {
+		t.Errorf("tokens minted after two syncs: %d, want 1", n)
+	}
+	if got := repoGets(); got != gets {
+		t.Errorf("the second sync asked Gitee for the repository %d times, want 0", got-gets)
+	}
+
+	// Suspending the installation revokes its tokens; after unsuspending,
+	// the kept one is refused and a new one minted.
+	b.f.SuspendInstallation(installationID, true)
+	b.f.SuspendInstallation(installationID, false)
+	sha = b.push(t, "main", map[string]string{"README": "third"})
+	if _, err := b.runner.Sync(ctx, m); err != nil {
+		t.Fatalf("Sync after the token was revoked: %v", err)
+	}
+	if got := b.f.Refs(giteeOrg, "widget")["refs/heads/main"]; got != sha {
+		t.Errorf("Gitee main = %s, want %s", got, sha)
+	}
+	if n := len(b.repoTokens()); n != 2 {
+		t.Errorf("tokens minted: %d, want 2 (one replacing the revoked one)", n)
 	}
 }

@@ -26,6 +26,9 @@ const (
 
 	maxRetryWait = time.Minute
 	forwardBatch = 64
+	// gaugeEvery is how often Run counts the inbox for the gauges (at
+	// most; after a batch).
+	gaugeEvery = time.Second
 )
 
 // ForwarderOptions configure a Forwarder.
@@ -97,9 +100,14 @@ func (f *Forwarder) Wake() {
 // Run forwards deliveries until ctx ends.
 func (f *Forwarder) Run(ctx context.Context) {
 	f.updateGauge(ctx)
+	counted := time.Now()
 	for {
 		wait := f.opts.PollInterval
 		more, err := f.batch(ctx)
+		if time.Since(counted) >= gaugeEvery {
+			f.updateGauge(ctx)
+			counted = time.Now()
+		}
 		var rf *retryError
 		switch {
 		case ctx.Err() != nil:
@@ -127,6 +135,7 @@ func (f *Forwarder) Run(ctx context.Context) {
 // Drain forwards until nothing is pending, for shutdown and tests. It
 // returns the first failure, which leaves the delivery pending.
 func (f *Forwarder) Drain(ctx context.Context) error {
+	defer f.updateGauge(context.WithoutCancel(ctx))
 	for {
 		more, err := f.batch(ctx)
 		if err != nil {
@@ -169,7 +178,6 @@ func (f *Forwarder) batch(ctx context.Context) (more bool, err error) {
 			// are re-read, store updates are idempotent.
 			err = errors.Join(err, herr)
 		}
-		f.updateGauge(hctx)
 	}()
 	tasks := make([]*Task, len(ds))
 	last := map[string]int{} // Task.Key → index of its last delivery in the batch
