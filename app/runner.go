@@ -34,11 +34,22 @@ func newRunner(cfg *config.Config, st store.Store, app *githubapp.AppTransport, 
 		Logger:    log,
 		CacheDir:  filepath.Join(cfg.DataDir, "cache"),
 		TokenHint: tokenHint,
+		HookURL:   hookURL(cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("error creating the sync runner: %w", err)
 	}
 	return r, nil
+}
+
+// hookURL is where a mirror's Gitee webhook points; nil without a public
+// URL (Gitee could not reach the App).
+func hookURL(cfg *config.Config) func(*store.Mirror) string {
+	if cfg.PublicURL == "" {
+		return nil
+	}
+	base := strings.TrimSuffix(cfg.PublicURL, "/")
+	return func(m *store.Mirror) string { return base + "/webhooks/gitee/" + m.HookID }
 }
 
 // unconfigured is the runner while GitHub App credentials are missing.

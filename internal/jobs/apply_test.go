@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
 	"github.com/gitee-mirror/gitee-mirror/internal/repoconfig"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
@@ -120,5 +121,102 @@ func TestQueueEndToEnd(t *testing.T) {
 	}
 	if got := b.get(t, m.ID).Status; got != store.StatusInSync {
 		t.Errorf("status = %s, want in sync", got)
+	}
+}
+
+// A pull mirror from the settings file gets its Gitee webhook registered by
+// its first sync (once, even when the hook's id was not kept), and
+// removing the mirror from the file deletes the hook.
+func TestDefaultRunner_PullMirrorHook(t *testing.T) {
+	t.Parallel()
+	b := setupRunner(t)
+	ctx := context.Background()
+	b.runner.cfg.HookURL = func(m *store.Mirror) string { return "https://app.example/webhooks/gitee/" + m.HookID }
+	b.push(t, "main", map[string]string{"README": "hello"})
+	b.f.SetRepo(giteeOrg, "upstream", forgetest.RepoMeta{})
+	w := forgetest.NewWork(t)
+	w.Branch("main")
+	w.Commit("from gitee", map[string]string{"a": "b"})
+	if err := w.Push(b.f.GitURL(giteeOrg, "upstream"), giteeLogin, giteeToken, "refs/heads/main:refs/heads/main"); err != nil {
+		t.Fatal(err)
+	}
+	b.setFile(t, repoconfig.Path, "target: acme/upstream\ndirection: pull\n")
+	if err := b.runner.ApplyConfig(ctx, installationID, b.repoID, ghOwner, ghName); err != nil {
+		t.Fatalf("ApplyConfig: %v", err)
+	}
+	ms, err := b.st.ListMirrors(ctx, store.MirrorFilter{GitHubRepoID: b.repoID})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("mirrors = %v, %v", ms, err)
+	}
+	m := ms[0]
+	sync := func() {
+		t.Helper()
+		cur, err := b.st.GetMirror(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.runner.Sync(ctx, cur); err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
+	}
+	wantHook := func() forgetest.GiteeHook {
+		t.Helper()
+		hooks := b.f.GiteeHooks(giteeOrg, "upstream")
+		if len(hooks) != 1 {
+			t.Fatalf("Gitee hooks = %+v, want one", hooks)
+		}
+		h := hooks[0]
+		got, err := b.st.GetMirror(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.URL != "https://app.example/webhooks/gitee/"+m.HookID || h.EncryptionType != 1 || !h.PushEvents || !h.TagPushEvents ||
+			h.Password == "" || h.Password != got.HookSecret || got.GiteeHookRemoteID != h.ID {
+			t.Errorf("hook %+v, mirror hook id %d: want signature mode for push and tag pushes, with the mirror's secret", h, got.GiteeHookRemoteID)
+		}
+		return h
+	}
+	sync()
+	first := wantHook()
+	sync() // registered already: left alone
+	if h := wantHook(); h.Password != first.Password {
+		t.Error("a second sync changed the hook")
+	}
+	// The hook's id lost (say the store failed after Gitee answered): the
+	// next sync finds the hook by its URL instead of adding a second.
+	if err := b.st.SetMirrorHook(ctx, m.ID, first.Password, 0); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	if h := wantHook(); h.ID != first.ID {
+		t.Errorf("hook id %d, want the same hook %d updated", h.ID, first.ID)
+	}
+
+	b.setFile(t, repoconfig.Path, "")
+	if err := b.runner.ApplyConfig(ctx, installationID, b.repoID, ghOwner, ghName); err != nil {
+		t.Fatalf("ApplyConfig: %v", err)
+	}
+	if hooks := b.f.GiteeHooks(giteeOrg, "upstream"); len(hooks) != 0 {
+		t.Errorf("hooks after the mirror was removed: %+v", hooks)
+	}
+}
+
+// Without a public URL there is nowhere to point a hook: none is made.
+func TestDefaultRunner_NoHookWithoutURL(t *testing.T) {
+	t.Parallel()
+	b := setupRunner(t)
+	b.f.SetRepo(giteeOrg, "upstream", forgetest.RepoMeta{})
+	w := forgetest.NewWork(t)
+	w.Branch("main")
+	w.Commit("from gitee", map[string]string{"a": "b"})
+	if err := w.Push(b.f.GitURL(giteeOrg, "upstream"), giteeLogin, giteeToken, "refs/heads/main:refs/heads/main"); err != nil {
+		t.Fatal(err)
+	}
+	m := b.mirror(t, "upstream", store.Pull)
+	if _, err := b.runner.Sync(context.Background(), m); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	if hooks := b.f.GiteeHooks(giteeOrg, "upstream"); len(hooks) != 0 {
+		t.Errorf("hooks = %+v, want none", hooks)
 	}
 }

@@ -84,6 +84,7 @@ func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID 
 		if keep[m.ID] || m.ConfigSource != SourceFile {
 			continue
 		}
+		r.deleteHook(ctx, log, m)
 		if err := r.cfg.Store.DeleteMirror(ctx, m.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			errs = append(errs, fmt.Errorf("error deleting mirror %d: %w", m.ID, err))
 			continue

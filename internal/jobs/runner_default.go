@@ -51,6 +51,10 @@ type RunnerConfig struct {
 	TokenHint string
 	// DetailsURL, optional, links a check run to the mirror's page.
 	DetailsURL func(m *store.Mirror) string
+	// HookURL, optional, is the URL of a mirror's Gitee webhook
+	// (<public URL>/webhooks/gitee/<hook id>): with it, a pull mirror
+	// without a webhook gets one registered by its next sync.
+	HookURL func(m *store.Mirror) string
 }
 
 // DefaultRunner is the App's Runner: it syncs with an installation token
@@ -67,7 +71,7 @@ type DefaultRunner struct {
 	now    func() time.Time
 
 	mu     sync.Mutex
-	logins map[[32]byte]string // Gitee login per hash of API URL and token
+	logins map[[32]byte]string    // Gitee login per hash of API URL and token
 	tokens map[tokenKey]repoToken // GitHub tokens per repository: tokens.go
 }
 

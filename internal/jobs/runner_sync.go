@@ -38,6 +38,7 @@ func (r *DefaultRunner) Sync(ctx context.Context, m *store.Mirror) (*mirror.Resu
 		return nil, err
 	}
 	giteeSide := mirror.Endpoint{URL: gc.GitURL(m.GiteeOwner, m.GiteeName), Username: login, Token: cred.Token}
+	r.ensureHook(ctx, log, gc, m)
 	res, err := r.syncWith(ctx, log, m, gh, gc, token, giteeSide)
 	if cached && refusedToken(err) {
 		// The kept token may be what was refused: once more with a new one.
