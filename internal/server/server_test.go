@@ -46,6 +46,18 @@ func TestReadyzDown(t *testing.T) {
 	wantBody(t, rec, "could not be read")
 }
 
+func TestReadyzInboxDown(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if err := b.inbox.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec := b.do(t, http.MethodGet, "/readyz", "")
+	wantCode(t, rec, http.StatusServiceUnavailable)
+	wantBody(t, rec, "webhook inbox")
+	wantCode(t, b.do(t, http.MethodGet, "/healthz", ""), http.StatusOK)
+}
+
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

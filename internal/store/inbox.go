@@ -33,6 +33,8 @@ type Inbox interface {
 	Counts(ctx context.Context, maxAttempts int) (pending, givenUp int, err error)
 	// Prune drops handled deliveries received before before.
 	Prune(ctx context.Context, before time.Time) error
+	// Ping checks that the inbox answers.
+	Ping(ctx context.Context) error
 	// Close closes the inbox.
 	Close() error
 }

@@ -162,6 +162,15 @@ func (in *Inbox) Prune(ctx context.Context, before time.Time) error {
 	return nil
 }
 
+// Ping implements store.Inbox.
+func (in *Inbox) Ping(ctx context.Context) error {
+	var one int
+	if err := in.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("error pinging webhook inbox: %w", err)
+	}
+	return nil
+}
+
 // Close implements store.Inbox; later calls return the first call's result.
 func (in *Inbox) Close() error {
 	in.closeOnce.Do(func() { in.closeErr = in.db.Close() })

@@ -162,7 +162,11 @@ func inboxReopen(t *testing.T, ctx context.Context, in store.Inbox, open InboxOp
 	a := accept(t, ctx, in, "github", "a", true)
 	accept(t, ctx, in, "github", "b", true)
 	noErr(t, "Handled", in.Handled(ctx, a.Seq))
+	noErr(t, "Ping", in.Ping(ctx))
 	noErr(t, "Close", in.Close())
+	if err := in.Ping(ctx); err == nil {
+		t.Error("Ping after Close: no error")
+	}
 	r := open(t)
 	accept(t, ctx, r, "github", "a", false)
 	if ds := pending(t, ctx, r, 10); len(ds) != 1 || ds[0].ID != "b" || string(ds[0].Payload) != `{"id":"b"}` {
