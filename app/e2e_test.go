@@ -358,7 +358,7 @@ func TestE2ERestartMidSync(t *testing.T) {
 	rs := e.runs(m.ID)[runs:]
 	var interrupted, completed bool
 	for _, r := range rs {
-		interrupted = interrupted || r.Outcome == "failed" && strings.Contains(r.ErrorMessage, "interrupted")
+		interrupted = interrupted || r.Outcome == "interrupted" && strings.Contains(r.ErrorMessage, "interrupted")
 		completed = completed || r.Outcome == "ok" && r.Trigger == "push"
 		if r.Outcome == "running" {
 			t.Errorf("run %d still running", r.ID)

@@ -14,6 +14,9 @@ const (
 	OutcomeOK       = "ok"
 	OutcomeDiverged = "diverged"
 	OutcomeFailed   = "failed"
+	// OutcomeInterrupted: the App stopped during the sync; it runs again
+	// after the restart and does not count toward the pause.
+	OutcomeInterrupted = "interrupted"
 )
 
 // maxListed bounds how many refs a message names.

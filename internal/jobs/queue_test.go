@@ -248,8 +248,11 @@ func TestStopMidSyncResumesAfterRestart(t *testing.T) {
 		t.Errorf("Stop = %v, want context.Canceled", err)
 	}
 	b.depth(t, 1) // handed back, not lost
-	if rs := b.runs(t, m.ID); len(rs) != 1 || !strings.Contains(rs[0].ErrorMessage, "interrupted") {
+	if rs := b.runs(t, m.ID); len(rs) != 1 || rs[0].Outcome != OutcomeInterrupted || !strings.Contains(rs[0].ErrorMessage, "interrupted") {
 		t.Errorf("runs = %+v, want one interrupted run", rs)
+	}
+	if got := b.get(t, m.ID).ConsecutiveFailures; got != 0 {
+		t.Errorf("ConsecutiveFailures = %d after a shutdown, want 0: an interruption is not a failure", got)
 	}
 
 	// A new process on the same database finishes it.

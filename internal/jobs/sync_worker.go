@@ -137,7 +137,7 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 	var v verdict
 	interrupted := serr != nil && ctx.Err() != nil && q.stopping.Load()
 	if interrupted {
-		v = verdict{outcome: OutcomeFailed, status: store.StatusFailing, class: failure.Timeout, message: interruptedMessage}
+		v = verdict{outcome: OutcomeInterrupted, status: store.StatusFailing, class: failure.Timeout, message: interruptedMessage}
 	} else {
 		v = judge(res, serr)
 		q.observe(v.outcome, elapsed)
@@ -186,6 +186,8 @@ func logRun(log *slog.Logger, run *store.SyncRun, res *mirror.Result, elapsed ti
 		log.Warn("sync failed", attrs...)
 	case OutcomeDiverged:
 		log.Info("sync left refs diverged", append(attrs, slog.String("detail", run.ErrorMessage))...)
+	case OutcomeInterrupted:
+		log.Info("sync interrupted by the shutdown; it runs again after the restart", attrs...)
 	default:
 		log.Info("sync finished", attrs...)
 	}

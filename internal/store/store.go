@@ -133,7 +133,7 @@ type SyncRun struct {
 	Trigger      string // "push", "gitee-push", "reconcile", "manual", "config"
 	StartedAt    time.Time
 	FinishedAt   time.Time // zero while running
-	Outcome      string    // "ok", "diverged", "failed", "running"
+	Outcome      string    // "ok", "diverged", "failed", "interrupted", "running"
 	ErrorClass   string
 	ErrorMessage string
 	Refs         []mirror.RefResult
@@ -200,11 +200,13 @@ type Store interface {
 
 	// StartRun records a sync starting (Outcome "running") and sets run.ID.
 	StartRun(ctx context.Context, run *SyncRun) error
-	// FinishRun records the outcome of run ("ok", "diverged" or "failed")
-	// and updates its mirror's status (in-sync, diverged, failing),
-	// LastSyncAt, LastError(Class) and ConsecutiveFailures (reset on ok or
-	// diverged, +1 on failed). It returns the new failure count. A run
-	// finishes once: a second FinishRun is an error.
+	// FinishRun records the outcome of run ("ok", "diverged", "failed", or
+	// "interrupted" when the App stopped during it) and updates its
+	// mirror's status (in-sync, diverged, failing, failing), LastSyncAt,
+	// LastError(Class) and ConsecutiveFailures (reset on ok or diverged, +1
+	// on failed, unchanged on interrupted: a shutdown is not the mirror's
+	// failure). It returns the new failure count. A run finishes once: a
+	// second FinishRun is an error.
 	FinishRun(ctx context.Context, run *SyncRun) (failures int, err error)
 	// ListRuns returns the newest runs of a mirror first, at most limit
 	// (all when limit <= 0).

@@ -16,6 +16,9 @@ const (
 	outcomeOK       = "ok"
 	outcomeDiverged = "diverged"
 	outcomeFailed   = "failed"
+	// outcomeInterrupted: the App stopped during the sync, which runs
+	// again after the restart; not a failure of the mirror.
+	outcomeInterrupted = "interrupted"
 )
 
 // outcomeStatus is the mirror status each final outcome leaves.
@@ -23,6 +26,9 @@ var outcomeStatus = map[string]store.Status{
 	outcomeOK:       store.StatusInSync,
 	outcomeDiverged: store.StatusDiverged,
 	outcomeFailed:   store.StatusFailing,
+	// The job is back in the queue: it shows as failing (with the
+	// interruption as the last error) until it has run again.
+	outcomeInterrupted: store.StatusFailing,
 }
 
 // errFinished: FinishRun on a run that already finished, which would count
@@ -51,15 +57,16 @@ func (s *Store) StartRun(ctx context.Context, run *store.SyncRun) error {
 	return nil
 }
 
-// FinishRun records the outcome of a running run ("ok", "diverged" or
-// "failed"; FinishedAt now unless set) and, in the same transaction,
-// updates its mirror: status from the outcome (ok → in-sync, diverged →
-// diverged, failed → failing), LastSyncAt, LastError(Class) from the run,
-// and ConsecutiveFailures (+1 on failed, else 0), which it returns.
+// FinishRun records the outcome of a running run ("ok", "diverged",
+// "failed" or "interrupted"; FinishedAt now unless set) and, in the same
+// transaction, updates its mirror: status from the outcome (ok → in-sync,
+// diverged → diverged, failed and interrupted → failing), LastSyncAt,
+// LastError(Class) from the run, and ConsecutiveFailures (+1 on failed,
+// unchanged on interrupted, else 0), which it returns.
 func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) {
 	status, ok := outcomeStatus[run.Outcome]
 	if !ok {
-		return 0, fmt.Errorf("error finishing run %d: outcome %q is none of ok, diverged, failed", run.ID, run.Outcome)
+		return 0, fmt.Errorf("error finishing run %d: outcome %q is none of ok, diverged, failed, interrupted", run.ID, run.Outcome)
 	}
 	if run.FinishedAt.IsZero() {
 		run.FinishedAt = s.nowTime()
@@ -94,11 +101,14 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 		return tx.QueryRowContext(ctx, `
 			UPDATE mirrors SET
 				status = ?, last_sync_at = ?, last_error = ?, last_error_class = ?,
-				consecutive_failures = CASE WHEN ? THEN consecutive_failures + 1 ELSE 0 END
+				consecutive_failures = CASE ?
+					WHEN 'failed' THEN consecutive_failures + 1
+					WHEN 'interrupted' THEN consecutive_failures
+					ELSE 0 END
 			WHERE id = ?
 			RETURNING consecutive_failures`,
 			string(status), nanos(run.FinishedAt), run.ErrorMessage, run.ErrorClass,
-			run.Outcome == outcomeFailed, mirrorID).Scan(&failures)
+			run.Outcome, mirrorID).Scan(&failures)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("error finishing run %d: %w", run.ID, noRows(err))

@@ -85,7 +85,10 @@ func testRuns(t *testing.T, open Opener) {
 		}{
 			{"failed", 1, store.StatusFailing, "connection reset"},
 			{"failed", 2, store.StatusFailing, "connection reset"},
+			{"interrupted", 2, store.StatusFailing, "interrupted"}, // a shutdown: not counted
+			{"failed", 3, store.StatusFailing, "connection reset"},
 			{"diverged", 0, store.StatusDiverged, ""},
+			{"interrupted", 0, store.StatusFailing, "interrupted"},
 			{"failed", 1, store.StatusFailing, "connection reset"},
 			{"ok", 0, store.StatusInSync, ""},
 			{"failed", 1, store.StatusFailing, "connection reset"},

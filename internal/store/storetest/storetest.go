@@ -120,8 +120,11 @@ func (b *bundle) run(t *testing.T, mirrorID int64, outcome string) int {
 		t.Fatalf("StartRun: %v", err)
 	}
 	r.Outcome = outcome
-	if outcome == "failed" {
+	switch outcome {
+	case "failed":
 		r.ErrorClass, r.ErrorMessage = "network", "connection reset"
+	case "interrupted":
+		r.ErrorClass, r.ErrorMessage = "timeout", "interrupted"
 	}
 	n, err := b.s.FinishRun(b.ctx, r)
 	if err != nil {
