@@ -79,11 +79,22 @@ func (b *accountBundle) app(args []string) *app {
 		}
 		return b.dst, nil
 	}
-	a.Sync = func(_ context.Context, opts mirror.Options) (*mirror.Result, error) {
+	a.Sync = func(ctx context.Context, opts mirror.Options) (*mirror.Result, error) {
 		if b.beforeSync != nil {
 			b.beforeSync()
 		}
 		name := strings.TrimSuffix(path.Base(opts.Source.URL), ".git")
+		if opts.CreateTarget != nil {
+			// What the core does for a target to create: stop at an empty
+			// source, else create it first. Only syncs that get past this
+			// are recorded in calls.
+			if b.src.isEmpty(strings.TrimSuffix(strings.TrimPrefix(opts.Source.URL, b.src.srv.URL+"/"), ".git")) {
+				return &mirror.Result{NoOp: true, SourceEmpty: true}, nil
+			}
+			if err := opts.CreateTarget(ctx); err != nil {
+				return nil, err
+			}
+		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		b.calls = append(b.calls, opts)

@@ -15,8 +15,9 @@ import (
 )
 
 // fakeForge is a forge.Forge in memory, for unit tests of account mode. Its
-// Git URLs point at a small HTTP server that answers only the info/refs
-// request sourceEmpty makes: one branch, or none for an empty repository.
+// Git URLs point at a small HTTP server that answers only the upload-pack
+// info/refs request: one branch, or none for an empty repository (isEmpty
+// tells the fake sync the same).
 type fakeForge struct {
 	t     *testing.T
 	name  string
@@ -34,6 +35,8 @@ type fakeForge struct {
 	getCalls  []string
 	created   []forge.CreateOptions
 	updates   map[string]forge.RepoUpdate
+
+	createdHead string // default branch CreateRepo reports for a new repository
 }
 
 var _ forge.Forge = (*fakeForge)(nil)
@@ -65,6 +68,13 @@ func (f *fakeForge) setEmpty(full string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.empty[strings.ToLower(full)] = true
+}
+
+// isEmpty reports whether a repository has no refs on its Git server.
+func (f *fakeForge) isEmpty(full string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.empty[strings.ToLower(full)]
 }
 
 // serveRefs answers GET /OWNER/NAME.git/info/refs?service=git-upload-pack.
@@ -140,9 +150,10 @@ func (f *fakeForge) CreateRepo(_ context.Context, o forge.CreateOptions) (*forge
 		return nil, f.createErr
 	}
 	f.created = append(f.created, o)
+	head := f.createdHead
 	f.mu.Unlock()
 	r := forge.Repo{Owner: o.Owner, Name: o.Name, Description: o.Description, Homepage: o.Homepage,
-		Private: o.Visibility != forge.Public, Empty: true}
+		DefaultBranch: head, Private: o.Visibility != forge.Public, Empty: true}
 	f.add(r)
 	return &r, nil
 }

@@ -81,6 +81,9 @@ type Client struct {
 	mu    sync.Mutex
 	login string // learned from GET /user, or Config.Username until then
 	known bool   // login came from GET /user
+	// created holds the display names of repositories CreateRepo made, by
+	// lower-case "owner/path", until the first UpdateRepo of each.
+	created map[string]string
 }
 
 var _ forge.Forge = (*Client)(nil)

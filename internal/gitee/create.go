@@ -101,7 +101,9 @@ func (c *Client) createWithCheck(ctx context.Context, k *call, owner, name strin
 		var raw apiRepo
 		_, wait, err := c.once(ctx, k, &raw)
 		if err == nil {
-			return c.toRepo(&raw, owner, name), nil
+			r := c.toRepo(&raw, owner, name)
+			c.rememberCreated(r, raw.Name)
+			return r, nil
 		}
 		if uncertain && failure.ClassOf(err) == failure.Invalid {
 			// Probably "already exists": our earlier attempt created it.
@@ -126,3 +128,31 @@ func (c *Client) createWithCheck(ctx context.Context, k *call, owner, name strin
 		}
 	}
 }
+
+// rememberCreated keeps the display name Gitee gave a repository CreateRepo
+// made, so that the UpdateRepo that usually follows (the default branch,
+// once it has been pushed) need not read the repository for it.
+func (c *Client) rememberCreated(r *forge.Repo, display string) {
+	if display == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.created == nil {
+		c.created = map[string]string{}
+	}
+	c.created[createdKey(r.Owner, r.Name)] = display
+}
+
+// takeCreated returns, and forgets, the display name of owner/name if this
+// client created it and has not updated it since.
+func (c *Client) takeCreated(owner, name string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := createdKey(owner, name)
+	display, ok := c.created[k]
+	delete(c.created, k)
+	return display, ok
+}
+
+func createdKey(owner, name string) string { return strings.ToLower(owner + "/" + name) }

@@ -119,19 +119,28 @@ func (c *Client) detectKind(ctx context.Context, owner string) (forge.AccountKin
 }
 
 // UpdateRepo changes settings with PATCH /repos/{owner}/{repo}. Gitee's
-// PATCH may require "name" even when unchanged, so the repository is read
-// first and its current name sent along. Nothing is sent when u is empty.
+// PATCH may require "name" (the display name) even when unchanged, so the
+// repository is read first and its current name sent along; the first
+// update of a repository this client created uses the name Gitee gave it
+// then instead, without reading it. Nothing is sent when u is empty.
 func (c *Client) UpdateRepo(ctx context.Context, owner, name string, u forge.RepoUpdate) error {
 	if u == (forge.RepoUpdate{}) {
 		return nil
 	}
-	raw, err := c.getRaw(ctx, owner, name)
+	p, err := repoPath(owner, name)
 	if err != nil {
 		return err
 	}
-	p, _ := repoPath(owner, name) // checked by getRaw
+	display, ok := c.takeCreated(owner, name)
+	if !ok {
+		raw, err := c.getRaw(ctx, owner, name)
+		if err != nil {
+			return err
+		}
+		display = firstNonEmpty(raw.Name, raw.name(), name)
+	}
 	form := url.Values{}
-	form.Set("name", firstNonEmpty(raw.Name, raw.name(), name))
+	form.Set("name", display)
 	setIf(form, "default_branch", u.DefaultBranch)
 	setIf(form, "description", u.Description)
 	setIf(form, "homepage", u.Homepage)

@@ -334,3 +334,42 @@ func TestVisibilityFromGiteeFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateRepoAfterCreate: the first update of a repository the client
+// created sends the display name Gitee gave it then, without reading the
+// repository first; later updates read it again.
+func TestUpdateRepoAfterCreate(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	created := repoJSON("acme", "proj")
+	created["name"] = "Proj (mirror)"
+	f.handle("POST /orgs/acme/repos", reply(http.StatusCreated, created))
+	f.handle("GET /repos/acme/proj", reply(http.StatusOK, repoJSON("acme", "proj")))
+	f.handle("PATCH /repos/acme/proj", reply(http.StatusOK, repoJSON("acme", "proj")))
+	c := f.client(t)
+	ctx := context.Background()
+	if _, err := c.CreateRepo(ctx, forge.CreateOptions{OwnerKind: forge.Org, Owner: "acme", Name: "proj"}); err != nil {
+		t.Fatalf("CreateRepo: %v", err)
+	}
+	if err := c.UpdateRepo(ctx, "acme", "proj", forge.RepoUpdate{DefaultBranch: "develop"}); err != nil {
+		t.Fatalf("UpdateRepo: %v", err)
+	}
+	if n := f.hitCount("GET /repos/acme/proj"); n != 0 {
+		t.Errorf("the first update after the creation read the repository %d times, want 0", n)
+	}
+	if err := c.UpdateRepo(ctx, "acme", "proj", forge.RepoUpdate{Description: "again"}); err != nil {
+		t.Fatalf("second UpdateRepo: %v", err)
+	}
+	if n := f.hitCount("GET /repos/acme/proj"); n != 1 {
+		t.Errorf("the second update read the repository %d times, want 1 (the name may have changed since)", n)
+	}
+	forms := f.formsOf("PATCH /repos/acme/proj")
+	if len(forms) != 2 {
+		t.Fatalf("%d PATCH requests, want 2", len(forms))
+	}
+	for i, want := range []string{"Proj (mirror)", "PROJ"} {
+		if got := forms[i].Get("name"); got != want {
+			t.Errorf("PATCH %d: name %q, want %q", i+1, got, want)
+		}
+	}
+}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"sort"
+	"strings"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 )
 
 // sides is what both servers advertised at the start of an attempt.
@@ -65,8 +67,12 @@ func (s *syncer) attempt(ctx context.Context) (res *Result, retry bool, err erro
 
 func (s *syncer) policy() Policy { return Policy{Force: s.opts.Force, Prune: s.opts.Prune} }
 
-// listBoth reads both advertisements concurrently.
+// listBoth reads both advertisements concurrently; for a target still to be
+// created, see listAndCreate.
 func (s *syncer) listBoth(ctx context.Context) (sides, error) {
+	if s.create != nil {
+		return s.listAndCreate(ctx)
+	}
 	var adv sides
 	errc := make(chan error, 1)
 	go func() {
@@ -81,6 +87,59 @@ func (s *syncer) listBoth(ctx context.Context) (sides, error) {
 		return adv, srcErr
 	}
 	return adv, dstErr
+}
+
+// listAndCreate reads the source and, unless it has no branch and no tag
+// (errSourceEmpty), has the target created (a *createError if that fails).
+//
+// The target is not read: it was just created empty, so it is taken to have
+// no refs (createdTarget). That is safe because every update then pushed
+// carries the zero id as the value it expects to replace, which tells the
+// target to create the ref only if it does not exist; a ref that appeared
+// meanwhile is refused, not overwritten, and execute's checkMoved re-reads
+// the target and has the sync planned again from a real listing, as for any
+// ref that moves during a sync. With no target tips to build on, the pack is
+// a complete one.
+func (s *syncer) listAndCreate(ctx context.Context) (sides, error) {
+	var adv sides
+	var err error
+	if adv.src, err = s.src.advertise(ctx, uploadPack); err != nil {
+		return adv, err
+	}
+	if !hasBranchOrTag(adv.src) {
+		return adv, errSourceEmpty
+	}
+	create := s.create
+	s.create = nil // once, even if it fails
+	if err := create(ctx); err != nil {
+		return adv, &createError{err: err}
+	}
+	s.log.Debug("created the target; taking it as empty without listing it")
+	adv.dst = createdTarget()
+	return adv, nil
+}
+
+// createdTarget stands for the receive-pack advertisement of a repository
+// just created empty: no refs, and of the capabilities Git's receive-pack
+// has advertised since 1.8 (2013) the ones push uses, so that the push is
+// the one a listing would have led to.
+func createdTarget() *packp.AdvRefs {
+	ar := packp.NewAdvRefs()
+	for _, c := range []capability.Capability{capability.ReportStatus, capability.Sideband64k, capability.Quiet, capability.OFSDelta} {
+		_ = ar.Capabilities.Set(c) // Set fails only for a value on a capability that takes none
+	}
+	_ = ar.Capabilities.Set(capability.Agent, "unknown")
+	return ar
+}
+
+// hasBranchOrTag reports whether adv has any branch or tag, in scope or not.
+func hasBranchOrTag(adv *packp.AdvRefs) bool {
+	for name := range adv.References {
+		if strings.HasPrefix(name, "refs/heads/") || strings.HasPrefix(name, "refs/tags/") {
+			return true
+		}
+	}
+	return false
 }
 
 // collect pairs up in-scope refs of both sides; invalid names are reported

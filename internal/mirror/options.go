@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -63,6 +64,19 @@ type Options struct {
 	// State supplies and records the last-synced commit per ref. Overrides
 	// the file kept in CacheDir. Optional.
 	State StateStore
+
+	// CreateTarget, when set, says that the target repository does not
+	// exist yet, and makes it, empty. The sync then reads the source first
+	// and stops there when the source has no branch and no tag at all
+	// (Result.SourceEmpty): nothing is created and the target is not
+	// contacted. Otherwise CreateTarget is called once, before anything is
+	// asked of the target, also in a dry run (the caller decides what to do
+	// then). An error from it ends the sync and is returned as it is: it is
+	// not retried here nor wrapped. The new target is not listed before the
+	// first push: its updates may only create refs, so a ref that appeared
+	// there meanwhile is refused rather than overwritten, and the sync plans
+	// again from a listing.
+	CreateTarget func(ctx context.Context) error
 
 	// HTTPClient for both sides; a client with sane timeouts and no
 	// cross-host redirects when nil.

@@ -63,6 +63,11 @@ type Result struct {
 	Bytes    int64         `json:"bytes"`             // pack bytes relayed to the target
 	Attempts int           `json:"attempts"`
 	Duration time.Duration `json:"duration_ns"`
+
+	// SourceEmpty is set when Options.CreateTarget was given and the source
+	// had no branch or tag at all: the target was neither created nor
+	// contacted, and Refs is empty.
+	SourceEmpty bool `json:"source_empty,omitempty"`
 }
 
 // Count returns how many refs have outcome o.

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -34,6 +35,14 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	for attempt := 1; ; attempt++ {
 		var retry bool
 		res, retry, err = s.attempt(ctx)
+		var ce *createError
+		switch {
+		case errors.As(err, &ce):
+			return nil, ce.err
+		case errors.Is(err, errSourceEmpty):
+			s.log.Info("the source has no branches or tags; the target was not created")
+			return &Result{NoOp: true, SourceEmpty: true, Attempts: attempt, Duration: time.Since(start)}, nil
+		}
 		if res != nil {
 			res.Attempts = attempt
 			prev = append(prev, res)
@@ -73,9 +82,21 @@ func errOrConflict(err error) any {
 	return "a ref moved on the target during the sync"
 }
 
+// errSourceEmpty ends a sync that was to create the target: the source has
+// no branch and no tag.
+var errSourceEmpty = errors.New("the source has no branches or tags")
+
+// createError carries Options.CreateTarget's error out of an attempt, so
+// that Sync returns it as it is, without retrying.
+type createError struct{ err error }
+
+func (e *createError) Error() string { return e.err.Error() }
+func (e *createError) Unwrap() error { return e.err }
+
 // syncer holds what stays the same across attempts of one sync.
 type syncer struct {
 	opts     Options
+	create   func(context.Context) error // Options.CreateTarget until it has been called
 	log      *slog.Logger
 	scope    Scope
 	src, dst *remote
@@ -106,7 +127,7 @@ func newSyncer(opts Options) (*syncer, error) {
 		return nil, err
 	}
 	s := &syncer{
-		opts: opts, scope: scope, src: src, dst: dst, graph: NewGraph(), redact: redact,
+		opts: opts, create: opts.CreateTarget, scope: scope, src: src, dst: dst, graph: NewGraph(), redact: redact,
 		log:   opts.Logger.With(slog.String("source", src.url), slog.String("target", dst.url)),
 		state: opts.State, last: map[string]plumbing.Hash{},
 		stamp: time.Now().UTC().Format("20060102T150405Z"),
