@@ -35,6 +35,9 @@ type usage struct {
 	// never below the launcher's own small high-water mark (see
 	// bench/launcher).
 	MaxRSS int64
+	// CPU is the user and system time of the measured process and the
+	// children it waited for (wait4's rusage).
+	CPU time.Duration
 	// TreeRSS is the largest sum of the resident sets of the measured
 	// process and all its live descendants, sampled from /proc every
 	// sampleEvery, in KiB. Short peaks between samples are missed.
@@ -44,7 +47,7 @@ type usage struct {
 // add combines runs of one scenario that happen one after the other: times
 // add up, peaks are the larger one.
 func (u usage) add(v usage) usage {
-	return usage{Wall: u.Wall + v.Wall, MaxRSS: max(u.MaxRSS, v.MaxRSS), TreeRSS: max(u.TreeRSS, v.TreeRSS)}
+	return usage{Wall: u.Wall + v.Wall, MaxRSS: max(u.MaxRSS, v.MaxRSS), CPU: u.CPU + v.CPU, TreeRSS: max(u.TreeRSS, v.TreeRSS)}
 }
 
 const sampleEvery = 10 * time.Millisecond
@@ -98,11 +101,11 @@ func measure(cmd *exec.Cmd) (usage, []byte, error) {
 	err = l.Wait()
 	close(stop)
 	u := usage{TreeRSS: <-peak}
-	var wall int64
+	var wall, cpu int64
 	if rerr == nil {
-		_, rerr = fmt.Sscan(string(report), &wall, &u.MaxRSS)
+		_, rerr = fmt.Sscan(string(report), &wall, &u.MaxRSS, &cpu)
 	}
-	u.Wall = time.Duration(wall)
+	u.Wall, u.CPU = time.Duration(wall), time.Duration(cpu)
 	if err != nil {
 		return u, stdout.Bytes(), fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, tail(stderr.String(), 2000))
 	}
@@ -154,9 +157,79 @@ func sampleTree(root int, stop <-chan struct{}) int64 {
 	}
 }
 
-// treeRSS sums the RSS of every descendant of root, found by parent pid
-// in /proc/*/stat. Processes that end while being read are skipped.
+// treeRSS sums the RSS of every descendant of root (KiB). It walks the
+// tree from root through /proc/PID/task/TID/children, reading only the
+// tree's own files; without that file (a kernel built without
+// CONFIG_PROC_CHILDREN) it falls back to scanning every process's parent
+// in /proc/*/stat, which costs a good part of a core at sampleEvery while
+// the forges run many git processes. Processes that end while being read
+// are skipped.
 func treeRSS(root int) int64 {
+	if !childrenFileExists() {
+		return treeRSSByScan(root)
+	}
+	kids := childrenOf(root)
+	var sum int64
+	seen := map[int]bool{root: true}
+	for len(kids) > 0 {
+		pid := kids[len(kids)-1]
+		kids = kids[:len(kids)-1]
+		if seen[pid] {
+			continue
+		}
+		seen[pid] = true
+		sum += rssKiB(pid)
+		kids = append(kids, childrenOf(pid)...)
+	}
+	return sum
+}
+
+// childrenOf lists pid's children from each of its threads' children
+// file (none when pid is gone).
+func childrenOf(pid int) []int {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var kids []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if k, err := strconv.Atoi(f); err == nil {
+				kids = append(kids, k)
+			}
+		}
+	}
+	return kids
+}
+
+// childrenFileExists reports whether this kernel has
+// /proc/PID/task/TID/children.
+var childrenFileExists = sync.OnceValue(func() bool {
+	_, err := os.Stat(fmt.Sprintf("/proc/self/task/%d/children", os.Getpid()))
+	return err == nil
+})
+
+// rssKiB is pid's resident set in KiB, 0 when it is gone.
+func rssKiB(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * pageKiB
+}
+
+// treeRSSByScan is treeRSS from every process's parent in /proc/*/stat.
+func treeRSSByScan(root int) int64 {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0
@@ -185,26 +258,12 @@ func treeRSS(root int) int64 {
 	}
 	var sum int64
 	for pid := range parent {
-		in := false
 		for p, hops := parent[pid], 0; p > 1 && hops < 64; p, hops = parent[p], hops+1 {
 			if p == root {
-				in = true
+				sum += rssKiB(pid)
 				break
 			}
 		}
-		if !in {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(b))
-		if len(f) < 2 {
-			continue
-		}
-		pages, _ := strconv.ParseInt(f[1], 10, 64)
-		sum += pages * pageKiB
 	}
 	return sum
 }
@@ -550,6 +609,69 @@ func median(runs []usage) usage {
 	return usage{
 		Wall:    time.Duration(pick(func(u usage) int64 { return int64(u.Wall) })),
 		MaxRSS:  pick(func(u usage) int64 { return u.MaxRSS }),
+		CPU:     time.Duration(pick(func(u usage) int64 { return int64(u.CPU) })),
 		TreeRSS: pick(func(u usage) int64 { return u.TreeRSS }),
 	}
+}
+
+// TestTreeRSS checks the two ways of summing a process tree agree: a
+// shell with two children and a grandchild.
+func TestTreeRSS(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	cmd := exec.Command("sh", "-c", "sleep 5 & (sleep 5 & wait) & wait")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	// Wait until the tree has formed: sh, sleep, a subshell and its sleep.
+	deadline := time.Now().Add(5 * time.Second)
+	for countTree(cmd.Process.Pid) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the process tree did not form: %d descendants", countTree(cmd.Process.Pid))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	byScan := treeRSSByScan(cmd.Process.Pid)
+	walked := treeRSS(cmd.Process.Pid)
+	if byScan <= 0 || walked <= 0 {
+		t.Fatalf("treeRSS = %d KiB, by scan %d KiB: want both positive", walked, byScan)
+	}
+	// Resident sets move a little between the two reads.
+	if d := walked - byScan; d < -byScan/10 || d > byScan/10 {
+		t.Errorf("treeRSS = %d KiB, by scan %d KiB: more than 10%% apart", walked, byScan)
+	}
+	if !childrenFileExists() {
+		t.Log("this kernel has no /proc/PID/task/TID/children: both sums came from the scan")
+	}
+}
+
+// countTree counts root's descendants by the scan.
+func countTree(root int) int {
+	n := 0
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == root {
+			continue
+		}
+		for p, hops := pid, 0; p > 1 && hops < 64; hops++ {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
+			if err != nil {
+				break
+			}
+			i := bytes.LastIndexByte(b, ')')
+			f := strings.Fields(string(b[i+1:]))
+			if len(f) < 2 {
+				break
+			}
+			p, _ = strconv.Atoi(f[1])
+			if p == root {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }

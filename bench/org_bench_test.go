@@ -99,8 +99,8 @@ func BenchmarkOrg(b *testing.B) {
 	for _, n := range []int{1, 8} {
 		r := runs[n]
 		per := func(n int) float64 { return float64(n) / float64(orgRepos) }
-		fmt.Printf("  concurrency %d: wall %.2fs, peak memory %.1f MiB (ru_maxrss of the Action process, through the launcher; sampled tree %.1f MiB), %.1f requests per repository (%.1f Git, %.1f API); load average %s\n",
-			n, r.wall.Seconds(), float64(r.maxRSSKiB)/1024, float64(r.treeRSSKiB)/1024,
+		fmt.Printf("  concurrency %d: wall %.2fs, Action CPU %.2fs, peak memory %.1f MiB (ru_maxrss of the Action process, through the launcher; sampled tree %.1f MiB), %.1f requests per repository (%.1f Git, %.1f API); load average %s\n",
+			n, r.wall.Seconds(), r.cpu.Seconds(), float64(r.maxRSSKiB)/1024, float64(r.treeRSSKiB)/1024,
 			per(r.gitRequests+r.apiRequests), per(r.gitRequests), per(r.apiRequests), r.load)
 	}
 	fmt.Printf("  process creation on this machine: %s\n", spawn)
@@ -139,6 +139,7 @@ var orgRepos = func() int {
 type orgRun struct {
 	wall        time.Duration // the launcher's: start to reaped
 	maxRSSKiB   int64         // ru_maxrss of the Action process (see measure)
+	cpu         time.Duration // the Action process's user and system time
 	treeRSSKiB  int64         // sampled peak sum over its process tree
 	gitRequests int           // Git requests both forges served: each runs git processes there
 	apiRequests int           // API requests both forges served
@@ -290,7 +291,7 @@ func orgRunAction(b *testing.B, bin string, gh, ge *forgetest.Forge, dst string,
 	if rep.Mirrored != orgRepos || rep.Changed != 3*orgRepos {
 		b.Fatalf("mirrored %d repositories and %d refs, want %d and %d", rep.Mirrored, rep.Changed, orgRepos, 3*orgRepos)
 	}
-	return orgRun{wall: u.Wall, maxRSSKiB: u.MaxRSS, treeRSSKiB: u.TreeRSS}
+	return orgRun{wall: u.Wall, maxRSSKiB: u.MaxRSS, cpu: u.CPU, treeRSSKiB: u.TreeRSS}
 }
 
 // orgTail is the end of a long output.

@@ -4,8 +4,9 @@
 //	launcher PROGRAM [ARG...]
 //
 // It starts PROGRAM (a path) with the launcher's environment, working
-// directory and standard streams, waits for it, writes "WALL_NS MAXRSS_KIB"
-// to file descriptor 3 and exits with PROGRAM's exit status.
+// directory and standard streams, waits for it, writes "WALL_NS MAXRSS_KIB
+// CPU_NS" (CPU: user and system time of PROGRAM and the children it
+// waited for) to file descriptor 3 and exits with PROGRAM's exit status.
 //
 // It exists because on Linux exec stores the old address space's RSS
 // high-water mark in the new program's ru_maxrss (fs/exec.c, exec_mmap →
@@ -51,7 +52,9 @@ func main() {
 		os.Exit(2)
 	}
 	report := os.NewFile(3, "report")
-	report.WriteString(strconv.FormatInt(int64(wall), 10) + " " + strconv.FormatInt(ru.Maxrss, 10) + "\n")
+	cpu := ru.Utime.Nano() + ru.Stime.Nano()
+	report.WriteString(strconv.FormatInt(int64(wall), 10) + " " + strconv.FormatInt(ru.Maxrss, 10) + " " +
+		strconv.FormatInt(cpu, 10) + "\n")
 	report.Close()
 	switch {
 	case ws.Exited():

@@ -52,6 +52,12 @@ func (f *Forge) copyTemplate(dst string) error {
 		if tpl.err == nil {
 			_, tpl.err = runGit(f.home, tpl.dir, "config", "http.receivepack", "true")
 		}
+		if tpl.err == nil {
+			// No `git gc --auto` after every push: the sites this forge
+			// stands in for do their housekeeping elsewhere, and it would
+			// be one more process per push on the cores being measured.
+			_, tpl.err = runGit(f.home, tpl.dir, "config", "receive.autogc", "false")
+		}
 		// Keep only what git needs (HEAD, config, objects/, refs/) and an
 		// empty hooks/ (RejectRef writes there): every file costs when
 		// hundreds of repositories are made.
