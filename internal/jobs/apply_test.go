@@ -133,13 +133,7 @@ func TestDefaultRunner_PullMirrorHook(t *testing.T) {
 	ctx := context.Background()
 	b.runner.cfg.HookURL = func(m *store.Mirror) string { return "https://app.example/webhooks/gitee/" + m.HookID }
 	b.push(t, "main", map[string]string{"README": "hello"})
-	b.f.SetRepo(giteeOrg, "upstream", forgetest.RepoMeta{})
-	w := forgetest.NewWork(t)
-	w.Branch("main")
-	w.Commit("from gitee", map[string]string{"a": "b"})
-	if err := w.Push(b.f.GitURL(giteeOrg, "upstream"), giteeLogin, giteeToken, "refs/heads/main:refs/heads/main"); err != nil {
-		t.Fatal(err)
-	}
+	b.giteeUpstream(t, map[string]string{"a": "b"})
 	b.setFile(t, repoconfig.Path, "target: acme/upstream\ndirection: pull\n")
 	if err := b.runner.ApplyConfig(ctx, installationID, b.repoID, ghOwner, ghName); err != nil {
 		t.Fatalf("ApplyConfig: %v", err)
@@ -205,13 +199,7 @@ func TestDefaultRunner_PullMirrorHook(t *testing.T) {
 func TestDefaultRunner_NoHookWithoutURL(t *testing.T) {
 	t.Parallel()
 	b := setupRunner(t)
-	b.f.SetRepo(giteeOrg, "upstream", forgetest.RepoMeta{})
-	w := forgetest.NewWork(t)
-	w.Branch("main")
-	w.Commit("from gitee", map[string]string{"a": "b"})
-	if err := w.Push(b.f.GitURL(giteeOrg, "upstream"), giteeLogin, giteeToken, "refs/heads/main:refs/heads/main"); err != nil {
-		t.Fatal(err)
-	}
+	b.giteeUpstream(t, map[string]string{"a": "b"})
 	m := b.mirror(t, "upstream", store.Pull)
 	if _, err := b.runner.Sync(context.Background(), m); err != nil {
 		t.Fatalf("Sync: %v", err)

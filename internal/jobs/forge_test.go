@@ -122,6 +122,20 @@ func (b *runnerBundle) push(t *testing.T, branch string, files map[string]string
 	return sha
 }
 
+// giteeUpstream makes acme/upstream on the Gitee side with one commit on
+// main holding files, and returns the commit.
+func (b *runnerBundle) giteeUpstream(t *testing.T, files map[string]string) string {
+	t.Helper()
+	b.f.SetRepo(giteeOrg, "upstream", forgetest.RepoMeta{})
+	w := forgetest.NewWork(t)
+	w.Branch("main")
+	sha := w.Commit("from gitee", files)
+	if err := w.Push(b.f.GitURL(giteeOrg, "upstream"), giteeLogin, giteeToken, "refs/heads/main:refs/heads/main"); err != nil {
+		t.Fatal(err)
+	}
+	return sha
+}
+
 // setFile commits path (removed when content is "") on main and pushes it.
 func (b *runnerBundle) setFile(t *testing.T, path, content string) {
 	t.Helper()

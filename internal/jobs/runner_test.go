@@ -132,13 +132,7 @@ func TestDefaultRunner_Pull(t *testing.T) {
 	t.Parallel()
 	b := setupRunner(t)
 	ctx := context.Background()
-	b.f.SetRepo(giteeOrg, "upstream", forgetest.RepoMeta{})
-	w := forgetest.NewWork(t)
-	w.Branch("main")
-	sha := w.Commit("from gitee", map[string]string{"a": "b"})
-	if err := w.Push(b.f.GitURL(giteeOrg, "upstream"), giteeLogin, giteeToken, "refs/heads/main:refs/heads/main"); err != nil {
-		t.Fatal(err)
-	}
+	sha := b.giteeUpstream(t, map[string]string{"a": "b"})
 	m := b.mirror(t, "upstream", store.Pull)
 	if _, err := b.runner.Sync(ctx, m); err != nil {
 		t.Fatalf("Sync: %v", err)
@@ -155,13 +149,7 @@ func TestDefaultRunner_WorkflowsPermission(t *testing.T) {
 	t.Parallel()
 	b := setupRunner(t)
 	ctx := context.Background()
-	b.f.SetRepo(giteeOrg, "upstream", forgetest.RepoMeta{})
-	w := forgetest.NewWork(t)
-	w.Branch("main")
-	w.Commit("ci", map[string]string{".github/workflows/ci.yml": "on: push"})
-	if err := w.Push(b.f.GitURL(giteeOrg, "upstream"), giteeLogin, giteeToken, "refs/heads/main:refs/heads/main"); err != nil {
-		t.Fatal(err)
-	}
+	b.giteeUpstream(t, map[string]string{".github/workflows/ci.yml": "on: push"})
 	// The installation has the default permissions: no workflows.
 	m := b.mirror(t, "upstream", store.Pull)
 	res, err := b.runner.Sync(ctx, m)
