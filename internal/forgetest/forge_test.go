@@ -254,20 +254,3 @@ func TestLowPriorityGit(t *testing.T) {
 		})
 	}
 }
-
-// validRefName agrees with git check-ref-format.
-func TestValidRefName(t *testing.T) {
-	t.Parallel()
-	for _, ref := range []string{
-		"refs/heads/main", "refs/heads/feature/x", "refs/heads/v1.0", "refs/heads/ünï",
-		"refs/heads/.hidden", "refs/heads/x.lock", "refs/heads/a..b", "refs/heads/a b",
-		"refs/heads/a~1", "refs/heads/a^", "refs/heads/a:b", "refs/heads/a?", "refs/heads/a*",
-		"refs/heads/a[", `refs/heads/a\b`, "refs/heads/a@{1}", "refs/heads/", "refs/heads//x",
-		"refs/heads/x.", "refs/heads/tab\tx", "main", "@", "refs/heads/@", "refs/heads/x/.y",
-	} {
-		err := exec.Command("git", "check-ref-format", ref).Run()
-		if got, want := validRefName(ref), err == nil; got != want {
-			t.Errorf("validRefName(%q) = %v, git check-ref-format says %v", ref, got, want)
-		}
-	}
-}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 )
 
 // headBranch is the branch HEAD of a bare repository points at, read from
@@ -79,7 +81,7 @@ func pickDefault(branches []string) string {
 // two process starts per default-branch change.
 func (f *Forge) setHead(owner, name, branch string) error {
 	ref := "refs/heads/" + branch
-	if !validRefName(ref) {
+	if mirror.CheckRefName(ref) != nil {
 		return fmt.Errorf("bad branch name %q", branch)
 	}
 	head := filepath.Join(f.RepoPath(owner, name), "HEAD")
@@ -100,26 +102,6 @@ func (f *Forge) setHead(owner, name, branch string) error {
 		return fmt.Errorf("writing HEAD: %w", err)
 	}
 	return nil
-}
-
-// validRefName applies git check-ref-format's rules to a full ref name.
-func validRefName(ref string) bool {
-	if ref == "@" || strings.HasSuffix(ref, "/") || strings.HasSuffix(ref, ".") ||
-		strings.Contains(ref, "..") || strings.Contains(ref, "@{") || strings.Contains(ref, "//") ||
-		strings.Count(ref, "/") < 1 {
-		return false
-	}
-	for _, c := range ref {
-		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\", c) {
-			return false
-		}
-	}
-	for _, part := range strings.Split(ref, "/") {
-		if part == "" || strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
-			return false
-		}
-	}
-	return true
 }
 
 // archivedMessage is what GitHub answers a push to an archived repository.

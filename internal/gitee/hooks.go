@@ -168,6 +168,29 @@ func (c *Client) UpdateHook(ctx context.Context, owner, repo string, id int64, o
 	return raw.hook(), nil
 }
 
+// PutHook makes the repository have webhook o and returns it: it updates
+// hook id when id is not 0 and the hook still exists, else the hook that
+// already points at o.URL (one whose creation answer was lost, or whose id
+// was not kept), else it creates one. So a retry never leaves two hooks.
+func (c *Client) PutHook(ctx context.Context, owner, repo string, id int64, o HookOptions) (*Hook, error) {
+	if id != 0 {
+		h, err := c.UpdateHook(ctx, owner, repo, id, o)
+		if failure.ClassOf(err) != failure.NotFound {
+			return h, err
+		}
+	}
+	hooks, err := c.ListHooks(ctx, owner, repo)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hooks {
+		if h.URL == o.URL {
+			return c.UpdateHook(ctx, owner, repo, h.ID, o)
+		}
+	}
+	return c.CreateHook(ctx, owner, repo, o)
+}
+
 // DeleteHook removes a webhook (DELETE /repos/{owner}/{repo}/hooks/{id}).
 func (c *Client) DeleteHook(ctx context.Context, owner, repo string, id int64) error {
 	k, err := hookItem(http.MethodDelete, owner, repo, id, "")

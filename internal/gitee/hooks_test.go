@@ -167,3 +167,80 @@ func TestHookPermission(t *testing.T) {
 		t.Errorf("error does not name the hook scope: %v", err)
 	}
 }
+
+func TestPutHook(t *testing.T) {
+	t.Parallel()
+	const url = "https://app.example/webhooks/gitee/abc"
+	opts := HookOptions{URL: url, EncryptionType: SignatureMode, Password: "s3cret", PushEvents: true, TagPushEvents: true}
+	list := "GET /repos/alice/proj/hooks"
+	tests := map[string]struct {
+		id     int64
+		routes map[string]http.HandlerFunc
+		wantID int64
+		calls  []string // routes that must be called, in any order
+		never  []string // routes that must not be called
+	}{
+		"known id": {
+			id:     9,
+			routes: map[string]http.HandlerFunc{"PATCH /repos/alice/proj/hooks/9": reply(http.StatusOK, hookJSON(9, url))},
+			wantID: 9, calls: []string{"PATCH /repos/alice/proj/hooks/9"}, never: []string{list, "POST /repos/alice/proj/hooks"},
+		},
+		"known id deleted on Gitee, none with the URL": {
+			id: 9,
+			routes: map[string]http.HandlerFunc{
+				"PATCH /repos/alice/proj/hooks/9": reply(http.StatusNotFound, msg("Not Found")),
+				list:                              reply(http.StatusOK, []any{hookJSON(3, "https://other.example/h")}),
+				"POST /repos/alice/proj/hooks":    reply(http.StatusCreated, hookJSON(12, url)),
+			},
+			wantID: 12, calls: []string{list, "POST /repos/alice/proj/hooks"},
+		},
+		"no id, one with the URL": {
+			routes: map[string]http.HandlerFunc{
+				list:                              reply(http.StatusOK, []any{hookJSON(3, "https://other.example/h"), hookJSON(5, url)}),
+				"PATCH /repos/alice/proj/hooks/5": reply(http.StatusOK, hookJSON(5, url)),
+			},
+			wantID: 5, calls: []string{list, "PATCH /repos/alice/proj/hooks/5"}, never: []string{"POST /repos/alice/proj/hooks"},
+		},
+		"no id, none": {
+			routes: map[string]http.HandlerFunc{
+				list:                           reply(http.StatusOK, []any{}),
+				"POST /repos/alice/proj/hooks": reply(http.StatusCreated, hookJSON(12, url)),
+			},
+			wantID: 12, calls: []string{list, "POST /repos/alice/proj/hooks"},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t)
+			for route, h := range tt.routes {
+				f.handle(route, h)
+			}
+			h, err := f.client(t).PutHook(context.Background(), "alice", "proj", tt.id, opts)
+			if err != nil || h.ID != tt.wantID {
+				t.Fatalf("PutHook = %+v, %v; want hook %d", h, err, tt.wantID)
+			}
+			for _, r := range tt.calls {
+				if f.hitCount(r) != 1 {
+					t.Errorf("%s called %d times, want 1", r, f.hitCount(r))
+				}
+			}
+			for _, r := range tt.never {
+				if f.hitCount(r) != 0 {
+					t.Errorf("%s called", r)
+				}
+			}
+		})
+	}
+	t.Run("other errors are returned", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t)
+		f.handle("PATCH /repos/alice/proj/hooks/9", reply(http.StatusUnauthorized, msg("401 Unauthorized: Access token does not exist")))
+		if _, err := f.client(t).PutHook(context.Background(), "alice", "proj", 9, opts); failure.ClassOf(err) != failure.Auth {
+			t.Errorf("PutHook error = %v, want auth", err)
+		}
+		if f.hitCount(list) != 0 {
+			t.Error("listed hooks after an auth error")
+		}
+	})
+}

@@ -72,7 +72,7 @@ type DefaultRunner struct {
 
 	mu     sync.Mutex
 	logins map[[32]byte]string    // Gitee login per hash of API URL and token
-	tokens map[tokenKey]repoToken // GitHub tokens per repository: tokens.go
+	tokens map[tokenKey]keptToken // GitHub tokens per repository: tokens.go
 }
 
 var _ Runner = (*DefaultRunner)(nil)
@@ -88,7 +88,7 @@ func NewRunner(cfg RunnerConfig) (*DefaultRunner, error) {
 	if cfg.TokenHint == "" {
 		cfg.TokenHint = DefaultTokenHint
 	}
-	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, logins: map[[32]byte]string{}, tokens: map[tokenKey]repoToken{}}
+	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, logins: map[[32]byte]string{}, tokens: map[tokenKey]keptToken{}}
 	r.mint = func(ctx context.Context, m *store.Mirror) (string, time.Time, error) {
 		if m.GitHubRepoID > 0 {
 			return cfg.App.RepoTokenByID(ctx, m.InstallationID, m.GitHubRepoID)

@@ -16,7 +16,7 @@ import (
 // page registers its own at once), so that a push on Gitee reaches GitHub
 // within seconds rather than at the next reconcile. It uses signature mode
 // with a fresh secret. A hook of an earlier attempt (same URL) is updated,
-// not doubled. Failing to register is logged, never a failed sync: the
+// not doubled (gitee.Client.PutHook). Failing to register is logged, never a failed sync: the
 // reconcile still catches the mirror up, and the next sync tries again.
 func (r *DefaultRunner) ensureHook(ctx context.Context, log *slog.Logger, gc *gitee.Client, m *store.Mirror) {
 	if m.Direction != store.Pull || m.GiteeHookRemoteID != 0 || r.cfg.HookURL == nil {
@@ -36,21 +36,7 @@ func (r *DefaultRunner) ensureHook(ctx context.Context, log *slog.Logger, gc *gi
 		return
 	}
 	o := gitee.HookOptions{URL: url, EncryptionType: gitee.SignatureMode, Password: secret, PushEvents: true, TagPushEvents: true}
-	hooks, err := gc.ListHooks(ctx, m.GiteeOwner, m.GiteeName)
-	if err != nil {
-		warn(err)
-		return
-	}
-	var hook *gitee.Hook
-	for _, h := range hooks {
-		if h.URL == url {
-			hook, err = gc.UpdateHook(ctx, m.GiteeOwner, m.GiteeName, h.ID, o)
-			break
-		}
-	}
-	if hook == nil && err == nil {
-		hook, err = gc.CreateHook(ctx, m.GiteeOwner, m.GiteeName, o)
-	}
+	hook, err := gc.PutHook(ctx, m.GiteeOwner, m.GiteeName, 0, o)
 	if err != nil {
 		warn(err)
 		return

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"maps"
-
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
@@ -24,9 +23,9 @@ func keyOf(m *store.Mirror) tokenKey {
 	return tokenKey{installationID: m.InstallationID, name: m.FullGitHubName()}
 }
 
-// repoToken is a minted GitHub token kept for the next syncs of its
+// keptToken is a minted GitHub token kept for the next syncs of its
 // repository.
-type repoToken struct {
+type keptToken struct {
 	token   string
 	expires time.Time
 }
@@ -54,7 +53,7 @@ func (r *DefaultRunner) repoToken(ctx context.Context, m *store.Mirror) (token s
 			return token, false, nil // no expiry known: not kept
 		}
 		if expires.Sub(r.now()) >= minTokenLife {
-			r.keepToken(key, repoToken{token: token, expires: expires})
+			r.keepToken(key, keptToken{token: token, expires: expires})
 			return token, false, nil
 		}
 	}
@@ -63,14 +62,14 @@ func (r *DefaultRunner) repoToken(ctx context.Context, m *store.Mirror) (token s
 }
 
 // keepToken stores a token and drops those too old to be used again.
-func (r *DefaultRunner) keepToken(key tokenKey, t repoToken) {
+func (r *DefaultRunner) keepToken(key tokenKey, t keptToken) {
 	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.tokens == nil {
-		r.tokens = map[tokenKey]repoToken{}
+		r.tokens = map[tokenKey]keptToken{}
 	}
-	maps.DeleteFunc(r.tokens, func(_ tokenKey, t repoToken) bool { return t.expires.Sub(now) < minTokenLife })
+	maps.DeleteFunc(r.tokens, func(_ tokenKey, t keptToken) bool { return t.expires.Sub(now) < minTokenLife })
 	r.tokens[key] = t
 }
 

@@ -1,6 +1,9 @@
 package mirror
 
-import "testing"
+import (
+	"os/exec"
+	"testing"
+)
 
 func TestCheckRefName(t *testing.T) {
 	t.Parallel()
@@ -42,6 +45,25 @@ func TestCheckRefName(t *testing.T) {
 				t.Errorf("CheckRefName(%q) = %v, want ok=%v", tt.name, err, tt.ok)
 			}
 		})
+	}
+}
+
+// CheckRefName agrees with git check-ref-format on names git itself
+// judges (names under refs/ that do not start a component with "-",
+// which CheckRefName refuses on purpose).
+func TestCheckRefNameAgreesWithGit(t *testing.T) {
+	t.Parallel()
+	for _, ref := range []string{
+		"refs/heads/main", "refs/heads/feature/x", "refs/heads/v1.0", "refs/heads/ünï",
+		"refs/heads/.hidden", "refs/heads/x.lock", "refs/heads/a..b", "refs/heads/a b",
+		"refs/heads/a~1", "refs/heads/a^", "refs/heads/a:b", "refs/heads/a?", "refs/heads/a*",
+		"refs/heads/a[", `refs/heads/a\b`, "refs/heads/a@{1}", "refs/heads/", "refs/heads//x",
+		"refs/heads/x.", "refs/heads/tab\tx", "@", "refs/heads/@", "refs/heads/x/.y",
+	} {
+		err := exec.Command("git", "check-ref-format", ref).Run()
+		if got, want := CheckRefName(ref) == nil, err == nil; got != want {
+			t.Errorf("CheckRefName(%q) ok = %v, git check-ref-format says %v", ref, got, want)
+		}
 	}
 }
 

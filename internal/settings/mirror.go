@@ -303,13 +303,7 @@ func (h *Handler) registerHook(ctx context.Context, r *http.Request, m *store.Mi
 	secret := randomToken(32)
 	o := gitee.HookOptions{URL: h.baseURL(r) + "/webhooks/gitee/" + m.HookID, EncryptionType: gitee.SignatureMode,
 		Password: secret, PushEvents: true, TagPushEvents: true}
-	var hook *gitee.Hook
-	if m.GiteeHookRemoteID != 0 {
-		hook, err = cl.UpdateHook(ctx, m.GiteeOwner, m.GiteeName, m.GiteeHookRemoteID, o)
-	}
-	if m.GiteeHookRemoteID == 0 || err != nil {
-		hook, err = cl.CreateHook(ctx, m.GiteeOwner, m.GiteeName, o)
-	}
+	hook, err := cl.PutHook(ctx, m.GiteeOwner, m.GiteeName, m.GiteeHookRemoteID, o)
 	if err != nil {
 		return fmt.Errorf("The Gitee webhook could not be registered: %s. Check that the Gitee repository exists and the token has the hook scope.", strings.ReplaceAll(err.Error(), cred.Token, "[token]"))
 	}

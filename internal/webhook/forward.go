@@ -80,13 +80,7 @@ func NewForwarder(opts ForwarderOptions) *Forwarder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f := &Forwarder{opts: opts, log: log, handlers: map[string]EventHandler{}, wake: make(chan struct{}, 1)}
-	for _, h := range opts.Handlers {
-		for _, ev := range h.Events() {
-			f.handlers[ev] = h
-		}
-	}
-	return f
+	return &Forwarder{opts: opts, log: log, handlers: byEvent(opts.Handlers), wake: make(chan struct{}, 1)}
 }
 
 // Wake tells the forwarder a delivery was accepted. It never blocks.

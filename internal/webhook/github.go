@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -65,7 +64,7 @@ func DefaultHandlers(st store.Store, q Queue) []EventHandler {
 }
 
 // NewGitHub returns the intake. Two handlers for one event are a bug and
-// panic.
+// panic (byEvent).
 func NewGitHub(opts GitHubOptions) *GitHub {
 	g := &GitHub{
 		secret:   opts.Secret,
@@ -74,7 +73,7 @@ func NewGitHub(opts GitHubOptions) *GitHub {
 		wake:     opts.Wake,
 		metrics:  opts.Metrics,
 		log:      opts.Logger,
-		handlers: map[string]EventHandler{},
+		handlers: byEvent(opts.Handlers),
 	}
 	if g.maxBytes <= 0 {
 		g.maxBytes = DefaultMaxBytes
@@ -84,14 +83,6 @@ func NewGitHub(opts GitHubOptions) *GitHub {
 	}
 	if g.wake == nil {
 		g.wake = func() {}
-	}
-	for _, h := range opts.Handlers {
-		for _, ev := range h.Events() {
-			if _, dup := g.handlers[ev]; dup {
-				panic(fmt.Sprintf("webhook: two handlers for GitHub event %q", ev))
-			}
-			g.handlers[ev] = h
-		}
 	}
 	return g
 }

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 )
 
@@ -33,4 +34,19 @@ type Task struct {
 	// one delivery (a crash between the work and its record), so its work
 	// must be safe to repeat.
 	Run func(ctx context.Context, log *slog.Logger) error
+}
+
+// byEvent maps each event to its handler. Two handlers for one event are a
+// bug and panic.
+func byEvent(hs []EventHandler) map[string]EventHandler {
+	m := map[string]EventHandler{}
+	for _, h := range hs {
+		for _, ev := range h.Events() {
+			if _, dup := m[ev]; dup {
+				panic(fmt.Sprintf("webhook: two handlers for GitHub event %q", ev))
+			}
+			m[ev] = h
+		}
+	}
+	return m
 }
