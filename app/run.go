@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
@@ -123,11 +122,10 @@ func run(ctx context.Context, e env) (err error) {
 	// last requests accepted before the queue stops.
 	fwdCtx, stopFwd := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFwd()
-	bg := &background{stopFwd: stopFwd, stopQueueCtx: stopQueueCtx}
-	bg.fwd.Add(1)
-	go func() { defer bg.fwd.Done(); fwd.Run(fwdCtx) }()
-	bg.prune.Add(1)
-	go func() { defer bg.prune.Done(); pruneDeliveries(queueCtx, inbox, log) }()
+	bg := background{
+		stopFwd: stopFwd, fwdDone: goDone(func() { fwd.Run(fwdCtx) }),
+		stopQueueCtx: stopQueueCtx, pruneDone: goDone(func() { pruneDeliveries(queueCtx, inbox, log) }),
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -145,16 +143,23 @@ func run(ctx context.Context, e env) (err error) {
 	return errors.Join(err, shutdown(ctx, cfg, log, srv, fwd, queue, bg))
 }
 
-// background are the App's goroutines besides the server and the queue.
+// background are the App's goroutines besides the server and the queue:
+// how to stop each, and when it has.
 type background struct {
-	fwd, prune   sync.WaitGroup
-	stopFwd      func()
-	stopQueueCtx func()
+	stopFwd, stopQueueCtx func()
+	fwdDone, pruneDone    <-chan struct{}
+}
+
+// goDone runs fn in a goroutine and returns a channel closed when it ends.
+func goDone(fn func()) <-chan struct{} {
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	return done
 }
 
 // shutdown stops the server, then the forwarder (after doing the work of
 // every delivery accepted), then the queue.
-func shutdown(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *server.Server, fwd *webhook.Forwarder, queue *jobs.Queue, bg *background) error {
+func shutdown(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *server.Server, fwd *webhook.Forwarder, queue *jobs.Queue, bg background) error {
 	var errs []error
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
 	defer cancel()
@@ -164,7 +169,7 @@ func shutdown(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *se
 	qctx, qcancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer qcancel()
 	bg.stopFwd()
-	bg.fwd.Wait()
+	<-bg.fwdDone
 	if err := fwd.Drain(qctx); err != nil {
 		// What is left stays in the inbox for the next start.
 		log.Warn("webhook deliveries left in the inbox for the next start", "error", err)
@@ -175,7 +180,7 @@ func shutdown(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *se
 		log.Warn("job queue stopped", "error", err)
 	}
 	bg.stopQueueCtx()
-	bg.prune.Wait()
+	<-bg.pruneDone
 	log.Info("stopped")
 	return errors.Join(errs...)
 }
