@@ -230,9 +230,20 @@ func rssKiB(pid int) int64 {
 
 // treeRSSByScan is treeRSS from every process's parent in /proc/*/stat.
 func treeRSSByScan(root int) int64 {
+	var sum int64
+	for _, pid := range descendantsByScan(root) {
+		sum += rssKiB(pid)
+	}
+	return sum
+}
+
+// descendantsByScan lists root's descendants from the parent pid of every
+// process in /proc/*/stat. Processes that end while being read are
+// skipped.
+func descendantsByScan(root int) []int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0
+		return nil
 	}
 	parent := map[int]int{}
 	for _, e := range ents {
@@ -256,16 +267,16 @@ func treeRSSByScan(root int) int64 {
 		ppid, _ := strconv.Atoi(f[1])
 		parent[pid] = ppid
 	}
-	var sum int64
+	var out []int
 	for pid := range parent {
 		for p, hops := parent[pid], 0; p > 1 && hops < 64; p, hops = parent[p], hops+1 {
 			if p == root {
-				sum += rssKiB(pid)
+				out = append(out, pid)
 				break
 			}
 		}
 	}
-	return sum
+	return out
 }
 
 // gitCmd is a git command for the baseline: no user or system
@@ -627,9 +638,9 @@ func TestTreeRSS(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	// Wait until the tree has formed: sh, sleep, a subshell and its sleep.
 	deadline := time.Now().Add(5 * time.Second)
-	for countTree(cmd.Process.Pid) < 3 {
+	for len(descendantsByScan(cmd.Process.Pid)) < 3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the process tree did not form: %d descendants", countTree(cmd.Process.Pid))
+			t.Fatalf("the process tree did not form: %d descendants", len(descendantsByScan(cmd.Process.Pid)))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -645,33 +656,4 @@ func TestTreeRSS(t *testing.T) {
 	if !childrenFileExists() {
 		t.Log("this kernel has no /proc/PID/task/TID/children: both sums came from the scan")
 	}
-}
-
-// countTree counts root's descendants by the scan.
-func countTree(root int) int {
-	n := 0
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == root {
-			continue
-		}
-		for p, hops := pid, 0; p > 1 && hops < 64; hops++ {
-			b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
-			if err != nil {
-				break
-			}
-			i := bytes.LastIndexByte(b, ')')
-			f := strings.Fields(string(b[i+1:]))
-			if len(f) < 2 {
-				break
-			}
-			p, _ = strconv.Atoi(f[1])
-			if p == root {
-				n++
-				break
-			}
-		}
-	}
-	return n
 }
