@@ -22,7 +22,7 @@ type apiState struct {
 	failCode int
 	stats    APIStats
 	template bareTemplate // see createBare
-	apps     appState     // GitHub Apps, their installations, check runs: ghapp.go
+	apps     appState     // GitHub Apps, their installations, check runs: githubapp.go
 }
 
 // accountKind is what an account is.
@@ -85,7 +85,7 @@ func (f *Forge) initAPIs() {
 	f.api = newAPIState()
 	f.mux.Handle("/api/v5/", f.apiHandler(siteGitee, "/api/v5", f.giteeMux()))
 	f.mux.Handle("/api/v3/", f.apiHandler(siteGitHub, "/api/v3", f.githubMux()))
-	f.initWeb() // ghweb.go
+	f.initWeb() // githubweb.go
 }
 
 // GiteeAPIURL is the root of the fake Gitee OpenAPI v5,
@@ -198,18 +198,6 @@ func (f *Forge) accountByID(id int64) (account, bool) {
 		}
 	}
 	return account{}, false
-}
-
-// ownerKind is the kind of the account owning repositories under owner: a
-// user unless owner was added as an organisation or enterprise.
-func (f *Forge) ownerKind(owner string) accountKind {
-	a := f.api
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if acc, ok := a.accounts[owner]; ok {
-		return acc.kind
-	}
-	return userAccount
 }
 
 // AddInstallationToken makes token a GitHub App installation token of

@@ -53,7 +53,7 @@ type Forge struct {
 	stats     Stats
 
 	api       *apiState     // fake site APIs: accounts.go
-	workflows workflowHooks // hooks for pushes without workflows write: workflows.go
+	workflows workflowHooks // hooks for pushes without workflows write: githubworkflows.go
 }
 
 type config struct {

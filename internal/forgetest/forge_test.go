@@ -254,3 +254,28 @@ func TestLowPriorityGit(t *testing.T) {
 		})
 	}
 }
+
+// The forge checks branch names with git itself, not with the client's
+// check, so that a bug in mirror.CheckRefName cannot hide in both.
+func TestCheckBranchName(t *testing.T) {
+	t.Parallel()
+	f := New(t)
+	for name, tt := range map[string]struct {
+		branch string
+		ok     bool
+	}{
+		"plain":          {"main", true},
+		"nested":         {"feature/x", true},
+		"dots":           {"a..b", false},
+		"space":          {"a b", false},
+		"newline":        {"a\nb", false},
+		"option-like":    {"-x", false},
+		"lock suffix":    {"x.lock", false},
+		"trailing slash": {"x/", false},
+		"at-brace":       {"a@{1}", false},
+	} {
+		if got := f.checkBranchName(tt.branch) == nil; got != tt.ok {
+			t.Errorf("%s: checkBranchName(%q) ok = %v, want %v", name, tt.branch, got, tt.ok)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
 // The fake Gitee OpenAPI v5 follows Gitee's documented shapes: the token is
@@ -352,6 +351,3 @@ func (f *Forge) giteePatchRepo(w http.ResponseWriter, r *http.Request) {
 	v = f.view(st)
 	writeJSON(w, http.StatusOK, f.giteeRepoJSON(&v, c))
 }
-
-// giteeTime is now in Gitee's time format.
-func giteeTime() string { return time.Now().Format(giteeTimeLayout) }

@@ -43,7 +43,7 @@ func (f *Forge) githubMux() *http.ServeMux {
 	m.HandleFunc("GET /installation/repositories", f.githubListInstallation)
 	m.HandleFunc("POST /user/repos", f.githubCreate(false))
 	m.HandleFunc("POST /orgs/{org}/repos", f.githubCreate(true))
-	// GitHub Apps: ghapp.go, ghcontents.go, ghchecks.go.
+	// GitHub Apps: githubapp.go, githubcontents.go, githubchecks.go.
 	m.HandleFunc("GET /app", f.githubGetApp)
 	m.HandleFunc("GET /app/installations", f.githubListInstalls)
 	m.HandleFunc("GET /app/installations/{installation_id}", f.githubGetInstall)

@@ -41,6 +41,9 @@ func (f *Forge) SetRepo(owner, name string, m RepoMeta) {
 		f.t.Fatalf("forgetest: SetRepo: no repository %s/%s", owner, name)
 	}
 	if m.DefaultBranch != "" {
+		if err := f.checkBranchName(m.DefaultBranch); err != nil {
+			f.t.Fatalf("forgetest: SetRepo: %v", err)
+		}
 		if err := f.setHead(owner, name, m.DefaultBranch); err != nil {
 			f.t.Fatalf("forgetest: SetRepo: %v", err)
 		}
