@@ -65,7 +65,7 @@ func TestStatusErrors(t *testing.T) {
 			wantText:  []string{"HTTP 500"},
 		},
 		"418": {
-			handler:   func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "short and stout", 418) },
+			handler:   func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "short and stout", http.StatusTeapot) },
 			wantClass: failure.Internal,
 			wantText:  []string{"HTTP 418", "short and stout"},
 		},
