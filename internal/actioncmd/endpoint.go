@@ -1,0 +1,141 @@
+package actioncmd
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// site says which hosting site a repository lives on; it picks the default
+// username and whether github-token may be sent there.
+type site int
+
+const (
+	siteOther site = iota
+	siteGitHub
+	siteGitee
+)
+
+// String is the site's prefix in github/… and gitee/… names.
+func (s site) String() string {
+	switch s {
+	case siteGitHub:
+		return "github"
+	case siteGitee:
+		return "gitee"
+	}
+	return "other"
+}
+
+// bases are the web addresses that github/… and gitee/… resolve against,
+// without a trailing slash.
+type bases struct {
+	github string // github-url, e.g. https://github.com
+	gitee  string // gitee-url, e.g. https://gitee.com
+}
+
+// repo is a resolved source or destination.
+type repo struct {
+	url   string // Git URL, no credentials
+	site  site
+	owner string // first path element on Gitee: the default username there
+}
+
+// namePart is what GitHub and Gitee allow in an owner or repository name.
+var namePart = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// shortForm is the hint every resolution error ends with.
+const shortForm = "want github/OWNER/REPO, gitee/OWNER/REPO or an https:// Git URL"
+
+// resolve turns the value of input name into a repository. Errors never
+// quote the value: it may be a URL with a token in it.
+func resolve(name, value string, b bases) (repo, error) {
+	switch {
+	case strings.HasPrefix(value, "github/"):
+		owner, path, err := ownerRepo(name, strings.TrimPrefix(value, "github/"))
+		if err != nil {
+			return repo{}, err
+		}
+		return repo{url: b.github + "/" + path + ".git", site: siteGitHub, owner: owner}, nil
+	case strings.HasPrefix(value, "gitee/"):
+		owner, path, err := ownerRepo(name, strings.TrimPrefix(value, "gitee/"))
+		if err != nil {
+			return repo{}, err
+		}
+		return repo{url: b.gitee + "/" + path + ".git", site: siteGitee, owner: owner}, nil
+	}
+	u, err := checkURL(name, value)
+	if err != nil {
+		return repo{}, err
+	}
+	r := repo{url: u.String()}
+	if rest, ok := under(u, b.github); ok {
+		r.site, r.owner = siteGitHub, firstElem(rest)
+	} else if rest, ok := under(u, b.gitee); ok {
+		r.site, r.owner = siteGitee, firstElem(rest)
+	}
+	return r, nil
+}
+
+// ownerRepo checks "OWNER/REPO" and returns the owner and "OWNER/REPO"
+// without a ".git" suffix.
+func ownerRepo(name, s string) (owner, path string, err error) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 2 {
+		return "", "", inputErrorf(name, "%s", shortForm)
+	}
+	owner, rp := parts[0], strings.TrimSuffix(parts[1], ".git")
+	for _, p := range []string{owner, rp} {
+		if !namePart.MatchString(p) || p == "." || p == ".." {
+			return "", "", inputErrorf(name, "OWNER and REPO may hold only letters, digits, '.', '-' and '_'; %s", shortForm)
+		}
+	}
+	return owner, owner + "/" + rp, nil
+}
+
+// checkURL parses an http(s) URL and refuses credentials, a query or a
+// fragment in it: they would travel into logs, outputs and the report.
+func checkURL(name, value string) (*url.URL, error) {
+	u, err := url.Parse(value)
+	// url.Parse's error quotes the value: never pass it on.
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, inputErrorf(name, "%s", shortForm)
+	}
+	if u.User != nil {
+		return nil, inputErrorf(name, "the URL holds credentials; remove them and pass the token in the %s-token input (or the %s variable) instead", name, secretEnv(name+"-token"))
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, inputErrorf(name, "the URL must not have a query (?…) or fragment (#…)")
+	}
+	return u, nil
+}
+
+// under reports whether u is below base, and returns the path below it.
+func under(u *url.URL, base string) (string, bool) {
+	b, err := url.Parse(base)
+	if err != nil || !strings.EqualFold(u.Scheme, b.Scheme) || !strings.EqualFold(u.Host, b.Host) {
+		return "", false
+	}
+	prefix := strings.TrimSuffix(b.Path, "/") + "/"
+	if !strings.HasPrefix(u.Path, prefix) {
+		return "", false
+	}
+	return strings.TrimPrefix(u.Path, prefix), true
+}
+
+func firstElem(p string) string {
+	first, _, _ := strings.Cut(p, "/")
+	return first
+}
+
+// checkBase validates github-url or gitee-url and strips a trailing slash.
+func checkBase(name, value string) (string, error) {
+	u, err := url.Parse(value)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", inputErrorf(name, "want an http:// or https:// address such as https://gitee.com")
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", inputErrorf(name, "the address must not hold credentials, a query or a fragment")
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}

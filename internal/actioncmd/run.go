@@ -1,0 +1,124 @@
+package actioncmd
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+)
+
+// run mirrors once and reports. The error it returns has been printed
+// already; exitCode maps it to the exit status.
+func (a *App) run(ctx context.Context) error {
+	// Tokens come first, so they are masked before anything is printed.
+	sec := readSecrets(a.Getenv)
+	c := newConsole(a, sec.all())
+	err := a.mirror(ctx, c, sec)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		c.errorf(title(err), "%s", describe(err))
+	}
+	return err
+}
+
+// mirror reads the inputs, syncs (one repository, or with an account as
+// source every selected repository of it: see mirrorAccount), and writes the report, outputs and summary
+// even when the sync failed, so that later steps can read what happened.
+func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
+	flags, err := parseFlags(a.Args, c.stdout)
+	if err != nil {
+		return err
+	}
+	get := func(name string) string {
+		if v, ok := flags[name]; ok {
+			return v
+		}
+		return c.gha.GetInput(name)
+	}
+	if _, _, ok := accountRef(get(inSource)); ok {
+		return a.mirrorAccount(ctx, c, sec, get)
+	}
+	opts, err := parseOptions(get, a.Getenv, sec)
+	if err != nil {
+		return err
+	}
+	opts.Logger = c.logger()
+	mode := ""
+	if opts.DryRun {
+		mode = " (dry run)"
+	}
+	c.printf("Mirroring %s to %s%s", opts.Source.URL, opts.Target.URL, mode)
+
+	res, syncErr := a.Sync(ctx, opts)
+	if res == nil {
+		res = &mirror.Result{}
+	}
+	rep := newReport(opts, res, syncErr, c.red, a.Now())
+	fmt.Fprint(c.stdout, plainTable(rep, c.red))
+	path, werr := writeReport(rep, c.red, a.Getenv, a.Getwd)
+	if werr == nil {
+		c.printf("Report: %s", path)
+	}
+	reportErr := errors.Join(werr, setOutputs(c, rep, path), c.addSummary(markdown(rep, c.red)))
+
+	var bad []mirror.RefResult
+	for _, r := range res.Refs {
+		if !r.OK() {
+			bad = append(bad, r)
+		}
+	}
+	if syncErr == nil && len(bad) == 0 {
+		return reportErr
+	}
+	if reportErr != nil {
+		c.errorf("gitee-mirror: report", "%v", reportErr)
+	}
+	for _, r := range bad {
+		c.errorf("gitee-mirror: "+r.Ref, "%s: %s", r.Ref, join(": ", string(r.Outcome), refMessage(r)))
+	}
+	if syncErr != nil {
+		return &syncError{err: syncErr}
+	}
+	return &refsError{n: len(bad)}
+}
+
+// title heads an error annotation.
+func title(err error) string {
+	var (
+		in    *inputError
+		sync  *syncError
+		refs  *refsError
+		repos *reposError
+	)
+	switch {
+	case errors.As(err, &in):
+		return "gitee-mirror: bad input"
+	case errors.As(err, &sync):
+		return "gitee-mirror: sync failed"
+	case errors.As(err, &refs):
+		return "gitee-mirror: refs not in sync"
+	case errors.As(err, &repos):
+		return "gitee-mirror: repositories not in sync"
+	}
+	return "gitee-mirror"
+}
+
+// describe says what went wrong, led by the failure class for a failed sync
+// ("auth: …") so a person knows where to look.
+func describe(err error) string {
+	var sync *syncError
+	if !errors.As(err, &sync) {
+		return err.Error()
+	}
+	if errors.Is(err, context.Canceled) {
+		return "interrupted: " + err.Error()
+	}
+	class, msg := string(failure.ClassOf(err)), err.Error()
+	if strings.Contains(msg, class+": ") {
+		return msg
+	}
+	return class + ": " + msg
+}
