@@ -31,6 +31,9 @@ func (s *syncer) attempt(ctx context.Context) (res *Result, retry bool, err erro
 	if err := s.peelTargetTags(ctx, refs); err != nil {
 		return nil, false, err
 	}
+	if s.opts.TwoWay {
+		return s.attemptTwoWay(ctx, adv, refs, res)
+	}
 
 	sources := s.sourceTips(refs)
 	q := &questions{}
@@ -43,7 +46,7 @@ func (s *syncer) attempt(ctx context.Context) (res *Result, retry bool, err erro
 		return res, false, nil
 	}
 
-	tr := &transfer{s: s, adv: adv, answers: newAnswers(s.graph)}
+	tr := s.newTransfer(adv, newAnswers(s.graph))
 	if err := tr.prepare(ctx, refs, q.asked); err != nil {
 		return res, false, err
 	}
@@ -65,7 +68,9 @@ func (s *syncer) attempt(ctx context.Context) (res *Result, retry bool, err erro
 	return res, conflict, err
 }
 
-func (s *syncer) policy() Policy { return Policy{Force: s.opts.Force, Prune: s.opts.Prune} }
+func (s *syncer) policy() Policy {
+	return Policy{Force: s.opts.Force, Prune: s.opts.Prune, TwoWay: s.opts.TwoWay}
+}
 
 // listBoth reads both advertisements concurrently; for a target still to be
 // created, see listAndCreate.
@@ -178,8 +183,10 @@ func (s *syncer) collect(adv sides) ([]Ref, []RefResult) {
 		add(name, h, false)
 	}
 	refs := make([]Ref, 0, len(byName))
-	for _, r := range byName {
+	s.listed = make(map[string]bool, len(byName))
+	for name, r := range byName {
 		refs = append(refs, *r)
+		s.listed[name] = true
 	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].Name < refs[j].Name })
 	return refs, invalid
@@ -190,7 +197,8 @@ func (s *syncer) collect(adv sides) ([]Ref, []RefResult) {
 // advertise peeled values, so this asks the target's upload-pack, and only
 // when there is such a tag.
 func (s *syncer) peelTargetTags(ctx context.Context, refs []Ref) error {
-	if !s.opts.Prune {
+	if !s.opts.Prune || s.opts.TwoWay { // two-way deletes always back up: no question to ask
+
 		return nil
 	}
 	need := false
@@ -243,7 +251,7 @@ func stepResult(st Step) RefResult {
 	if !st.Target.IsZero() {
 		r.Target = st.Target.String()
 	}
-	if st.Outcome == Diverged {
+	if st.Outcome == Diverged || st.Outcome == Conflict {
 		r.Class = failure.Diverged
 	}
 	return r

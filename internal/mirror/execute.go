@@ -65,7 +65,7 @@ func (s *syncer) execute(ctx context.Context, tr *transfer, plan []Step) (result
 		body = counted
 	}
 	s.log.Info("updating target", slog.Int("refs", len(cmds)))
-	rep, err := s.dst.push(ctx, tr.adv.dst.Capabilities, cmds, body, size)
+	rep, err := tr.push(ctx, cmds, body, size)
 	done()
 	tr.bytes += counted.n
 	if counted.err != nil && counted.err != io.EOF {
@@ -99,7 +99,7 @@ func (s *syncer) execute(ctx context.Context, tr *transfer, plan []Step) (result
 		}
 	}
 	if len(failed) > 0 {
-		conflict = s.checkMoved(ctx, failed, idx, results)
+		conflict = s.checkMoved(ctx, tr.dst, failed, idx, results)
 	}
 	return results, backups, conflict, nil
 }
@@ -120,7 +120,7 @@ func (s *syncer) backUp(ctx context.Context, tr *transfer, plan []Step, results 
 	if len(cmds) == 0 {
 		return nil, nil
 	}
-	rep, err := s.dst.push(ctx, tr.adv.dst.Capabilities, cmds, bytes.NewReader(emptyPack), int64(len(emptyPack)))
+	rep, err := tr.push(ctx, cmds, bytes.NewReader(emptyPack), int64(len(emptyPack)))
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +162,8 @@ func (s *syncer) backupOf(st Step, made []string) (string, bool) {
 // checkMoved re-reads the target after refused updates: a ref that no
 // longer holds the value the plan was made from moved during the sync
 // (compare-and-swap), and the sync is planned again rather than forced.
-func (s *syncer) checkMoved(ctx context.Context, failed []command, idx map[string]int, results []RefResult) bool {
-	adv, err := s.dst.advertise(ctx, receivePack)
+func (s *syncer) checkMoved(ctx context.Context, dst *remote, failed []command, idx map[string]int, results []RefResult) bool {
+	adv, err := dst.advertise(ctx, receivePack)
 	if err != nil {
 		s.log.Warn("could not re-read target refs after a refused update", slog.Any("error", err))
 		return false
@@ -177,8 +177,8 @@ func (s *syncer) checkMoved(ctx context.Context, failed []command, idx map[strin
 		moved = true
 		i := idx[c.ref]
 		results[i].Outcome, results[i].Class = Failed, failure.Rejected
-		results[i].Message = fmt.Sprintf("the ref moved on the target during the sync (expected %s, found %s); not overwritten, planning again",
-			short(c.old), short(now))
+		results[i].Message = fmt.Sprintf("the ref moved on the %s during the sync (expected %s, found %s); not overwritten, planning again",
+			dst.side, short(c.old), short(now))
 	}
 	return moved
 }

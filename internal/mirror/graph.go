@@ -19,11 +19,27 @@ type Graph struct {
 	mu    sync.RWMutex
 	edges map[plumbing.Hash][]plumbing.Hash
 	added []plumbing.Hash // nodes not yet saved
+	// not holds exact "a is not reachable from b" answers. History never
+	// changes, so they hold for ever; kept so that a diverged or conflicting
+	// ref costs no fetch on every run when the graph alone cannot tell.
+	not      map[[2]plumbing.Hash]bool
+	addedNot [][2]plumbing.Hash
 }
 
 // NewGraph returns an empty graph.
 func NewGraph() *Graph {
-	return &Graph{edges: make(map[plumbing.Hash][]plumbing.Hash)}
+	return &Graph{edges: make(map[plumbing.Hash][]plumbing.Hash), not: make(map[[2]plumbing.Hash]bool)}
+}
+
+// AddNot records that a is not reachable from b.
+func (g *Graph) AddNot(a, b plumbing.Hash) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k := [2]plumbing.Hash{a, b}
+	if !g.not[k] {
+		g.not[k] = true
+		g.addedNot = append(g.addedNot, k)
+	}
 }
 
 // Add records a node and its outgoing edges (parents, or a tag's target).
@@ -50,6 +66,9 @@ func (g *Graph) Len() int {
 func (g *Graph) Reaches(a plumbing.Hash, from []plumbing.Hash) Answer {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
+	if len(from) == 1 && g.not[[2]plumbing.Hash{a, from[0]}] {
+		return No
+	}
 	seen := make(map[plumbing.Hash]struct{}, len(from))
 	queue := append([]plumbing.Hash(nil), from...)
 	complete := true

@@ -49,6 +49,14 @@ type Options struct {
 	Prune bool
 	// DryRun plans and reports but changes nothing on the target.
 	DryRun bool
+	// TwoWay makes Source and Target peers (DESIGN.md's two-way table):
+	// changes on either side are carried to the other, a ref changed on both
+	// is a conflict (Outcome Conflict) and touches neither side. Both tokens
+	// need write access. Without a last-synced state (CacheDir or State) it
+	// only creates and fast-forwards; with one and Prune, a ref deleted on
+	// one side and unchanged on the other is deleted there too, after a
+	// backup. Force is refused: it would have to pick a winner.
+	TwoWay bool
 
 	// Timeout for the whole sync; DefaultTimeout when zero.
 	Timeout time.Duration
@@ -112,6 +120,9 @@ func (o *Options) validate() error {
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = "gitee-mirror"
+	}
+	if o.TwoWay && o.Force {
+		return fmt.Errorf("force cannot be used with two-way sync: it would have to choose which side's commits to throw away; resolve conflicts by hand instead")
 	}
 	if o.Timeout < 0 {
 		return fmt.Errorf("timeout must be positive, got %s", o.Timeout)

@@ -41,13 +41,28 @@ type Ref struct {
 type Policy struct {
 	Force bool
 	Prune bool
+	// TwoWay makes the source and the target peers (DESIGN.md's two-way
+	// table): a change on either side is carried to the other, and a ref
+	// changed on both sides since the last sync is a conflict.
+	TwoWay bool
 }
+
+// Side names the side a step writes. One-way steps always write the target;
+// two-way steps write either.
+type Side string
+
+// Sides of a mirror.
+const (
+	SideTarget Side = "target"
+	SideSource Side = "source"
+)
 
 // Step is the plan for one ref.
 type Step struct {
 	Ref
 	Action  Action
-	Backup  bool    // back up Target before writing
+	Write   Side    // the side the step writes; SideTarget in one-way plans
+	Backup  bool    // back up the written side's old value before writing
 	Outcome Outcome // outcome if the step is not executed or needs none
 	Reason  string  // for a person: why this action
 }
@@ -57,7 +72,8 @@ type Step struct {
 // to ancestry questions. sources lists every source tip in scope (the
 // candidates for "reachable from a source ref").
 //
-// The rules are DESIGN.md's one-way table.
+// The rules are DESIGN.md's one-way table, or with pol.TwoWay its two-way
+// table (see planTwoWay), where Source and Target are peers.
 func Plan(refs []Ref, sources []plumbing.Hash, pol Policy, anc Ancestry) []Step {
 	steps := make([]Step, 0, len(refs))
 	for _, r := range refs {
@@ -68,8 +84,10 @@ func Plan(refs []Ref, sources []plumbing.Hash, pol Policy, anc Ancestry) []Step 
 }
 
 func planRef(r Ref, sources []plumbing.Hash, pol Policy, anc Ancestry) Step {
-	st := Step{Ref: r}
+	st := Step{Ref: r, Write: SideTarget}
 	switch {
+	case pol.TwoWay:
+		planTwoWay(&st, pol, anc)
 	case r.Source.IsZero() && r.Target.IsZero():
 		st.Action, st.Outcome = ActNone, Unchanged
 	case r.Source == r.Target:

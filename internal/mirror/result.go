@@ -23,6 +23,7 @@ const (
 	Failed    Outcome = "failed"   // could not be synced (see Error)
 	Skipped   Outcome = "skipped"  // invalid name from the remote, never passed on
 	Planned   Outcome = "planned"  // dry run: would change (Action says what)
+	Conflict  Outcome = "conflict" // two-way: changed on both sides since the last sync; nothing written
 )
 
 // RefResult is the outcome for one ref.
@@ -35,9 +36,15 @@ type RefResult struct {
 	Backup  string        `json:"backup,omitempty"` // backup ref holding the old target tip
 	Class   failure.Class `json:"error_class,omitempty"`
 	Message string        `json:"message,omitempty"` // for a person; never a secret
+
+	// Side is the side a two-way sync wrote or would write ("source" or
+	// "target"), with Backup on that side; empty in one-way syncs, which only
+	// write the target, and for refs left alone.
+	Side Side `json:"side,omitempty"`
 }
 
-// Changed reports whether the target ref was written.
+// Changed reports whether the ref was written (on the target, or in a
+// two-way sync on the side Side names).
 func (r RefResult) Changed() bool {
 	switch r.Outcome {
 	case Created, Updated, Forced, Deleted:
@@ -68,6 +75,21 @@ type Result struct {
 	// had no branch or tag at all: the target was neither created nor
 	// contacted, and Refs is empty.
 	SourceEmpty bool `json:"source_empty,omitempty"`
+
+	// SourceBackups are the backup refs a two-way sync created on the
+	// source (Backups are on the target).
+	SourceBackups []string `json:"source_backups,omitempty"`
+}
+
+// Conflicts returns the refs in conflict (two-way syncs only).
+func (r *Result) Conflicts() []RefResult {
+	var out []RefResult
+	for _, ref := range r.Refs {
+		if ref.Outcome == Conflict {
+			out = append(out, ref)
+		}
+	}
+	return out
 }
 
 // Count returns how many refs have outcome o.

@@ -103,7 +103,8 @@ type syncer struct {
 	graph    *Graph
 	state    StateStore
 	last     map[string]plumbing.Hash
-	cacheDir string // per-mirror directory, "" without a cache
+	listed   map[string]bool // in-scope refs on either side, as last listed
+	cacheDir string          // per-mirror directory, "" without a cache
 	redact   func(string) string
 	stamp    string // names this sync's backup refs
 }
@@ -139,6 +140,9 @@ func newSyncer(opts Options) (*syncer, error) {
 		if err := s.graph.Load(filepath.Join(s.cacheDir, "graph")); err != nil {
 			s.log.Warn("ignoring unreadable commit graph cache", slog.Any("error", err))
 		}
+		if err := s.graph.loadNot(filepath.Join(s.cacheDir, "graph.not")); err != nil {
+			s.log.Warn("ignoring unreadable ancestry cache", slog.Any("error", err))
+		}
 		if s.state == nil {
 			s.state = fileState{path: filepath.Join(s.cacheDir, "state.json")}
 		}
@@ -163,6 +167,9 @@ func (s *syncer) saveState(res *Result) error {
 		if err := s.graph.Save(filepath.Join(s.cacheDir, "graph")); err != nil {
 			return err
 		}
+		if err := s.graph.saveNot(filepath.Join(s.cacheDir, "graph.not")); err != nil {
+			return err
+		}
 	}
 	if s.state == nil {
 		return nil
@@ -171,11 +178,25 @@ func (s *syncer) saveState(res *Result) error {
 	for ref, h := range s.last {
 		m[ref] = h.String()
 	}
+	if s.opts.TwoWay && s.listed != nil {
+		// Gone from both sides: nothing left to compare with.
+		for ref := range m {
+			if s.scope.In(ref) && !s.listed[ref] {
+				delete(m, ref)
+			}
+		}
+	}
 	for _, r := range res.Refs {
 		switch r.Outcome {
 		case Unchanged, Created, Updated, Forced:
-			if r.Source != "" {
-				m[r.Ref] = r.Source
+			// The value both sides now hold; in a two-way sync that wrote
+			// the source, the target's.
+			v := r.Source
+			if r.Side == SideSource {
+				v = r.Target
+			}
+			if v != "" {
+				m[r.Ref] = v
 			}
 		case Deleted:
 			delete(m, r.Ref)
@@ -206,6 +227,7 @@ func mergeAttempts(all []*Result) *Result {
 			}
 		}
 		last.Backups = append(earlier.Backups, last.Backups...)
+		last.SourceBackups = append(earlier.SourceBackups, last.SourceBackups...)
 		last.Bytes += earlier.Bytes
 		last.NoOp = last.NoOp && earlier.NoOp
 	}

@@ -22,11 +22,15 @@ const maxExactFetches = 16
 // read into the graph; otherwise it is streamed straight from the source's
 // upload-pack into the target's receive-pack.
 type transfer struct {
-	s       *syncer
-	adv     sides
-	answers *answers
-	haves   []plumbing.Hash
-	inDst   map[plumbing.Hash]bool
+	s        *syncer
+	src, dst *remote // objects go from src to dst: the syncer's, or in a two-way sync's second leg the other way
+	adv      sides
+	// lazySrc and lazyDst: adv holds refs listed through the other service;
+	// the capabilities of the one this leg uses are asked for when first needed.
+	lazySrc, lazyDst bool
+	answers          *answers
+	haves            []plumbing.Hash
+	inDst            map[plumbing.Hash]bool
 
 	spool     *os.File
 	spoolSize int64
@@ -64,7 +68,7 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 	if len(wants) == 0 {
 		return nil
 	}
-	pack, _, err := t.s.src.fetch(ctx, t.adv.src.Capabilities, wants, t.haves, true)
+	pack, _, err := t.fetch(ctx, wants, t.haves, true)
 	if err != nil {
 		return err
 	}
@@ -128,6 +132,9 @@ func (t *transfer) resolve(ctx context.Context, asked []question) error {
 			return err
 		}
 		t.answers.set(q, ans)
+		if from := dedupe(q.from); ans == No && len(from) == 1 {
+			t.s.graph.AddNot(q.target, from[0])
+		}
 	}
 	return nil
 }
@@ -137,7 +144,7 @@ func (t *transfer) exact(ctx context.Context, q question) (Answer, error) {
 	if len(wants) == 0 {
 		return No, nil
 	}
-	pack, acked, err := t.s.src.fetch(ctx, t.adv.src.Capabilities, wants, []plumbing.Hash{q.target}, false)
+	pack, acked, err := t.fetch(ctx, wants, []plumbing.Hash{q.target}, false)
 	if err != nil {
 		return Unknown, err
 	}
@@ -149,7 +156,7 @@ func (t *transfer) exact(ctx context.Context, q question) (Answer, error) {
 	g := NewGraph()
 	if err := scanPack(pack, g); err != nil {
 		if ctx.Err() != nil {
-			return Unknown, t.s.src.contextError(ctx)
+			return Unknown, t.src.contextError(ctx)
 		}
 		t.s.log.Warn("could not read commits from the pack", slog.Any("error", err))
 		return Unknown, nil
@@ -184,7 +191,7 @@ func (t *transfer) packFor(ctx context.Context, plan []Step) (io.Reader, int64, 
 	if len(wants) == 0 {
 		return strings.NewReader(string(emptyPack)), int64(len(emptyPack)), func() {}, nil
 	}
-	pack, _, err := t.s.src.fetch(ctx, t.adv.src.Capabilities, wants, t.haves, true)
+	pack, _, err := t.fetch(ctx, wants, t.haves, true)
 	if err != nil {
 		return nil, 0, nil, err
 	}
