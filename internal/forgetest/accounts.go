@@ -21,8 +21,9 @@ type apiState struct {
 	failN    int
 	failCode int
 	stats    APIStats
-	template bareTemplate // see createBare
-	apps     appState     // GitHub Apps, their installations, check runs: githubapp.go
+	template bareTemplate  // see createBare
+	apps     appState      // GitHub Apps, their installations, check runs: githubapp.go
+	releases *releaseState // releases and their assets: releases.go
 }
 
 // accountKind is what an account is.
@@ -85,7 +86,8 @@ func (f *Forge) initAPIs() {
 	f.api = newAPIState()
 	f.mux.Handle("/api/v5/", f.apiHandler(siteGitee, "/api/v5", f.giteeMux()))
 	f.mux.Handle("/api/v3/", f.apiHandler(siteGitHub, "/api/v3", f.githubMux()))
-	f.initWeb() // githubweb.go
+	f.initWeb()      // githubweb.go
+	f.initReleases() // releases.go
 }
 
 // GiteeAPIURL is the root of the fake Gitee OpenAPI v5,

@@ -49,6 +49,7 @@ func (f *Forge) giteeMux() *http.ServeMux {
 	m.HandleFunc("PATCH /repos/{owner}/{repo}/hooks/{id}", f.giteePatchHook)
 	m.HandleFunc("DELETE /repos/{owner}/{repo}/hooks/{id}", f.giteeDeleteHook)
 	m.HandleFunc("POST /repos/{owner}/{repo}/hooks/{id}/tests", f.giteeTestHook)
+	f.giteeReleaseRoutes(m) // giteereleases.go
 	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { giteeError(w, http.StatusNotFound, giteeNotFound) })
 	return m
 }

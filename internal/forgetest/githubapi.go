@@ -64,6 +64,7 @@ func (f *Forge) githubMux() *http.ServeMux {
 	m.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/statuses", f.githubCommitSub)
 	m.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/status", f.githubCommitSub)
 	m.HandleFunc("GET /repos/{owner}/{repo}/commits/{rest...}", f.githubCommitSub)
+	f.githubReleaseRoutes(m) // githubreleases.go
 	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		githubError(w, http.StatusNotFound, githubNotFound)
 	})

@@ -43,6 +43,9 @@ func (f *Forge) serve(w http.ResponseWriter, r *http.Request) {
 func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 	owner, repo, k, ok := route(r)
 	if !ok {
+		if f.serveReleaseDownload(w, r) { // giteereleases.go
+			return
+		}
 		http.NotFound(w, r)
 		return
 	}

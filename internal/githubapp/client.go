@@ -149,8 +149,10 @@ func newGitHub(hc *http.Client, apiURL string) (*github.Client, error) {
 		return gh.WithEnterpriseURLs(api.String(), api.Scheme+"://"+api.Host+"/")
 	}
 	gh.BaseURL = api
-	u := *api
-	gh.UploadURL = &u
+	if api.Host != "api.github.com" {
+		u := *api
+		gh.UploadURL = &u
+	} // else go-github's default, https://uploads.github.com/
 	return gh, nil
 }
 
@@ -206,12 +208,21 @@ type tokenTransport struct {
 
 // RoundTrip implements http.RoundTripper.
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.token == "" || req.URL.Scheme != t.scheme || req.URL.Host != t.host {
+	if t.token == "" || req.URL.Scheme != t.scheme || (req.URL.Host != t.host && req.URL.Host != uploadsHost(t.host)) {
 		return t.base.RoundTrip(req)
 	}
 	r := req.Clone(req.Context())
 	r.Header.Set("Authorization", "Bearer "+t.token)
 	return t.base.RoundTrip(r)
+}
+
+// uploadsHost is where release assets of github.com are uploaded; GitHub
+// Enterprise Server takes them on the API host.
+func uploadsHost(apiHost string) string {
+	if apiHost == "api.github.com" {
+		return "uploads.github.com"
+	}
+	return apiHost
 }
 
 // sameHostRedirects follows redirects on the same scheme and host only
