@@ -118,3 +118,11 @@ func redactor(secrets ...string) func(string) string {
 		return text
 	}
 }
+
+// tooMuch reports a server that sent more than a limit allows. Such an answer
+// will not change on a retry, so it is not transient.
+func (r *remote) tooMuch(what string) error {
+	return failure.New(failure.Rejected,
+		"%s %s sent %s, which is beyond what this mirror accepts from a Git server; check that the URL names a Git repository and not something else",
+		r.side, r.url, what)
+}

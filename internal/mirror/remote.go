@@ -98,14 +98,7 @@ func (r *remote) advertise(ctx context.Context, service string) (*packp.AdvRefs,
 		return nil, err
 	}
 	defer resp.Body.Close()
-	ar := packp.NewAdvRefs()
-	if err := ar.Decode(resp.Body); err != nil {
-		if errors.Is(err, packp.ErrEmptyAdvRefs) {
-			return ar, nil
-		}
-		return nil, r.streamError(ctx, fmt.Errorf("error reading ref advertisement: %w", err))
-	}
-	return ar, nil
+	return r.decodeAdvertisement(ctx, resp.Body)
 }
 
 // fetch asks upload-pack for the objects reachable from wants but not from
@@ -154,7 +147,11 @@ func (r *remote) fetch(ctx context.Context, caps *capability.List, wants, haves 
 		return nil, false, err
 	}
 	sc := pktline.NewScanner(resp.Body)
-	for {
+	for lines := 0; ; lines++ {
+		if lines > len(haves)+maxNegotiationLines {
+			resp.Body.Close()
+			return nil, false, r.tooMuch(fmt.Sprintf("more than %d negotiation lines before the pack", len(haves)+maxNegotiationLines))
+		}
 		if !sc.Scan() {
 			resp.Body.Close()
 			err := sc.Err()
@@ -279,22 +276,33 @@ func (r *remote) push(ctx context.Context, caps *capability.List, cmds []command
 			}
 		})
 	}
-	err = parseReportStatus(status, rep)
+	err = parseReportStatus(status, rep, len(cmds)+maxReportExtra)
 	rep.messages = r.redact(strings.TrimSpace(progress.String()))
 	if err != nil {
 		var re *errRemote
 		if errors.As(err, &re) {
 			return rep, r.remoteError(ctx, re)
 		}
+		if errors.Is(err, errTooManyLines) {
+			return rep, r.tooMuch(fmt.Sprintf("a push report of more than %d lines for %d commands", len(cmds)+maxReportExtra, len(cmds)))
+		}
 		return rep, r.streamError(ctx, fmt.Errorf("error reading push report: %w", err))
 	}
 	return rep, nil
 }
 
-func parseReportStatus(rd io.Reader, rep *pushReport) error {
+// errTooManyLines is a push report longer than the commands sent explain.
+var errTooManyLines = errors.New("too many report-status lines")
+
+// parseReportStatus reads receive-pack's report into rep, at most maxLines
+// lines of it.
+func parseReportStatus(rd io.Reader, rep *pushReport, maxLines int) error {
 	sc := pktline.NewScanner(rd)
 	first := true
-	for sc.Scan() {
+	for lines := 0; sc.Scan(); lines++ {
+		if lines >= maxLines {
+			return errTooManyLines
+		}
 		line := strings.TrimSuffix(string(sc.Bytes()), "\n")
 		if line == "" {
 			return nil

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -89,19 +90,28 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 }
 
 // startScan runs scanPack in the background on what is written to the
-// returned pipe. wait closes the pipe and waits for the scan. A scan failure
-// is logged, not returned: it only leaves ancestry answers Unknown.
-func startScan(g *Graph, log *slog.Logger) (pw *io.PipeWriter, wait func()) {
+// returned pipe. wait closes the pipe, waits for the scan and returns its
+// error if the pack broke a limit (a *packViolation, which also fails the
+// pipe's writes at once). Any other scan failure is logged, not returned: it
+// only leaves ancestry answers Unknown.
+func startScan(g *Graph, log *slog.Logger) (pw *io.PipeWriter, wait func() error) {
 	pr, pw := io.Pipe()
 	done := make(chan struct{})
+	var bad error
 	go func() {
 		defer close(done)
 		if err := scanPack(pr, g); err != nil {
+			var v *packViolation
+			if errors.As(err, &v) {
+				bad = err
+				pr.CloseWithError(err)
+				return
+			}
 			log.Warn("could not read commits from the pack; ancestry may be unknown", slog.Any("error", err))
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()
-	return pw, func() { pw.Close(); <-done }
+	return pw, func() error { pw.Close(); <-done; return bad }
 }
 
 // scanWhileCopying copies src to dst and feeds the same bytes to scanPack.
@@ -109,7 +119,9 @@ func scanWhileCopying(dst io.Writer, src io.Reader, g *Graph, log *slog.Logger) 
 	pw, wait := startScan(g, log)
 	n, err := io.Copy(io.MultiWriter(dst, pw), src)
 	pw.CloseWithError(err)
-	wait()
+	if bad := wait(); bad != nil {
+		return n, bad
+	}
 	return n, err
 }
 
@@ -158,6 +170,9 @@ func (t *transfer) exact(ctx context.Context, q question) (Answer, error) {
 		if ctx.Err() != nil {
 			return Unknown, t.src.contextError(ctx)
 		}
+		if v := (*packViolation)(nil); errors.As(err, &v) {
+			return Unknown, err
+		}
 		t.s.log.Warn("could not read commits from the pack", slog.Any("error", err))
 		return Unknown, nil
 	}
@@ -200,20 +215,26 @@ func (t *transfer) packFor(ctx context.Context, plan []Step) (io.Reader, int64, 
 	}
 	// Feed the graph cache from the same stream.
 	pw, wait := startScan(t.s.graph, t.s.log)
-	tee := &teeCloser{r: io.TeeReader(pack, pw), pw: pw}
-	return tee, -1, func() { wait(); pack.Close() }, nil
+	tee := &teeCloser{r: io.TeeReader(pack, pw), pw: pw, wait: wait}
+	return tee, -1, func() { _ = wait(); pack.Close() }, nil
 }
 
-// teeCloser closes the scanner's pipe when the stream ends.
+// teeCloser closes the scanner's pipe when the stream ends. At the end it
+// waits for the scan, so that a pack the scan refused (one that ends before
+// the objects it announced) fails the stream instead of reaching the target.
 type teeCloser struct {
-	r  io.Reader
-	pw *io.PipeWriter
+	r    io.Reader
+	pw   *io.PipeWriter
+	wait func() error
 }
 
 func (t *teeCloser) Read(b []byte) (int, error) {
 	n, err := t.r.Read(b)
 	if err != nil {
 		t.pw.CloseWithError(err)
+		if bad := t.wait(); err == io.EOF && bad != nil {
+			return n, bad
+		}
 	}
 	return n, err
 }
