@@ -8,7 +8,9 @@
 // Beside Git, the forge serves fake site APIs over the same repositories:
 // Gitee's OpenAPI v5 under /api/v5/ ([Forge.GiteeAPIURL]) and GitHub's REST
 // API under /api/v3/ ([Forge.GitHubAPIURL], the GitHub Enterprise Server
-// layout), including the endpoints a GitHub App calls ([Forge.RegisterApp]).
+// layout), including the endpoints a GitHub App calls ([Forge.RegisterApp]),
+// and the Git LFS batch API with object storage for every repository
+// ([Forge.DisableLFS] and other switches in gitlfs.go).
 // [Forge.Handle] adds other handlers.
 package forgetest
 
@@ -54,6 +56,7 @@ type Forge struct {
 
 	api       *apiState     // fake site APIs: accounts.go
 	workflows workflowHooks // hooks for pushes without workflows write: githubworkflows.go
+	lfs       *lfsState     // Git LFS API and storage: gitlfs.go
 }
 
 type config struct {
@@ -114,6 +117,7 @@ func New(t testing.TB, opts ...Option) *Forge {
 	}
 	f.mux.Handle("/", http.HandlerFunc(f.serveGit))
 	f.initAPIs()
+	f.initLFS()
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	f.srv.Config.ErrorLog = log.New(logWriter{t: t, prefix: "forgetest server: "}, "", 0)
 	f.srv.Start()

@@ -40,7 +40,12 @@ func (f *Forge) serve(w http.ResponseWriter, r *http.Request) {
 
 // serveGit serves /{owner}/{repo}[.git]/{info/refs,git-upload-pack,git-receive-pack}
 // through git http-backend. Only smart HTTP is served; dumb HTTP paths are 404.
+// Git LFS routes ({repo}.git/info/lfs/...) go to serveLFS.
 func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
+	if owner, repo, rest, ok := lfsRoute(r.URL.Path); ok {
+		f.serveLFS(w, r, owner, repo, rest)
+		return
+	}
 	owner, repo, k, ok := route(r)
 	if !ok {
 		if f.serveReleaseDownload(w, r) { // giteereleases.go
