@@ -1,0 +1,47 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+)
+
+// Setting reads an App setting, decrypting a secret one; "" and
+// store.ErrNotFound when unset.
+func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	var value string
+	var sealed []byte
+	err := s.pool.QueryRow(ctx, `SELECT value, sealed FROM settings WHERE key = $1`, key).Scan(&value, &sealed)
+	if err != nil {
+		return "", fmt.Errorf("error loading setting %q: %w", key, noRows(err))
+	}
+	if sealed == nil {
+		return value, nil
+	}
+	value, err = s.open(sealed, settingAD(key))
+	if err != nil {
+		return "", fmt.Errorf("error decrypting setting %q: %w", key, err)
+	}
+	return value, nil
+}
+
+// SetSetting stores an App setting; a secret one sealed (store.ErrNoKey
+// without a key), never in plain text.
+func (s *Store) SetSetting(ctx context.Context, key, value string, secret bool) error {
+	plain, sealed := value, []byte(nil)
+	if secret {
+		b, err := s.seal(value, settingAD(key))
+		if err != nil {
+			return fmt.Errorf("error storing setting %q: %w", key, err)
+		}
+		plain, sealed = "", b
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO settings (key, value, sealed, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (key) DO UPDATE SET
+			value = excluded.value, sealed = excluded.sealed, updated_at = excluded.updated_at`,
+		key, plain, sealed, s.nowTime())
+	if err != nil {
+		return fmt.Errorf("error storing setting %q: %w", key, err)
+	}
+	return nil
+}
