@@ -38,6 +38,9 @@ func (a *App) mirrorAccount(ctx context.Context, c *console, sec secrets, get fu
 	if err != nil {
 		return err
 	}
+	if err := checkAccountHTTP(o, get, func(msg string) { c.warningf("%s", msg) }); err != nil {
+		return err
+	}
 	o.sync.Logger = c.logger()
 	mode := ""
 	if o.sync.DryRun {
@@ -65,7 +68,7 @@ func (a *App) mirrorAccount(ctx context.Context, c *console, sec secrets, get fu
 		return &syncError{err: runErr}
 	}
 	r.annotate(rep)
-	return &reposError{failed: rep.FailedRepos, diverged: rep.DivergedRepos}
+	return &reposError{failed: rep.FailedRepos, diverged: rep.DivergedRepos, kept: rep.KeptRepos}
 }
 
 // run builds the clients, selects the repositories and mirrors them. An
@@ -153,7 +156,7 @@ func (r *accountRun) progress(res repoResult) {
 func (r *accountRun) annotate(rep *accountReport) {
 	n := 0
 	for _, res := range rep.Repos {
-		if res.Status != statusFailed && res.Status != statusDiverged {
+		if res.Status != statusFailed && res.Status != statusDiverged && res.Status != statusKept {
 			continue
 		}
 		if n++; n > maxRepoAnnotations {
@@ -180,7 +183,7 @@ func (h hosts) api(s site) string {
 
 // reposError says how many repositories failed or diverged; each was
 // reported already.
-type reposError struct{ failed, diverged int }
+type reposError struct{ failed, diverged, kept int }
 
 func (e *reposError) Error() string {
 	var parts []string
@@ -189,6 +192,9 @@ func (e *reposError) Error() string {
 	}
 	if e.diverged > 0 {
 		parts = append(parts, plural(e.diverged, "repository has", "repositories have")+" diverged refs")
+	}
+	if e.kept > 0 {
+		parts = append(parts, plural(e.kept, "repository has", "repositories have")+" refs that prune kept")
 	}
 	return strings.Join(parts, ", ") + " (see above); the other repositories were mirrored"
 }

@@ -179,6 +179,9 @@ func parseSide(name, value, username, token, tokenInput string, sec secrets) (ac
 	if a.token == "" && s == siteGitee {
 		return account{}, inputErrorf(tokenInput, "a Gitee account needs a personal access token (scope projects) to list and create repositories: set the %s input or the %s variable", tokenInput, secretEnv(tokenInput))
 	}
+	if a.token == "" && name == inDestination {
+		return account{}, &inputError{msg: noTokenMessage(s)}
+	}
 	return a, nil
 }
 

@@ -18,9 +18,11 @@ type accountReport struct {
 	OK            bool         `json:"ok"`
 	Changed       int          `json:"changed"`  // refs written, over all repositories
 	Diverged      int          `json:"diverged"` // refs diverged, over all repositories
+	Kept          int          `json:"kept"`     // refs prune kept, over all repositories
 	MirroredRepos int          `json:"mirrored_repositories"`
 	FailedRepos   int          `json:"failed_repositories"`
 	DivergedRepos int          `json:"diverged_repositories"`
+	KeptRepos     int          `json:"kept_repositories"`
 	SkippedRepos  int          `json:"skipped_repositories"`
 	PlannedRepos  int          `json:"planned_repositories,omitempty"`
 	Error         *reportError `json:"error,omitempty"` // why nothing could run
@@ -43,6 +45,7 @@ func newAccountReport(o *accountOptions, results []repoResult, runErr error, red
 		r = redactRepo(r, red)
 		rep.Changed += r.Changed
 		rep.Diverged += r.Diverged
+		rep.Kept += r.Kept
 		switch r.Status {
 		case statusMirrored:
 			rep.MirroredRepos++
@@ -50,6 +53,8 @@ func newAccountReport(o *accountOptions, results []repoResult, runErr error, red
 			rep.FailedRepos++
 		case statusDiverged:
 			rep.DivergedRepos++
+		case statusKept:
+			rep.KeptRepos++
 		case statusSkipped:
 			rep.SkippedRepos++
 		case statusPlanned:
@@ -63,7 +68,7 @@ func newAccountReport(o *accountOptions, results []repoResult, runErr error, red
 	if runErr != nil {
 		rep.Error = &reportError{Class: failure.ClassOf(runErr), Message: red.String(runErr.Error())}
 	}
-	rep.OK = runErr == nil && rep.FailedRepos == 0 && rep.DivergedRepos == 0
+	rep.OK = runErr == nil && rep.FailedRepos == 0 && rep.DivergedRepos == 0 && rep.KeptRepos == 0
 	return rep
 }
 
@@ -88,11 +93,13 @@ func redactRepo(r repoResult, red *redactor) repoResult {
 	return r
 }
 
-// setAccountOutputs sets the step outputs: changed, diverged, failed, report.
+// setAccountOutputs sets the step outputs: changed, diverged, kept, failed,
+// report.
 func setAccountOutputs(c *console, rep *accountReport, reportPath string) error {
 	return errors.Join(
 		c.setOutput("changed", strconv.Itoa(rep.Changed)),
 		c.setOutput("diverged", strconv.Itoa(rep.Diverged)),
+		c.setOutput("kept", strconv.Itoa(rep.Kept)),
 		c.setOutput("failed", strconv.Itoa(rep.FailedRepos)),
 		c.setOutput("report", reportPath),
 	)

@@ -18,6 +18,7 @@ type status string
 const (
 	statusMirrored status = "mirrored" // every ref in sync
 	statusDiverged status = "diverged" // some refs diverged; none failed
+	statusKept     status = "kept"     // prune kept some refs (out of sync); none failed or diverged
 	statusFailed   status = "failed"   // the repository or some of its refs failed
 	statusSkipped  status = "skipped"  // not mirrored, on purpose (see note)
 	statusPlanned  status = "planned"  // dry run: the destination would be created
@@ -36,6 +37,7 @@ type repoResult struct {
 	Note           string        `json:"note,omitempty"`    // why skipped; what was done besides refs
 	Changed        int           `json:"changed"`           // refs written
 	Diverged       int           `json:"diverged"`          // refs skipped as diverged
+	Kept           int           `json:"kept"`              // refs prune kept: out of sync
 	Failed         int           `json:"failed"`            // refs failed, rejected or refused
 	Error          *reportError  `json:"error,omitempty"`   // why the repository failed as a whole
 	Time           time.Duration `json:"time_ns"`           // the whole repository: API calls and sync
@@ -43,12 +45,13 @@ type repoResult struct {
 	filtered bool // left out by include or exclude: counted, not listed
 }
 
-// record takes in a sync's outcome.
-func (r *repoResult) record(res *mirror.Result, err error) {
+// record takes in a sync's outcome; prune is the policy it ran with.
+func (r *repoResult) record(res *mirror.Result, err error, prune bool) {
 	r.Result = res
 	if res != nil {
 		r.Changed = len(res.Changed())
 		r.Diverged = res.Count(mirror.Diverged)
+		r.Kept = countKept(res, prune)
 		for _, ref := range res.Refs {
 			if !ref.OK() && ref.Outcome != mirror.Diverged {
 				r.Failed++
@@ -62,6 +65,8 @@ func (r *repoResult) record(res *mirror.Result, err error) {
 		r.Status = statusFailed
 	case r.Diverged > 0:
 		r.Status = statusDiverged
+	case r.Kept > 0:
+		r.Status = statusKept
 	case res != nil && res.NoOp && !hasSourceRefs(res):
 		r.Status, r.Note = statusSkipped, skipEmpty
 	default:
@@ -101,8 +106,9 @@ func repoDetail(r repoResult) string {
 	}
 	if r.Result != nil {
 		bad := 0
+		prune := r.Kept > 0 // only then are kept refs out of sync
 		for _, ref := range r.Refs {
-			if ref.OK() {
+			if ref.OK() && !keptOutOfSync(ref, prune) {
 				continue
 			}
 			if bad++; bad == 1 {

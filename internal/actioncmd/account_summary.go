@@ -43,12 +43,16 @@ func accountTotals(rep *accountReport) string {
 	for _, p := range []struct {
 		n    int
 		what string
-	}{{rep.FailedRepos, "failed"}, {rep.DivergedRepos, "diverged"}, {rep.PlannedRepos, "to create"}, {rep.SkippedRepos - rep.filtered, "skipped"}, {rep.filtered, "not selected by include/exclude"}} {
+	}{{rep.FailedRepos, "failed"}, {rep.DivergedRepos, "diverged"}, {rep.KeptRepos, "with refs kept by prune"}, {rep.PlannedRepos, "to create"}, {rep.SkippedRepos - rep.filtered, "skipped"}, {rep.filtered, "not selected by include/exclude"}} {
 		if p.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
 		}
 	}
 	s := fmt.Sprintf("Repositories: %s. Refs: %d changed, %d diverged.", strings.Join(parts, ", "), rep.Changed, rep.Diverged)
+	if rep.Kept > 0 {
+		s = fmt.Sprintf("Repositories: %s. Refs: %d changed, %d diverged, %d kept by prune (out of sync: delete them on the destination or run with force).",
+			strings.Join(parts, ", "), rep.Changed, rep.Diverged, rep.Kept)
+	}
 	if rep.DryRun {
 		s += " (dry run: nothing was written)"
 	}
@@ -58,6 +62,9 @@ func accountTotals(rep *accountReport) string {
 // accountTable renders the run for the workflow log or a terminal.
 func accountTable(rep *accountReport) string {
 	var b strings.Builder
+	if rep.Error != nil && len(rep.Repos) == 0 {
+		return "" // run prints the error, once; a "0 mirrored" tally would mislead
+	}
 	if rs := repoRows(rep); len(rs) > 0 {
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "REPOSITORY\tSTATUS\tCHANGED\tDIVERGED\tFAILED\tTIME\tMESSAGE")
@@ -67,9 +74,6 @@ func accountTable(rep *accountReport) string {
 		tw.Flush()
 	}
 	fmt.Fprintln(&b, accountTotals(rep))
-	if rep.Error != nil {
-		fmt.Fprintf(&b, "nothing could be mirrored: %s\n", oneLine(rep.Error.Message))
-	}
 	return b.String()
 }
 

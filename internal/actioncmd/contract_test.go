@@ -2,6 +2,7 @@ package actioncmd
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -73,6 +74,7 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 		inGiteeURL: defaultGiteeURL, inCreateMissing: defaultCreateMissing, inVisibility: defaultVisibility,
 		inForks: defaultForks, inArchived: defaultArchived, inConcurrency: defaultConcurrency,
 		inRepositories: "", inInclude: "", inExclude: "", inMappings: "", inAccountType: "", inGiteeAPIURL: "",
+		inAllowHTTP: defaultAllowHTTP,
 	}
 	for name, want := range defaults {
 		if got := inputs[name]; got != want {
@@ -80,7 +82,7 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 		}
 	}
 	slices.Sort(outputs)
-	if want := []string{"changed", "diverged", "failed", "report"}; !reflect.DeepEqual(outputs, want) {
+	if want := []string{"changed", "diverged", "failed", "kept", "report"}; !reflect.DeepEqual(outputs, want) {
 		t.Errorf("action.yml outputs %q, want %q", outputs, want)
 	}
 }
@@ -111,5 +113,61 @@ func TestFailedOutputOneRepository(t *testing.T) {
 				t.Errorf("failed = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestREADMEMatchesContract: the README's tables of inputs, outputs and exit
+// codes name exactly what action.yml declares and the code returns, and the
+// exit-code table says that kept refs exit 1.
+func TestREADMEMatchesContract(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// First cells of the table rows under each heading, as `name` or N.
+	cells := map[string][]string{}
+	rows := map[string]string{}
+	var table string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "| Input |") || strings.HasPrefix(line, "| Output |") || strings.HasPrefix(line, "| Exit code |") {
+			table = strings.TrimSpace(strings.Split(line, "|")[1])
+			continue
+		}
+		if table == "" || !strings.HasPrefix(line, "|") {
+			table = ""
+			continue
+		}
+		first := strings.Trim(strings.TrimSpace(strings.Split(line, "|")[1]), "`")
+		if first == "---" {
+			continue
+		}
+		cells[table] = append(cells[table], first)
+		rows[table+" "+first] = line
+	}
+	inputs, outputs := actionYAML(t)
+	var declared []string
+	for name := range inputs {
+		declared = append(declared, name)
+	}
+	for table, want := range map[string][]string{"Input": declared, "Output": outputs, "Exit code": {"0", "1", "2", "3", "4"}} {
+		got := slices.Clone(cells[table])
+		slices.Sort(got)
+		want = slices.Clone(want)
+		slices.Sort(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("README %s table lists %q, want %q", table, got, want)
+		}
+	}
+	for _, c := range []int{exitOK, exitRefs, exitUsage, exitSync, exitInternal} {
+		if _, ok := rows[fmt.Sprintf("Exit code %d", c)]; !ok {
+			t.Errorf("README has no row for exit code %d", c)
+		}
+	}
+	if row := rows[fmt.Sprintf("Exit code %d", exitRefs)]; !strings.Contains(row, "kept by `prune`") || !strings.Contains(row, "diverged") {
+		t.Errorf("README exit code 1 row does not name diverged and kept refs: %s", row)
+	}
+	if strings.Contains(string(data), "HTTPS only") {
+		t.Error(`README says "HTTPS only", but http:// is accepted with allow-http`)
 	}
 }

@@ -88,7 +88,8 @@ func (e *e2e) seed(f *forgetest.Forge, owner, name string, meta forgetest.RepoMe
 // exit code; env adds to the environment.
 func (e *e2e) run(args ...string) int {
 	e.t.Helper()
-	a := e.b.app(append([]string{"--gitee-url=" + e.ge.BaseURL(), "--gitee-api-url=" + e.ge.GiteeAPIURL()}, args...), nil, nil)
+	// The test forges listen on loopback http://: the tests opt in.
+	a := e.b.app(append([]string{"--allow-http", "--gitee-url=" + e.ge.BaseURL(), "--gitee-api-url=" + e.ge.GiteeAPIURL()}, args...), nil, nil)
 	a.Sync = mirror.Sync
 	code := exitCode(a.run(e.t.Context()))
 	if testing.Verbose() {

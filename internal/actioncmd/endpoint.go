@@ -39,6 +39,7 @@ type repo struct {
 	url   string // Git URL, no credentials
 	site  site
 	owner string // first path element on Gitee: the default username there
+	name  string // REPO of github/OWNER/REPO or gitee/OWNER/REPO; "" for a URL
 }
 
 // namePart is what GitHub and Gitee allow in an owner or repository name.
@@ -56,13 +57,13 @@ func resolve(name, value string, b bases) (repo, error) {
 		if err != nil {
 			return repo{}, err
 		}
-		return repo{url: b.github + "/" + path + ".git", site: siteGitHub, owner: owner}, nil
+		return repo{url: b.github + "/" + path + ".git", site: siteGitHub, owner: owner, name: path[len(owner)+1:]}, nil
 	case strings.HasPrefix(value, "gitee/"):
 		owner, path, err := ownerRepo(name, strings.TrimPrefix(value, "gitee/"))
 		if err != nil {
 			return repo{}, err
 		}
-		return repo{url: b.gitee + "/" + path + ".git", site: siteGitee, owner: owner}, nil
+		return repo{url: b.gitee + "/" + path + ".git", site: siteGitee, owner: owner, name: path[len(owner)+1:]}, nil
 	}
 	u, err := checkURL(name, value)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 // them (e.g. `continue-on-error` plus a step that checks for 1).
 const (
 	exitOK       = 0 // every in-scope ref is in sync
-	exitRefs     = 1 // some refs (or, for an account, repositories) diverged, were rejected or failed; the others were synced
+	exitRefs     = 1 // some refs (or, for an account, repositories) diverged, were rejected, failed or were kept by prune; the others were synced
 	exitUsage    = 2 // bad input or flag; nothing was attempted
 	exitSync     = 3 // the sync as a whole failed (auth, not-found, network, …); for an account: nothing could run, e.g. listing failed
 	exitInternal = 4 // anything else, e.g. the report or outputs could not be written

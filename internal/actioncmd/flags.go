@@ -28,14 +28,15 @@ var flagInputs = []struct {
 	{inGitHubURL, "address github/OWNER/REPO resolves against (default: $GITHUB_SERVER_URL, else https://github.com)", false},
 	{inGiteeURL, "address gitee/OWNER/REPO resolves against (default: https://gitee.com)", false},
 	{inGiteeAPIURL, "Gitee OpenAPI v5 address (default: <gitee-url>/api/v5)", false},
+	{inAllowHTTP, "send tokens to plain http:// addresses too (default false: https:// only); prints a warning", true},
 	// Account mode: --source github/OWNER or gitee/OWNER.
 	{inRepositories, "account mode: mirror only these repositories, without listing the account (comma or newline separated)", false},
 	{inInclude, "account mode: mirror only repositories matching these names or globs", false},
 	{inExclude, "account mode: never mirror repositories matching these names or globs (wins over include)", false},
 	{inMappings, "account mode: destination names, as SOURCE=>DESTINATION, comma or newline separated", false},
 	{inAccountType, "account mode: the source account's type: user, org or enterprise (Gitee) (default: detect)", false},
-	{inCreateMissing, "account mode: create missing destination repositories (default true)", true},
-	{inVisibility, "account mode: visibility of created repositories: private, public or source (default source)", false},
+	{inCreateMissing, "create a missing destination repository (gitee/OWNER/REPO, github/OWNER/REPO or an account) (default true)", true},
+	{inVisibility, "visibility of created repositories: private, public or source (default source)", false},
 	{inForks, "account mode: mirror forks too (default false)", true},
 	{inArchived, "account mode: mirror archived repositories too (default false)", true},
 	{inConcurrency, "account mode: repositories mirrored at once (default 4)", false},
@@ -56,7 +57,8 @@ Tokens are read from the environment, never from flags:
 Each flag may also come from INPUT_<NAME> (e.g. INPUT_DRY-RUN), as GitHub
 Actions passes inputs; a flag wins.
 
-Exit status: 0 in sync, 1 some refs (or repositories) not in sync, 2 bad
+Exit status: 0 in sync, 1 some refs (or repositories) not in sync (diverged,
+rejected, failed, or kept by prune), 2 bad
 input, 3 sync failed (account mode: nothing could run, e.g. listing failed),
 4 other error.
 

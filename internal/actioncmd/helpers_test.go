@@ -26,12 +26,17 @@ type testBundle struct {
 	calls []mirror.Options // what the fake sync was given
 }
 
+// testDestToken is the destination token of every fake run.
+const testDestToken = "dest-token-for-tests"
+
 var fixedNow = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // setup returns a bundle; with actions it looks like a docker action step.
 func setup(t *testing.T, actions bool) *testBundle {
 	t.Helper()
-	b := &testBundle{env: map[string]string{}, dir: t.TempDir()}
+	// A destination token, as every real run needs one (the tests of a
+	// missing one delete it).
+	b := &testBundle{env: map[string]string{"DESTINATION_TOKEN": testDestToken}, dir: t.TempDir()}
 	if actions {
 		ws := filepath.Join(b.dir, "workspace")
 		if err := os.Mkdir(ws, 0o755); err != nil {

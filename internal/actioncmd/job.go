@@ -72,7 +72,7 @@ func (r *accountRun) mirrorRepo(ctx context.Context, j *job) (res repoResult) {
 		return res
 	}
 	res.Created = made != nil
-	res.record(out, err)
+	res.record(out, err, opts.Prune)
 	if res.Status == statusSkipped || !res.Created || opts.DryRun {
 		return res
 	}

@@ -24,7 +24,9 @@ type report struct {
 	OK          bool         `json:"ok"`
 	Changed     int          `json:"changed"`
 	Diverged    int          `json:"diverged"`
+	Kept        int          `json:"kept"` // refs prune kept: out of sync (see keptOutOfSync)
 	Error       *reportError `json:"error,omitempty"`
+	Note        string       `json:"note,omitempty"` // what was done besides refs, e.g. the destination created
 	Finished    time.Time    `json:"finished_at"`
 	*mirror.Result
 }
@@ -48,9 +50,10 @@ func newReport(opts mirror.Options, res *mirror.Result, syncErr error, red *reda
 		Source:      opts.Source.URL,
 		Destination: opts.Target.URL,
 		DryRun:      opts.DryRun,
-		OK:          syncErr == nil && res.OK(),
+		OK:          syncErr == nil && res.OK() && countKept(res, opts.Prune) == 0,
 		Changed:     len(res.Changed()),
 		Diverged:    res.Count(mirror.Diverged),
+		Kept:        countKept(res, opts.Prune),
 		Finished:    now.UTC(),
 		Result:      &r,
 	}
@@ -107,7 +110,27 @@ func writeReport(rep any, red *redactor, getenv func(string) string, getwd func(
 	return full, nil
 }
 
-// setOutputs sets the step outputs: changed, diverged, failed, report.
+// keptOutOfSync reports whether r is a ref that prune was asked to delete
+// but kept, because its commits are on no source ref (or that could not be
+// told). The destination is then not a mirror of the source, so the ref
+// counts as out of sync, like a diverged one. Without prune, a ref only the
+// destination has is kept on purpose and is in sync with the policy.
+func keptOutOfSync(r mirror.RefResult, prune bool) bool {
+	return prune && r.Outcome == mirror.Kept
+}
+
+// countKept counts the refs prune kept.
+func countKept(res *mirror.Result, prune bool) int {
+	n := 0
+	for _, r := range res.Refs {
+		if keptOutOfSync(r, prune) {
+			n++
+		}
+	}
+	return n
+}
+
+// setOutputs sets the step outputs: changed, diverged, kept, failed, report.
 // failed counts repositories, as in account mode: 1 when the sync failed or
 // a ref could not be synced (diverged refs have their own count).
 func setOutputs(c *console, rep *report, reportPath string) error {
@@ -118,6 +141,7 @@ func setOutputs(c *console, rep *report, reportPath string) error {
 	return errors.Join(
 		c.setOutput("changed", strconv.Itoa(rep.Changed)),
 		c.setOutput("diverged", strconv.Itoa(rep.Diverged)),
+		c.setOutput("kept", strconv.Itoa(rep.Kept)),
 		c.setOutput("failed", strconv.Itoa(failed)),
 		c.setOutput("report", reportPath),
 	)

@@ -41,22 +41,32 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 	if _, _, ok := accountRef(get(inSource)); ok {
 		return a.mirrorAccount(ctx, c, sec, get)
 	}
-	opts, err := parseOptions(get, a.Getenv, sec)
+	ro, err := parseRepo(get, a.Getenv, sec, func(msg string) { c.warningf("%s", msg) })
 	if err != nil {
 		return err
 	}
-	opts.Logger = c.logger()
+	ro.sync.Logger = c.logger()
+	opts := ro.sync
 	mode := ""
 	if opts.DryRun {
 		mode = " (dry run)"
 	}
 	c.printf("Mirroring %s to %s%s", opts.Source.URL, opts.Target.URL, mode)
 
-	res, syncErr := a.Sync(ctx, opts)
+	res, note, syncErr := a.syncCreating(ctx, c, ro)
 	if res == nil {
 		res = &mirror.Result{}
 	}
+	if note != "" {
+		c.printf("%s", note)
+	}
+	if syncErr == nil && !res.SourceEmpty {
+		for _, w := range unmatchedFilters(opts, res) {
+			c.warningf("%s", w)
+		}
+	}
 	rep := newReport(opts, res, syncErr, c.red, a.Now())
+	rep.Note = c.red.String(note)
 	fmt.Fprint(c.stdout, plainTable(rep, c.red))
 	path, werr := writeReport(rep, c.red, a.Getenv, a.Getwd)
 	if werr == nil {
@@ -66,7 +76,7 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 
 	var bad []mirror.RefResult
 	for _, r := range res.Refs {
-		if !r.OK() {
+		if !r.OK() || keptOutOfSync(r, opts.Prune) {
 			bad = append(bad, r)
 		}
 	}

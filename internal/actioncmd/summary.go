@@ -82,6 +82,10 @@ func short(id string) string {
 // totals is the one-line tally under both tables.
 func totals(rep *report, unchanged int) string {
 	s := fmt.Sprintf("%d changed, %d diverged, %d already in sync", rep.Changed, rep.Diverged, unchanged)
+	if rep.Kept > 0 {
+		s = fmt.Sprintf("%d changed, %d diverged, %d kept by prune (out of sync: delete them on the destination or run with force), %d already in sync",
+			rep.Changed, rep.Diverged, rep.Kept, unchanged)
+	}
 	if rep.DryRun {
 		s += " (dry run: nothing was written)"
 	}
@@ -89,9 +93,14 @@ func totals(rep *report, unchanged int) string {
 }
 
 // plainTable renders the run for a terminal or the workflow log, under the
-// "Mirroring … to …" line run prints first.
+// "Mirroring … to …" line run prints first. A failed sync that got no refs
+// renders as nothing: a "0 changed" tally would read as a result, and run
+// prints the error itself, once.
 func plainTable(rep *report, red *redactor) string {
 	var b strings.Builder
+	if rep.Error != nil && len(rep.Refs) == 0 {
+		return ""
+	}
 	rs, unchanged := rows(rep.Result, red)
 	if len(rs) > 0 {
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -104,9 +113,6 @@ func plainTable(rep *report, red *redactor) string {
 	fmt.Fprintln(&b, totals(rep, unchanged))
 	for _, bk := range rep.Backups {
 		fmt.Fprintf(&b, "backup: %s\n", bk)
-	}
-	if rep.Error != nil {
-		fmt.Fprintf(&b, "sync failed: %s\n", oneLine(rep.Error.Message))
 	}
 	return b.String()
 }
