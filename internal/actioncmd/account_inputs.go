@@ -78,6 +78,7 @@ type accountOptions struct {
 	createMissing       bool
 	visibility          string
 	concurrency         int
+	releases            bool // mirror releases too (releases.go)
 	// sync is the template of every repository's sync: policy, timeout,
 	// cache; the endpoints are filled in per repository.
 	sync mirror.Options
@@ -128,6 +129,9 @@ func parseAccount(get, getenv func(string) string, sec secrets) (*accountOptions
 		return nil, err
 	}
 	if err := parsePolicy(get, &o.sync); err != nil {
+		return nil, err
+	}
+	if o.releases, err = readReleases(get); err != nil {
 		return nil, err
 	}
 	return o, nil

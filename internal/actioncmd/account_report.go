@@ -19,6 +19,7 @@ type accountReport struct {
 	Changed       int          `json:"changed"`  // refs written, over all repositories
 	Diverged      int          `json:"diverged"` // refs diverged, over all repositories
 	Kept          int          `json:"kept"`     // refs prune kept, over all repositories
+	Releases      int          `json:"releases"` // releases created or updated, over all repositories
 	MirroredRepos int          `json:"mirrored_repositories"`
 	FailedRepos   int          `json:"failed_repositories"`
 	DivergedRepos int          `json:"diverged_repositories"`
@@ -46,6 +47,7 @@ func newAccountReport(o *accountOptions, results []repoResult, runErr error, red
 		rep.Changed += r.Changed
 		rep.Diverged += r.Diverged
 		rep.Kept += r.Kept
+		rep.Releases += r.Releases.changed()
 		switch r.Status {
 		case statusMirrored:
 			rep.MirroredRepos++
@@ -101,6 +103,7 @@ func setAccountOutputs(c *console, rep *accountReport, reportPath string) error 
 		c.setOutput("diverged", strconv.Itoa(rep.Diverged)),
 		c.setOutput("kept", strconv.Itoa(rep.Kept)),
 		c.setOutput("failed", strconv.Itoa(rep.FailedRepos)),
+		c.setOutput(outReleases, strconv.Itoa(rep.Releases)),
 		c.setOutput("report", reportPath),
 	)
 }

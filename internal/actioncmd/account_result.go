@@ -28,19 +28,20 @@ const (
 // summary and an entry of the report, with the sync's Result (every ref)
 // inline.
 type repoResult struct {
-	Source         string        `json:"source"`      // OWNER/NAME
-	Destination    string        `json:"destination"` // OWNER/NAME
-	SourceURL      string        `json:"source_url,omitempty"`
-	DestinationURL string        `json:"destination_url,omitempty"`
-	Status         status        `json:"status"`
-	Created        bool          `json:"created,omitempty"` // the destination was created by this run
-	Note           string        `json:"note,omitempty"`    // why skipped; what was done besides refs
-	Changed        int           `json:"changed"`           // refs written
-	Diverged       int           `json:"diverged"`          // refs skipped as diverged
-	Kept           int           `json:"kept"`              // refs prune kept: out of sync
-	Failed         int           `json:"failed"`            // refs failed, rejected or refused
-	Error          *reportError  `json:"error,omitempty"`   // why the repository failed as a whole
-	Time           time.Duration `json:"time_ns"`           // the whole repository: API calls and sync
+	Source         string          `json:"source"`      // OWNER/NAME
+	Destination    string          `json:"destination"` // OWNER/NAME
+	SourceURL      string          `json:"source_url,omitempty"`
+	DestinationURL string          `json:"destination_url,omitempty"`
+	Status         status          `json:"status"`
+	Created        bool            `json:"created,omitempty"`  // the destination was created by this run
+	Note           string          `json:"note,omitempty"`     // why skipped; what was done besides refs
+	Changed        int             `json:"changed"`            // refs written
+	Diverged       int             `json:"diverged"`           // refs skipped as diverged
+	Kept           int             `json:"kept"`               // refs prune kept: out of sync
+	Failed         int             `json:"failed"`             // refs failed, rejected or refused
+	Error          *reportError    `json:"error,omitempty"`    // why the repository failed as a whole
+	Time           time.Duration   `json:"time_ns"`            // the whole repository: API calls and sync
+	Releases       *releasesReport `json:"releases,omitempty"` // with the releases input
 	*mirror.Result
 	filtered bool // left out by include or exclude: counted, not listed
 }

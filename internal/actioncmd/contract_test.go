@@ -72,7 +72,7 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 	defaults := map[string]string{
 		inForce: defaultForce, inPrune: defaultPrune, inDryRun: defaultDryRun, inTimeout: defaultTimeout,
 		inGiteeURL: defaultGiteeURL, inCreateMissing: defaultCreateMissing, inVisibility: defaultVisibility,
-		inForks: defaultForks, inArchived: defaultArchived, inConcurrency: defaultConcurrency,
+		inForks: defaultForks, inArchived: defaultArchived, inConcurrency: defaultConcurrency, inReleases: defaultReleases,
 		inRepositories: "", inInclude: "", inExclude: "", inMappings: "", inAccountType: "", inGiteeAPIURL: "",
 		inAllowHTTP: defaultAllowHTTP,
 	}
@@ -82,7 +82,7 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 		}
 	}
 	slices.Sort(outputs)
-	if want := []string{"changed", "diverged", "failed", "kept", "report"}; !reflect.DeepEqual(outputs, want) {
+	if want := []string{"changed", "diverged", "failed", "kept", "releases", "report"}; !reflect.DeepEqual(outputs, want) {
 		t.Errorf("action.yml outputs %q, want %q", outputs, want)
 	}
 }

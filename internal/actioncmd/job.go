@@ -73,6 +73,9 @@ func (r *accountRun) mirrorRepo(ctx context.Context, j *job) (res repoResult) {
 	}
 	res.Created = made != nil
 	res.record(out, err, opts.Prune)
+	if r.o.releases && err == nil && out != nil && !out.SourceEmpty {
+		r.releases(ctx, j, out, opts, &res)
+	}
 	if res.Status == statusSkipped || !res.Created || opts.DryRun {
 		return res
 	}

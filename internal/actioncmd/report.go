@@ -28,6 +28,8 @@ type report struct {
 	Error       *reportError `json:"error,omitempty"`
 	Note        string       `json:"note,omitempty"` // what was done besides refs, e.g. the destination created
 	Finished    time.Time    `json:"finished_at"`
+	// Releases is set with the releases input (releases.go).
+	Releases *releasesReport `json:"releases,omitempty"`
 	*mirror.Result
 }
 

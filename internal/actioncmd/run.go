@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
@@ -47,6 +48,10 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 	}
 	ro.sync.Logger = c.logger()
 	opts := ro.sync
+	rel, err := parseReleases(get, ro, sec, func(msg string) { c.warningf("%s", msg) })
+	if err != nil {
+		return err
+	}
 	mode := ""
 	if opts.DryRun {
 		mode = " (dry run)"
@@ -67,12 +72,18 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 	}
 	rep := newReport(opts, res, syncErr, c.red, a.Now())
 	rep.Note = c.red.String(note)
-	fmt.Fprint(c.stdout, plainTable(rep, c.red))
+	if rel != nil && syncErr == nil {
+		relRes, relErr := a.runReleases(ctx, c, rel, res, opts)
+		rep.Releases = newReleasesReport(relRes, relErr, c.red)
+		rep.OK = rep.OK && rep.Releases.ok()
+	}
+	fmt.Fprint(c.stdout, plainTable(rep, c.red)+rep.Releases.plain())
 	path, werr := writeReport(rep, c.red, a.Getenv, a.Getwd)
 	if werr == nil {
 		c.printf("Report: %s", path)
 	}
-	reportErr := errors.Join(werr, setOutputs(c, rep, path), c.addSummary(markdown(rep, c.red)))
+	reportErr := errors.Join(werr, setOutputs(c, rep, path), c.setOutput(outReleases, strconv.Itoa(rep.Releases.changed())),
+		c.addSummary(markdown(rep, c.red)+rep.Releases.markdown()))
 
 	var bad []mirror.RefResult
 	for _, r := range res.Refs {
@@ -80,7 +91,8 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 			bad = append(bad, r)
 		}
 	}
-	if syncErr == nil && len(bad) == 0 {
+	relBad := rep.Releases.problems()
+	if syncErr == nil && len(bad) == 0 && len(relBad) == 0 {
 		return reportErr
 	}
 	if reportErr != nil {
@@ -89,8 +101,14 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 	for _, r := range bad {
 		c.errorf("gitee-mirror: "+r.Ref, "%s: %s", r.Ref, join(": ", string(r.Outcome), refMessage(r)))
 	}
+	for _, p := range relBad {
+		c.errorf("gitee-mirror: releases", "%s", p)
+	}
 	if syncErr != nil {
 		return &syncError{err: syncErr}
+	}
+	if len(bad) == 0 {
+		return &releasesError{n: len(relBad)}
 	}
 	return &refsError{n: len(bad)}
 }
@@ -112,6 +130,8 @@ func title(err error) string {
 		return "gitee-mirror: refs not in sync"
 	case errors.As(err, &repos):
 		return "gitee-mirror: repositories not in sync"
+	case errors.As(err, new(*releasesError)):
+		return "gitee-mirror: releases not in sync"
 	}
 	return "gitee-mirror"
 }
