@@ -25,6 +25,9 @@ func (s *syncer) execute(ctx context.Context, tr *transfer, plan []Step) (result
 	for i, st := range plan {
 		results[i] = stepResult(st)
 	}
+	if err := s.copyLFS(ctx, tr, plan, results); err != nil {
+		return results, nil, false, err
+	}
 	backups, err = s.backUp(ctx, tr, plan, results)
 	if err != nil {
 		return results, backups, false, err
@@ -110,7 +113,7 @@ func (s *syncer) backUp(ctx context.Context, tr *transfer, plan []Step, results 
 	var cmds []command
 	idx := map[string]int{}
 	for i, st := range plan {
-		if !st.Backup {
+		if !st.Backup || results[i].Outcome == Failed { // Failed: held back (copyLFS)
 			continue
 		}
 		name := s.backupName(st.Name)

@@ -57,6 +57,14 @@ type Options struct {
 	// one side and unchanged on the other is deleted there too, after a
 	// backup. Force is refused: it would have to pick a winner.
 	TwoWay bool
+	// LFS copies the Git LFS objects that the pushed commits point to,
+	// through the LFS batch API with the same credentials as Git, before
+	// the refs that need them are updated (both ways in a two-way sync).
+	// LFSOff (the default) mirrors pointer files only. See LFSReport.
+	LFS LFSMode
+	// LFSParallel is how many LFS objects are copied at once;
+	// lfs.DefaultParallel when zero.
+	LFSParallel int
 
 	// Timeout for the whole sync; DefaultTimeout when zero.
 	Timeout time.Duration

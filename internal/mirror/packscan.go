@@ -24,7 +24,11 @@ import (
 // headers or the deltas say. A pack that breaks one, or ends before the
 // objects its header announced, is a *packViolation. scanPack stops at the
 // first error without reading r further.
-func scanPack(r io.Reader, g *Graph) error {
+func scanPack(r io.Reader, g *Graph) error { return scanPackLFS(r, g, nil) }
+
+// scanPackLFS is scanPack that also hands every tree, blob and delta of
+// one to l (when not nil), which finds the LFS pointers among them.
+func scanPackLFS(r io.Reader, g *Graph, l *lfsScan) error {
 	s := packfile.NewScanner(r)
 	_, count, err := s.Header()
 	if err != nil {
@@ -60,6 +64,12 @@ func scanPack(r io.Reader, g *Graph) error {
 			}
 		}
 		if typ != plumbing.CommitObject && typ != plumbing.TagObject {
+			if l != nil {
+				if err := l.object(s, h); err != nil {
+					return fmt.Errorf("error reading pack object %d: %w", i, err)
+				}
+				continue
+			}
 			if _, _, err := s.NextObject(io.Discard); err != nil {
 				return fmt.Errorf("error reading pack object %d: %w", i, err)
 			}

@@ -41,6 +41,10 @@ type RefResult struct {
 	// "target"), with Backup on that side; empty in one-way syncs, which only
 	// write the target, and for refs left alone.
 	Side Side `json:"side,omitempty"`
+
+	// LFSMissing counts the LFS objects this ref's new commits point to
+	// that are not on the side it was written to (see Result.LFS).
+	LFSMissing int `json:"lfs_missing,omitempty"`
 }
 
 // Changed reports whether the ref was written (on the target, or in a
@@ -79,6 +83,10 @@ type Result struct {
 	// SourceBackups are the backup refs a two-way sync created on the
 	// source (Backups are on the target).
 	SourceBackups []string `json:"source_backups,omitempty"`
+
+	// LFS is what became of the Git LFS objects (Options.LFS); nil when
+	// LFS is off or the new commits point to none.
+	LFS *LFSReport `json:"lfs,omitempty"`
 }
 
 // Conflicts returns the refs in conflict (two-way syncs only).
@@ -114,12 +122,14 @@ func (r *Result) Changed() []RefResult {
 	return out
 }
 
-// OK reports whether every ref is in sync or deliberately kept.
+// OK reports whether every ref is in sync or deliberately kept, and every
+// LFS object the sync found is in place (a mirror missing some is
+// incomplete, as one with a diverged ref is).
 func (r *Result) OK() bool {
 	for _, ref := range r.Refs {
 		if !ref.OK() {
 			return false
 		}
 	}
-	return true
+	return r.LFS.Complete()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/lfs"
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
@@ -34,6 +35,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	var prev []*Result
 	for attempt := 1; ; attempt++ {
 		var retry bool
+		s.lfsAttempt()
 		res, retry, err = s.attempt(ctx)
 		var ce *createError
 		switch {
@@ -62,6 +64,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res = mergeAttempts(prev)
 	if res != nil {
+		res.LFS = s.lfsResult()
 		res.Duration = time.Since(start)
 		if !opts.DryRun {
 			if serr := s.saveState(res); serr != nil {
@@ -107,6 +110,13 @@ type syncer struct {
 	cacheDir string          // per-mirror directory, "" without a cache
 	redact   func(string) string
 	stamp    string // names this sync's backup refs
+
+	// Git LFS (lfscopy.go): clients per side, this attempt's report and
+	// what earlier attempts uploaded.
+	lfsClients       map[*remote]*lfs.Client
+	lfsRep           *LFSReport
+	lfsUploaded      int
+	lfsUploadedBytes int64
 }
 
 func newSyncer(opts Options) (*syncer, error) {

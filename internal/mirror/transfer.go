@@ -33,6 +33,7 @@ type transfer struct {
 	haves            []plumbing.Hash
 	inDst            map[plumbing.Hash]bool
 
+	lfs       *lfsScan // pointers in the spooled pack, with LFS on
 	spool     *os.File
 	spoolSize int64
 	bytes     int64
@@ -55,7 +56,7 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 			break
 		}
 	}
-	if !open {
+	if !open && !t.s.lfsOn() {
 		return nil
 	}
 	var wants []plumbing.Hash
@@ -69,19 +70,27 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 	if len(wants) == 0 {
 		return nil
 	}
-	pack, _, err := t.fetch(ctx, wants, t.haves, true)
+	// With LFS the pack is spooled and scanned for pointers; it must not
+	// be thin, so that no pointer hides as a delta against a target object.
+	pack, _, err := t.fetch(ctx, wants, t.haves, !t.s.lfsOn())
 	if err != nil {
 		return err
 	}
 	defer pack.Close()
+	if t.s.lfsOn() {
+		t.lfs = newLFSScan()
+	}
 	dir := t.s.cacheDir
 	f, err := os.CreateTemp(dir, "relay-*.pack")
 	if err != nil {
 		return fmt.Errorf("error creating temporary pack file: %w", err)
 	}
 	t.spool = f
-	n, err := scanWhileCopying(f, pack, t.s.graph, t.s.log)
+	n, err := scanWhileCopying(f, pack, t.s.graph, t.lfs, t.s.log)
 	if err != nil {
+		return err
+	}
+	if err := t.lfs.finish(f); err != nil {
 		return err
 	}
 	t.spoolSize = n
@@ -94,13 +103,14 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 // error if the pack broke a limit (a *packViolation, which also fails the
 // pipe's writes at once). Any other scan failure is logged, not returned: it
 // only leaves ancestry answers Unknown.
-func startScan(g *Graph, log *slog.Logger) (pw *io.PipeWriter, wait func() error) {
+func startScan(g *Graph, l *lfsScan, log *slog.Logger) (pw *io.PipeWriter, wait func() error) {
 	pr, pw := io.Pipe()
 	done := make(chan struct{})
 	var bad error
 	go func() {
 		defer close(done)
-		if err := scanPack(pr, g); err != nil {
+		if err := scanPackLFS(pr, g, l); err != nil {
+			l.failed(err)
 			var v *packViolation
 			if errors.As(err, &v) {
 				bad = err
@@ -115,8 +125,8 @@ func startScan(g *Graph, log *slog.Logger) (pw *io.PipeWriter, wait func() error
 }
 
 // scanWhileCopying copies src to dst and feeds the same bytes to scanPack.
-func scanWhileCopying(dst io.Writer, src io.Reader, g *Graph, log *slog.Logger) (int64, error) {
-	pw, wait := startScan(g, log)
+func scanWhileCopying(dst io.Writer, src io.Reader, g *Graph, l *lfsScan, log *slog.Logger) (int64, error) {
+	pw, wait := startScan(g, l, log)
 	n, err := io.Copy(io.MultiWriter(dst, pw), src)
 	pw.CloseWithError(err)
 	if bad := wait(); bad != nil {
@@ -214,7 +224,7 @@ func (t *transfer) packFor(ctx context.Context, plan []Step) (io.Reader, int64, 
 		return pack, -1, func() { pack.Close() }, nil
 	}
 	// Feed the graph cache from the same stream.
-	pw, wait := startScan(t.s.graph, t.s.log)
+	pw, wait := startScan(t.s.graph, nil, t.s.log)
 	tee := &teeCloser{r: io.TeeReader(pack, pw), pw: pw, wait: wait}
 	return tee, -1, func() { _ = wait(); pack.Close() }, nil
 }
