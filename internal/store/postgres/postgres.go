@@ -29,6 +29,7 @@ type Store struct {
 	pool      *pgxpool.Pool
 	box       *secret.Box // nil: secrets cannot be stored or read
 	now       func() time.Time
+	keepRuns  int
 	closeOnce sync.Once
 }
 
@@ -40,6 +41,7 @@ type Option func(*options)
 type options struct {
 	password string
 	maxConns int32
+	keepRuns int
 	now      func() time.Time
 }
 
@@ -53,6 +55,12 @@ func WithPassword(pw string) Option {
 // pool_max_conns in the URL).
 func WithMaxConns(n int32) Option {
 	return func(o *options) { o.maxConns = n }
+}
+
+// WithKeepRuns sets how many finished runs per mirror are kept (default
+// store.DefaultKeepRuns).
+func WithKeepRuns(n int) Option {
+	return func(o *options) { o.keepRuns = n }
 }
 
 // WithClock replaces time.Now for the times the store records itself.
@@ -69,12 +77,12 @@ func Open(ctx context.Context, url string, box *secret.Box, opts ...Option) (*St
 	if err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, box: box, now: o.now}, nil
+	return &Store{pool: pool, box: box, now: o.now, keepRuns: o.keepRuns}, nil
 }
 
 // connect opens a pool on url, checks it answers and migrates the schema.
 func connect(ctx context.Context, url string, opts []Option) (*pgxpool.Pool, options, error) {
-	o := options{now: time.Now}
+	o := options{now: time.Now, keepRuns: store.DefaultKeepRuns}
 	for _, opt := range opts {
 		opt(&o)
 	}

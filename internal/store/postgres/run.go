@@ -79,14 +79,16 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 	}
 	var mirrorID int64
 	var failures int
+	var trigger string
+	var started time.Time
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			UPDATE sync_runs SET finished_at = $1, outcome = $2, error_class = $3, error_message = $4,
 				refs = $5, bytes = $6
 			WHERE id = $7 AND outcome = $8
-			RETURNING mirror_id`,
+			RETURNING mirror_id, run_trigger, started_at`,
 			run.FinishedAt.UTC(), run.Outcome, run.ErrorClass, run.ErrorMessage, refs, run.Bytes,
-			run.ID, outcomeRunning).Scan(&mirrorID)
+			run.ID, outcomeRunning).Scan(&mirrorID, &trigger, &started)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var exists bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sync_runs WHERE id = $1)`, run.ID).Scan(&exists); err != nil {
@@ -100,7 +102,7 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 		if err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `
+		err = tx.QueryRow(ctx, `
 			UPDATE mirrors SET
 				status = $1, last_sync_at = $2, last_error = $3, last_error_class = $4,
 				consecutive_failures = CASE $5::text
@@ -111,6 +113,12 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 			RETURNING consecutive_failures`,
 			string(status), run.FinishedAt.UTC(), run.ErrorMessage, run.ErrorClass,
 			run.Outcome, mirrorID).Scan(&failures)
+		if err != nil {
+			return err
+		}
+		done := *run
+		done.Trigger, done.StartedAt = trigger, started
+		return s.trimHistory(ctx, tx, mirrorID, &done)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("error finishing run %d: %w", run.ID, noRows(err))

@@ -78,13 +78,15 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 	var mirrorID int64
 	var failures int
 	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var trigger string
+		var started int64
 		err := tx.QueryRowContext(ctx, `
 			UPDATE sync_runs SET finished_at = ?, outcome = ?, error_class = ?, error_message = ?,
 				refs = ?, bytes = ?
 			WHERE id = ? AND outcome = ?
-			RETURNING mirror_id`,
+			RETURNING mirror_id, run_trigger, started_at`,
 			nanos(run.FinishedAt), run.Outcome, run.ErrorClass, run.ErrorMessage, refs, run.Bytes,
-			run.ID, outcomeRunning).Scan(&mirrorID)
+			run.ID, outcomeRunning).Scan(&mirrorID, &trigger, &started)
 		if errors.Is(err, sql.ErrNoRows) {
 			var exists bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sync_runs WHERE id = ?)`, run.ID).Scan(&exists); err != nil {
@@ -98,7 +100,7 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 		if err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `
+		err = tx.QueryRowContext(ctx, `
 			UPDATE mirrors SET
 				status = ?, last_sync_at = ?, last_error = ?, last_error_class = ?,
 				consecutive_failures = CASE ?
@@ -109,6 +111,12 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 			RETURNING consecutive_failures`,
 			string(status), nanos(run.FinishedAt), run.ErrorMessage, run.ErrorClass,
 			run.Outcome, mirrorID).Scan(&failures)
+		if err != nil {
+			return err
+		}
+		done := *run
+		done.Trigger, done.StartedAt = trigger, fromNanos(started)
+		return s.trimHistory(ctx, tx, mirrorID, &done)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("error finishing run %d: %w", run.ID, noRows(err))

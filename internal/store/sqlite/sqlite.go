@@ -34,6 +34,7 @@ type Store struct {
 	path      string
 	box       *secret.Box // nil: secrets cannot be stored or read
 	now       func() time.Time
+	keepRuns  int
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -45,6 +46,7 @@ type Option func(*options)
 
 type options struct {
 	busyTimeout time.Duration
+	keepRuns    int
 	now         func() time.Time
 }
 
@@ -52,6 +54,12 @@ type options struct {
 // process (the sqlite3 shell, a backup) before failing. Default 5s.
 func WithBusyTimeout(d time.Duration) Option {
 	return func(o *options) { o.busyTimeout = d }
+}
+
+// WithKeepRuns sets how many finished runs per mirror are kept (default
+// store.DefaultKeepRuns).
+func WithKeepRuns(n int) Option {
+	return func(o *options) { o.keepRuns = n }
 }
 
 // WithClock replaces time.Now for the times the store records itself
@@ -73,7 +81,7 @@ const memory = ":memory:"
 // A database written by a newer version of the program is refused
 // (ErrNewerSchema).
 func Open(ctx context.Context, path string, box *secret.Box, opts ...Option) (*Store, error) {
-	o := options{busyTimeout: 5 * time.Second, now: time.Now}
+	o := options{busyTimeout: 5 * time.Second, now: time.Now, keepRuns: store.DefaultKeepRuns}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -81,7 +89,7 @@ func Open(ctx context.Context, path string, box *secret.Box, opts ...Option) (*S
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, box: box, now: o.now}
+	s := &Store{db: db, path: path, box: box, now: o.now, keepRuns: o.keepRuns}
 	if err := migrate(ctx, db, migrationFS, s.now); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("error opening database %s: %w", path, err)

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"Pause", testPause},
 		{"RequestSync", testRequestSync},
 		{"Runs", testRuns},
+		{"History", testHistory},
 		{"RefState", testRefState},
 		{"Credentials", testCredentials},
 		{"Settings", testSettings},
