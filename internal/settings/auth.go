@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -53,8 +54,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	browser := randomToken(24)
 	http.SetCookie(w, h.cookies.cookie(browserCookie, browser, int(stateLifetime/time.Second)))
 	verifier := randomToken(32)
-	now := h.opts.Now()
-	state := h.states.add(pending{verifier: verifier, browser: browser, expires: now.Add(stateLifetime)}, now)
+	state, err := h.states.add(r.Context(), pending{Verifier: verifier, Browser: browser, Expires: h.opts.Now().Add(stateLifetime)})
+	if err != nil {
+		h.handleErr(w, r, nil, err)
+		return
+	}
 	q := url.Values{
 		"client_id": {creds.ClientID}, "redirect_uri": {h.baseURL(r) + Prefix + "/callback"},
 		"state": {state}, "code_challenge": {pkceChallenge(verifier)}, "code_challenge_method": {"S256"},
@@ -70,9 +74,13 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(browserCookie); err == nil {
 		browser = c.Value
 	}
-	p, err := h.states.take(q.Get("state"), browser, h.opts.Now())
-	if err != nil {
+	p, err := h.states.take(r.Context(), q.Get("state"), browser, h.opts.Now())
+	if errors.Is(err, errBadState) {
 		h.fail(w, r, nil, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err != nil {
+		h.handleErr(w, r, nil, err)
 		return
 	}
 	http.SetCookie(w, h.cookies.cookie(browserCookie, "", -1))
@@ -82,7 +90,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	token, err := h.exchangeCode(ctx, h.opts.Credentials(ctx), q.Get("code"), p.verifier, h.baseURL(r)+Prefix+"/callback")
+	token, err := h.exchangeCode(ctx, h.opts.Credentials(ctx), q.Get("code"), p.Verifier, h.baseURL(r)+Prefix+"/callback")
 	if err != nil {
 		h.fail(w, r, nil, http.StatusBadGateway, err.Error())
 		return

@@ -141,8 +141,11 @@ func (h *Handler) registerForm(w http.ResponseWriter, r *http.Request, org strin
 	}
 	browser := randomToken(24)
 	http.SetCookie(w, h.cookies.cookie(registerCookie, browser, int(stateLifetime/time.Second)))
-	now := h.opts.Now()
-	state := h.states.add(pending{browser: browser, expires: now.Add(stateLifetime)}, now)
+	state, err := h.states.add(r.Context(), pending{Browser: browser, Expires: h.opts.Now().Add(stateLifetime)})
+	if err != nil {
+		h.handleErr(w, r, nil, err)
+		return
+	}
 	target := h.opts.Config.GitHubURL + "/settings/apps/new"
 	if org != "" {
 		target = h.opts.Config.GitHubURL + "/organizations/" + url.PathEscape(org) + "/settings/apps/new"
@@ -161,7 +164,7 @@ func (h *Handler) registered(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(registerCookie); err == nil {
 		browser = c.Value
 	}
-	if _, err := h.states.take(r.URL.Query().Get("state"), browser, h.opts.Now()); err != nil {
+	if _, err := h.states.take(r.Context(), r.URL.Query().Get("state"), browser, h.opts.Now()); err != nil {
 		h.fail(w, r, nil, http.StatusBadRequest, "The registration link is stale or was already used: start again from the front page.")
 		return
 	}

@@ -1,16 +1,18 @@
 package settings
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
 const (
@@ -19,7 +21,6 @@ const (
 	// stateLifetime bounds the time between leaving for GitHub and coming
 	// back (OAuth sign-in or App registration).
 	stateLifetime = 10 * time.Minute
-	maxStates     = 10000
 )
 
 // session is who is signed in. It travels encrypted and authenticated in a
@@ -108,52 +109,59 @@ func (c *cookieBox) cookie(name, value string, maxAge int) *http.Cookie {
 
 // pending is what a state value stands for until it comes back.
 type pending struct {
-	verifier string // PKCE code verifier (sign-in)
-	browser  string // value of the browser-binding cookie
-	expires  time.Time
+	Verifier string    `json:"v,omitempty"` // PKCE code verifier (sign-in)
+	Browser  string    `json:"b"`           // value of the browser-binding cookie
+	Expires  time.Time `json:"e"`
 }
 
-// states holds single-use state values in memory: a state is good for one
-// return from GitHub, within stateLifetime, in the browser that left.
+// states keeps single-use state values in the store, sealed with the
+// cookie key, so that whichever replica GitHub sends the browser back to
+// takes the state: a state is good for one return from GitHub, within
+// stateLifetime, in the browser that left.
 type states struct {
-	mu sync.Mutex
-	m  map[string]pending
+	st  store.States
+	box *secret.Box
 }
 
-var errBadState = errors.New("the sign-in link is stale or was already used: start again")
+var (
+	errBadState = errors.New("the sign-in link is stale or was already used: start again")
+	stateAD     = []byte("gitee-mirror one-time state")
+)
 
 // add records p under a fresh state value and returns it.
-func (s *states) add(p pending, now time.Time) string {
+func (s *states) add(ctx context.Context, p pending) (string, error) {
 	st := randomToken(24)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string]pending{}
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return "", err
 	}
-	if len(s.m) >= maxStates {
-		for k, v := range s.m {
-			if now.After(v.expires) {
-				delete(s.m, k)
-			}
-		}
-		if len(s.m) >= maxStates {
-			for k := range s.m { // drop one at random: bounded memory
-				delete(s.m, k)
-				break
-			}
-		}
+	sealed, err := s.box.Seal(plain, stateAD)
+	if err != nil {
+		return "", err
 	}
-	s.m[st] = p
-	return st
+	// The store forgets it by the real clock; p.Expires (the pages'
+	// clock) decides whether it is still good.
+	if err := s.st.PutState(ctx, st, sealed, time.Now().Add(stateLifetime)); err != nil {
+		return "", fmt.Errorf("error remembering the sign-in state: %w", err)
+	}
+	return st, nil
 }
 
 // take returns and forgets the state's record: a state works once.
-func (s *states) take(state, browser string, now time.Time) (pending, error) {
-	s.mu.Lock()
-	p, ok := s.m[state]
-	delete(s.m, state)
-	s.mu.Unlock()
-	if !ok || state == "" || now.After(p.expires) || browser == "" || p.browser != browser {
+func (s *states) take(ctx context.Context, state, browser string, now time.Time) (pending, error) {
+	if state == "" || browser == "" {
+		return pending{}, errBadState
+	}
+	sealed, err := s.st.TakeState(ctx, state)
+	if errors.Is(err, store.ErrNotFound) {
+		return pending{}, errBadState
+	}
+	if err != nil {
+		return pending{}, err
+	}
+	var p pending
+	plain, err := s.box.Open(sealed, stateAD)
+	if err != nil || json.Unmarshal(plain, &p) != nil || now.After(p.Expires) || p.Browser != browser {
 		return pending{}, errBadState
 	}
 	return p, nil

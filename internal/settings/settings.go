@@ -114,7 +114,8 @@ func New(opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{opts: opts, log: opts.Logger, cookies: cb, perms: permCache{ttl: opts.PermissionTTL}}
+	h := &Handler{opts: opts, log: opts.Logger, cookies: cb, perms: permCache{ttl: opts.PermissionTTL},
+		states: states{st: opts.Store, box: cb.box}}
 	if h.opts.Credentials == nil {
 		h.opts.Credentials = h.storedCredentials
 	}

@@ -229,4 +229,9 @@ type Store interface {
 	// SetSetting stores one; secret values are encrypted (ErrNoKey
 	// without a key).
 	SetSetting(ctx context.Context, key, value string, secret bool) error
+
+	// One-time states (states.go): what a sign-in or a registration
+	// remembers between leaving for GitHub and coming back, in the
+	// database so that any replica can take the return.
+	States
 }

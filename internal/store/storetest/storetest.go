@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"RefState", testRefState},
 		{"Credentials", testCredentials},
 		{"Settings", testSettings},
+		{"States", testStates},
 		{"Secrets", testSecrets},
 		{"Reopen", testReopen},
 	}
