@@ -213,7 +213,7 @@ func (c *Client) UploadAsset(ctx context.Context, owner, name string, r *forge.R
 		return nil, c.transportError(ctx, k, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	raw, over, err := readBody(resp.Body)
 	if err != nil {
 		return nil, c.transportError(ctx, k, err)
 	}
@@ -222,6 +222,9 @@ func (c *Client) UploadAsset(ctx context.Context, owner, name string, r *forge.R
 			return nil, failure.New(failure.Rejected, "%s: Gitee refused the file as too large (HTTP 413): free accounts take at most 100 MB per attachment", k.desc())
 		}
 		return nil, c.statusError(k, resp, raw)
+	}
+	if over {
+		return nil, tooLarge(k, resp.StatusCode)
 	}
 	var out apiAttach
 	if err := json.Unmarshal(raw, &out); err != nil || out.Name == "" {

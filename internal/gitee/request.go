@@ -15,8 +15,26 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 )
 
-// maxBody caps how much of a response is read.
+// maxBody caps how much of a response is read: the largest answer the
+// client asks for (a page of 100 repositories) is well under 1 MiB.
 const maxBody = 16 << 20
+
+// readBody reads at most maxBody bytes of an answer; over reports that the
+// answer was longer (then body holds its first maxBody bytes).
+func readBody(r io.Reader) (body []byte, over bool, err error) {
+	body, err = io.ReadAll(io.LimitReader(r, maxBody+1))
+	if len(body) > maxBody {
+		return body[:maxBody], true, err
+	}
+	return body, false, err
+}
+
+// tooLarge is the error for an answer beyond maxBody.
+func tooLarge(k *call, status int) error {
+	return failure.New(failure.Rejected,
+		"%s: Gitee answered HTTP %d with more than %d MiB, more than any answer to this request can be; not read further: is the API base URL right?",
+		k.desc(), status, maxBody>>20)
+}
 
 // call is one API request. Neither query nor form ever holds the token: it is
 // added when the request is built.
@@ -128,12 +146,15 @@ func (c *Client) once(ctx context.Context, k *call, out any) (http.Header, time.
 		return nil, 0, c.transportError(ctx, k, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, over, err := readBody(resp.Body)
 	if err != nil {
 		return nil, 0, c.transportError(ctx, k, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, retryAfter(resp.Header, time.Now()), c.statusError(k, resp, body)
+	}
+	if over {
+		return nil, 0, tooLarge(k, resp.StatusCode)
 	}
 	if out != nil && len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, out); err != nil {

@@ -61,10 +61,8 @@ func NewAppTransport(appID int64, privateKeyPEM []byte, opts AppOptions) (*AppTr
 	if err != nil {
 		return nil, err
 	}
-	base := opts.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
+	// ghinstallation reads token answers itself: cap them below it.
+	base := capBodies(opts.Transport)
 	atr := ghinstallation.NewAppsTransportFromPrivateKey(base, appID, key)
 	apps, err := newGitHub(&http.Client{Transport: atr, CheckRedirect: sameHostRedirects}, opts.APIURL)
 	if err != nil {

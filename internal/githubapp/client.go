@@ -142,7 +142,12 @@ func newGitHub(hc *http.Client, apiURL string) (*github.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	gh := github.NewClient(hc)
+	capped := http.Client{}
+	if hc != nil {
+		capped = *hc
+	}
+	capped.Transport = capBodies(capped.Transport)
+	gh := github.NewClient(&capped)
 	gh.UserAgent = userAgent
 	if api.Path == "/" && api.Host != "api.github.com" || strings.HasSuffix(api.Path, "/api/v3/") {
 		// GitHub Enterprise Server: uploads live under /api/uploads/.

@@ -55,11 +55,12 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	if c.left <= 0 {
 		// One byte more tells a stream at the cap from one beyond it.
 		var one [1]byte
-		if n, _ := io.ReadFull(c.r, one[:]); n > 0 {
+		n, err := io.ReadFull(c.r, one[:])
+		if n > 0 {
 			c.over = true
 			return 0, errAdvertisementTooLarge
 		}
-		return 0, io.EOF
+		return 0, err // io.EOF at the end, else the stream's own error
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]

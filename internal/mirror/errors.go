@@ -78,6 +78,14 @@ func (r *remote) statusError(resp *http.Response, body []byte) error {
 		return failure.New(failure.RateLimited, "%s is rate limiting us%s: will retry later", where, said)
 	case code >= 500:
 		return failure.New(failure.Network, "%s answered %d %s%s", where, code, http.StatusText(code), said)
+	case code >= 300 && code < 400:
+		// A client that does not follow a redirect (another host, or one
+		// hop too many) hands it back as the answer.
+		host := "another place"
+		if loc, err := url.Parse(resp.Header.Get("Location")); err == nil && loc.Host != "" {
+			host = loc.Host
+		}
+		return failure.New(failure.Invalid, "%s redirected to %s, which is not followed: use the repository's final URL", where, host)
 	default:
 		return failure.New(failure.Internal, "%s answered %d %s%s", where, code, http.StatusText(code), said)
 	}
