@@ -26,8 +26,17 @@ func main() {
 		Stderr: os.Stderr,
 		Now:    time.Now,
 		Sync:   mirror.Sync,
+		// Progress rewrites one line on a terminal, logs a line every 10 s
+		// elsewhere.
+		Terminal: isTerminal(os.Stderr),
 	}
 	code := a.Main(ctx)
 	stop()
 	os.Exit(code)
+}
+
+// isTerminal reports whether f is a character device, as a terminal is.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

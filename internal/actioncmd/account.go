@@ -1,9 +1,11 @@
 package actioncmd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -28,7 +30,7 @@ type accountRun struct {
 	hc       *http.Client // shared by every sync, so connections are reused
 	dstKind  kindCache    // what the destination owner is
 	dstIndex *dstIndex    // what exists there; nil: look each repository up
-	printMu  sync.Mutex   // one progress line at a time
+	board    *board       // progress of the running syncs; prints one line at a time
 }
 
 // mirrorAccount mirrors every selected repository of an account and
@@ -41,16 +43,19 @@ func (a *App) mirrorAccount(ctx context.Context, c *console, sec secrets, get fu
 	if err := checkAccountHTTP(o, get, func(msg string) { c.warningf("%s", msg) }); err != nil {
 		return err
 	}
-	o.sync.Logger = c.logger()
+	bd := a.newBoard(c)
+	defer bd.stop()
+	o.sync.Logger = c.loggerTo(bd.writer(c.stderr))
 	mode := ""
 	if o.sync.DryRun {
 		mode = " (dry run)"
 	}
 	c.printf("Mirroring the repositories of %s to %s%s", o.source, o.destination, mode)
 
-	r := &accountRun{app: a, c: c, o: o, hc: mirror.DefaultHTTPClient()}
+	r := &accountRun{app: a, c: c, o: o, hc: mirror.DefaultHTTPClient(), board: bd}
 	o.sync.HTTPClient = r.hc
 	results, runErr := r.run(ctx)
+	bd.stop()
 	rep := newAccountReport(o, results, runErr, c.red, a.Now())
 	fmt.Fprint(c.stdout, accountTable(rep))
 	path, werr := writeReport(rep, c.red, a.Getenv, a.Getwd)
@@ -112,8 +117,9 @@ func (r *accountRun) mirrorAll(ctx context.Context, jobs []*job) []repoResult {
 	for range min(r.o.concurrency, max(len(jobs), 1)) {
 		wg.Go(func() {
 			for i := range next {
+				log := r.repoLog(jobs[i])
 				results[i] = r.mirrorRepo(ctx, jobs[i])
-				r.progress(results[i])
+				r.progress(results[i], log)
 			}
 		})
 	}
@@ -123,6 +129,38 @@ func (r *accountRun) mirrorAll(ctx context.Context, jobs []*job) []repoResult {
 	close(next)
 	wg.Wait()
 	return results
+}
+
+// repoLog gives a repository its own logger. In Actions its lines are kept
+// and printed inside the repository's group when it is done, so that
+// concurrent repositories do not interleave there; elsewhere they go to
+// stderr as they come. It returns the kept lines, or nil.
+func (r *accountRun) repoLog(j *job) *logBuffer {
+	if !r.c.actions {
+		j.log = r.o.sync.Logger.With(slog.String("repository", j.name))
+		return nil
+	}
+	buf := &logBuffer{}
+	j.log = r.c.loggerTo(r.c.red.Writer(buf)).With(slog.String("repository", j.name))
+	return buf
+}
+
+// logBuffer is a repository's log, written by its sync's goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // runnable counts the jobs that will be mirrored.
@@ -138,7 +176,7 @@ func runnable(jobs []*job) int {
 
 // progress prints one line per finished repository; repositories left out
 // by include or exclude are only counted.
-func (r *accountRun) progress(res repoResult) {
+func (r *accountRun) progress(res repoResult, log *logBuffer) {
 	if res.filtered {
 		return
 	}
@@ -146,9 +184,19 @@ func (r *accountRun) progress(res repoResult) {
 	if d := repoDetail(res); d != "" {
 		line += ": " + d
 	}
-	r.printMu.Lock()
-	defer r.printMu.Unlock()
-	r.c.printf("%s (%s)", line, seconds(res.Time))
+	line = fmt.Sprintf("%s (%s)", line, seconds(res.Time))
+	r.board.print(func() {
+		if !r.c.actions {
+			r.c.printf("%s", line)
+			return
+		}
+		// One collapsible group per repository, holding its log.
+		r.c.gha.Group(r.c.red.String(line))
+		if log != nil {
+			fmt.Fprint(r.c.stdout, log.String())
+		}
+		r.c.gha.EndGroup()
+	})
 }
 
 // annotate raises an ::error:: annotation (a stderr line outside Actions)

@@ -38,6 +38,12 @@ type App struct {
 	// NewForge builds the API client of one side in account mode; nil
 	// means newForge, the real GitHub and Gitee clients.
 	NewForge func(context.Context, forgeSpec) (forge.Forge, error)
+	// Terminal says that Stderr is a terminal: progress is then one line
+	// that rewrites itself, instead of a log line every 10 s.
+	Terminal bool
+	// Tick returns a ticker's channel and its stop function; nil means a
+	// real time.Ticker. Tests drive the progress display with it.
+	Tick func(time.Duration) (<-chan time.Time, func())
 }
 
 // Main runs once and returns the process exit status (see exit.go). Every

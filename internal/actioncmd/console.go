@@ -46,12 +46,12 @@ func newConsole(a *App, tokens []string) *console {
 
 // logger returns the sync's progress logger: stderr, redacted; debug level
 // when the workflow runs with debug logging on.
-func (c *console) logger() *slog.Logger {
+func (c *console) loggerTo(w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	if c.getenv("RUNNER_DEBUG") == "1" {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // printf writes a line of plain text to stdout.

@@ -48,6 +48,12 @@ func (r *accountRun) mirrorRepo(ctx context.Context, j *job) (res repoResult) {
 	opts.Source = mirror.Endpoint{URL: res.SourceURL, Username: r.srcCred.Username, Token: r.srcCred.Token}
 	opts.Target = mirror.Endpoint{URL: res.DestinationURL, Username: r.dstCred.Username, Token: r.dstCred.Token}
 	opts.Logger = r.o.sync.Logger.With(slog.String("repository", j.name))
+	if j.log != nil {
+		opts.Logger = j.log
+	}
+	var doneProgress func()
+	opts.Progress, doneProgress = r.board.track(j.name)
+	defer doneProgress()
 	var made *forge.Repo // the destination, as created by this run
 	if create {
 		// The sync reads the source first and calls this only when it has

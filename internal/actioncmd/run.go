@@ -46,7 +46,9 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 	if err != nil {
 		return err
 	}
-	ro.sync.Logger = c.logger()
+	bd := a.newBoard(c)
+	defer bd.stop()
+	ro.sync.Logger = c.loggerTo(bd.writer(c.stderr))
 	opts := ro.sync
 	rel, err := parseReleases(get, ro, sec, func(msg string) { c.warningf("%s", msg) })
 	if err != nil {
@@ -58,7 +60,11 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 	}
 	c.printf("Mirroring %s to %s%s", opts.Source.URL, opts.Target.URL, mode)
 
+	var doneProgress func()
+	ro.sync.Progress, doneProgress = bd.track("")
 	res, note, syncErr := a.syncCreating(ctx, c, ro)
+	doneProgress()
+	bd.stop()
 	if res == nil {
 		res = &mirror.Result{}
 	}

@@ -2,6 +2,7 @@ package actioncmd
 
 import (
 	"cmp"
+	"log/slog"
 	"path"
 	"slices"
 	"strings"
@@ -35,7 +36,8 @@ type job struct {
 	// filtered: skipped by include or exclude. Such repositories are in the
 	// report but only counted in the summary, which would drown in them.
 	filtered bool
-	fail     string // a problem found before any request, e.g. a name clash
+	fail     string       // a problem found before any request, e.g. a name clash
+	log      *slog.Logger // the sync's logger; nil: the run's
 }
 
 // matchAny reports whether name matches one of the lower-case globs.

@@ -99,6 +99,11 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger for progress; slog.Default() when nil. Never receives secrets.
 	Logger *slog.Logger
+	// Progress, when set, receives a snapshot of the object transfer each
+	// time it changes (see Progress), from the goroutines moving the pack:
+	// it must return quickly. Setting it also asks the source for its own
+	// progress messages.
+	Progress func(Progress)
 	// UserAgent sent to both sides.
 	UserAgent string
 }

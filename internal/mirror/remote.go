@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
@@ -32,6 +33,8 @@ type remote struct {
 	client *http.Client
 	agent  string
 	redact func(string) string
+	// progress counts pack bytes for Options.Progress; nil without it.
+	progress *tracker
 }
 
 func newRemote(side string, ep Endpoint, client *http.Client, agent string, redact func(string) string) (*remote, error) {
@@ -107,6 +110,9 @@ func (r *remote) advertise(ctx context.Context, service string) (*packp.AdvRefs,
 func (r *remote) fetch(ctx context.Context, caps *capability.List, wants, haves []plumbing.Hash, thin bool) (pack io.ReadCloser, acked bool, err error) {
 	var body bytes.Buffer
 	want := []string{"side-band-64k", "ofs-delta", "no-progress", "agent=" + r.agent}
+	if r.progress != nil {
+		want = slices.DeleteFunc(want, func(c string) bool { return c == "no-progress" }) // someone watches
+	}
 	if thin {
 		want = append(want, "thin-pack")
 	}
@@ -171,8 +177,12 @@ func (r *remote) fetch(ctx context.Context, caps *capability.List, wants, haves 
 			resp.Body.Close()
 			return nil, false, r.remoteError(ctx, &errRemote{msg: string(bytes.TrimSpace(p[4:]))})
 		}
-		sb := newSidebandReader(sc, append([]byte(nil), p...), nil)
-		return &packReader{r: sb, body: resp.Body, remote: r, ctx: ctx}, acked, nil
+		var onProgress func([]byte)
+		if r.progress != nil {
+			onProgress = r.progress.remoteMessage
+		}
+		sb := newSidebandReader(sc, append([]byte(nil), p...), onProgress)
+		return &packReader{r: r.progress.receiving(sb), body: resp.Body, remote: r, ctx: ctx}, acked, nil
 	}
 }
 
@@ -247,7 +257,7 @@ func (r *remote) push(ctx context.Context, caps *capability.List, cmds []command
 	var body io.Reader = &head
 	length := int64(head.Len())
 	if pack != nil {
-		body = io.MultiReader(&head, pack)
+		body = io.MultiReader(&head, r.progress.sending(pack))
 		if size >= 0 {
 			length += size
 		} else {

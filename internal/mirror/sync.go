@@ -137,6 +137,8 @@ func newSyncer(opts Options) (*syncer, error) {
 	if err != nil {
 		return nil, err
 	}
+	src.progress = newTracker(opts.Progress, redact)
+	dst.progress = src.progress
 	s := &syncer{
 		opts: opts, create: opts.CreateTarget, scope: scope, src: src, dst: dst, graph: NewGraph(), redact: redact,
 		log:   opts.Logger.With(slog.String("source", src.url), slog.String("target", dst.url)),
