@@ -44,7 +44,8 @@ func newConsole(a *App, tokens []string) *console {
 	return c
 }
 
-// logger returns the sync's progress logger: stderr, redacted; debug level
+// loggerTo returns the sync's progress logger writing to w (which must
+// redact: the console's writers do); debug level
 // when the workflow runs with debug logging on.
 func (c *console) loggerTo(w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
