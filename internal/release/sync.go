@@ -110,7 +110,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res := &Result{}
 	seen := map[string]bool{}
-	results := make([]*ReleaseResult, 0, len(src))
+	var todo []*pending
 	// Oldest first, so that the target lists them in the source's order.
 	for i := len(src) - 1; i >= 0; i-- {
 		r := src[i]
@@ -119,7 +119,14 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 			continue
 		}
 		seen[r.TagName] = true
-		results = append(results, s.release(ctx, r, onTarget[r.TagName]))
+		todo = append(todo, &pending{src: r, dst: onTarget[r.TagName]})
+	}
+	// Reads first, Parallel at a time: with latency they are most of a run
+	// that has nothing to copy. Writes to releases follow in order.
+	s.prefetch(ctx, todo)
+	results := make([]*ReleaseResult, 0, len(todo))
+	for _, p := range todo {
+		results = append(results, s.release(ctx, p))
 	}
 	for tag := range onTarget {
 		if !seen[tag] {
@@ -166,16 +173,57 @@ func differs(in forge.ReleaseInput, t *forge.Release) bool {
 	return !sameText(in.Name, t.Name) || !sameText(in.Body, t.Body) || in.Prerelease != t.Prerelease
 }
 
+// pending is one source release on its way: its target release (nil when
+// missing) and both asset lists, read ahead by prefetch.
+type pending struct {
+	src, dst        *forge.Release
+	skip            string // why its tag is not on the target; "" when it is
+	srcAssets, have []*forge.Asset
+	srcErr, haveErr error
+}
+
+// prefetch lists the assets of every release whose tag is on the target,
+// on the source and (when it exists) on the target.
+func (s *syncer) prefetch(ctx context.Context, todo []*pending) {
+	o := s.opts
+	work := make(chan func())
+	var wg sync.WaitGroup
+	for range min(o.Parallel, len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for fn := range work {
+				fn()
+			}
+		}()
+	}
+	for _, p := range todo {
+		if ok, why := o.TagOnTarget(p.src.TagName); !ok {
+			p.skip = why
+			continue
+		}
+		work <- func() {
+			p.srcAssets, p.srcErr = o.Source.Releases.ListAssets(ctx, o.Source.Owner, o.Source.Name, p.src)
+		}
+		if p.dst != nil {
+			work <- func() { p.have, p.haveErr = o.Target.Releases.ListAssets(ctx, o.Target.Owner, o.Target.Name, p.dst) }
+		}
+	}
+	close(work)
+	wg.Wait()
+}
+
 // release brings one source release's text to the target and queues its
 // assets.
-func (s *syncer) release(ctx context.Context, src, dst *forge.Release) *ReleaseResult {
+func (s *syncer) release(ctx context.Context, p *pending) *ReleaseResult {
 	o := s.opts
+	src, dst := p.src, p.dst
 	in := want(src)
 	rr := &ReleaseResult{Tag: src.TagName, Name: in.Name, Prerelease: src.Prerelease, Outcome: Unchanged}
 	log := s.log.With(slog.String("tag", src.TagName))
-	if ok, why := o.TagOnTarget(src.TagName); !ok {
-		rr.Outcome, rr.Message = Skipped, why
-		log.Info("release skipped", slog.String("reason", why))
+	if p.skip != "" {
+		rr.Outcome, rr.Message = Skipped, p.skip
+		log.Info("release skipped", slog.String("reason", p.skip))
 		return rr
 	}
 	fail := func(err error, what string) *ReleaseResult {
@@ -184,6 +232,10 @@ func (s *syncer) release(ctx context.Context, src, dst *forge.Release) *ReleaseR
 		return rr
 	}
 	switch {
+	case p.srcErr != nil:
+		return fail(p.srcErr, "listing the source's assets")
+	case p.haveErr != nil:
+		return fail(p.haveErr, "listing the target's assets")
 	case dst == nil && o.DryRun:
 		rr.Outcome = Planned
 	case dst == nil:
@@ -206,21 +258,11 @@ func (s *syncer) release(ctx context.Context, src, dst *forge.Release) *ReleaseR
 		dst, rr.Outcome = up, Updated
 		log.Info("release updated")
 	}
-	assets, err := o.Source.Releases.ListAssets(ctx, o.Source.Owner, o.Source.Name, src)
-	if err != nil {
-		return fail(err, "listing the source's assets")
-	}
-	var have []*forge.Asset
-	if dst != nil && rr.Outcome != Created {
-		if have, err = o.Target.Releases.ListAssets(ctx, o.Target.Owner, o.Target.Name, dst); err != nil {
-			return fail(err, "listing the target's assets")
-		}
-	}
 	byName := map[string]*forge.Asset{}
-	for _, a := range have {
+	for _, a := range p.have {
 		byName[a.Name] = a
 	}
-	for _, a := range assets {
+	for _, a := range p.srcAssets {
 		s.plan(rr, src, dst, a, byName[a.Name])
 	}
 	return rr
