@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -38,6 +39,47 @@ func (f *Forge) DropNextPack() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.drops++
+}
+
+// WaitGitIdle returns once no Git request is being served. A client that
+// gave up on a request (a cancelled context, a dropped connection) does not
+// stop git on the server at once: a test that cut a sync short waits here
+// before it reads the repositories or starts the next sync.
+func (f *Forge) WaitGitIdle() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.gitBusy > 0 {
+		f.idle().Wait()
+	}
+}
+
+// gitServing counts a Git request as being served until the returned
+// function is called.
+func (f *Forge) gitServing() func() {
+	f.mu.Lock()
+	f.gitBusy++
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.gitBusy--; f.gitBusy == 0 {
+			f.idle().Broadcast()
+		}
+	}
+}
+
+func (f *Forge) idle() *sync.Cond { // with f.mu held
+	if f.gitIdle == nil {
+		f.gitIdle = sync.NewCond(&f.mu)
+	}
+	return f.gitIdle
+}
+
+// CancelDrops disarms the DropNextPack faults still pending.
+func (f *Forge) CancelDrops() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.drops = 0
 }
 
 func (f *Forge) takeDrop() *dropWriter {

@@ -52,6 +52,8 @@ type Forge struct {
 	failCode  int
 	drops     int
 	onRequest func(*http.Request)
+	gitBusy   int        // Git requests being served
+	gitIdle   *sync.Cond // signalled when gitBusy drops to zero; on mu
 	stats     Stats
 
 	api       *apiState     // fake site APIs: accounts.go

@@ -46,6 +46,7 @@ func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 		f.serveLFS(w, r, owner, repo, rest)
 		return
 	}
+	defer f.gitServing()()
 	owner, repo, k, ok := route(r)
 	if !ok {
 		if f.serveReleaseDownload(w, r) { // giteereleases.go

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
@@ -28,7 +29,7 @@ func (s *syncer) execute(ctx context.Context, tr *transfer, plan []Step) (result
 	if err := s.copyLFS(ctx, tr, plan, results); err != nil {
 		return results, nil, false, err
 	}
-	backups, err = s.backUp(ctx, tr, plan, results)
+	backups, taken, err := s.backUp(ctx, tr, plan, results)
 	if err != nil {
 		return results, backups, false, err
 	}
@@ -36,6 +37,7 @@ func (s *syncer) execute(ctx context.Context, tr *transfer, plan []Step) (result
 	var cmds []command
 	idx := map[string]int{}
 	onlyDeletes := true
+	conflict = taken
 	for i, st := range plan {
 		if results[i].Outcome == Failed {
 			continue // its backup failed: leave it alone
@@ -52,7 +54,7 @@ func (s *syncer) execute(ctx context.Context, tr *transfer, plan []Step) (result
 		idx[st.Name] = i
 	}
 	if len(cmds) == 0 {
-		return results, backups, false, nil
+		return results, backups, conflict, nil
 	}
 	var pack io.Reader
 	size := int64(0)
@@ -97,41 +99,41 @@ func (s *syncer) execute(ctx context.Context, tr *transfer, plan []Step) (result
 			results[i].Message = "the target reported no status for this ref"
 			failed = append(failed, c)
 		}
-		if b, ok := s.backupOf(plan[i], backups); ok {
-			results[i].Backup = b
-		}
 	}
-	if len(failed) > 0 {
-		conflict = s.checkMoved(ctx, tr.dst, failed, idx, results)
+	if len(failed) > 0 && s.checkMoved(ctx, tr.dst, failed, idx, results) {
+		conflict = true
 	}
 	return results, backups, conflict, nil
 }
 
 // backUp creates a backup ref for every step that needs one. A step whose
-// backup fails is marked Failed and will not be executed.
-func (s *syncer) backUp(ctx context.Context, tr *transfer, plan []Step, results []RefResult) ([]string, error) {
+// backup fails is marked Failed and will not be executed. taken reports
+// that a backup's name appeared on the side after it was listed (a sync or
+// push in flight there): the sync is planned again, with a fresh name.
+func (s *syncer) backUp(ctx context.Context, tr *transfer, plan []Step, results []RefResult) (made []string, taken bool, err error) {
 	var cmds []command
 	idx := map[string]int{}
 	for i, st := range plan {
 		if !st.Backup || results[i].Outcome == Failed { // Failed: held back (copyLFS)
 			continue
 		}
-		name := s.backupName(st.Name)
+		name := s.backupName(st.Name, tr.adv.dst.References)
 		cmds = append(cmds, command{ref: name, old: plumbing.ZeroHash, new: st.Target})
 		idx[name] = i
 	}
 	if len(cmds) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	rep, err := tr.push(ctx, cmds, bytes.NewReader(emptyPack), int64(len(emptyPack)))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var made []string
+	var failed []command
 	for _, c := range cmds {
 		i := idx[c.ref]
 		if st, ok := rep.refs[c.ref]; ok && st.ok && rep.unpackErr == "" {
 			made = append(made, c.ref)
+			results[i].Backup = c.ref
 			s.log.Info("backed up target ref", slog.String("ref", plan[i].Name), slog.String("backup", c.ref))
 			continue
 		}
@@ -141,25 +143,27 @@ func (s *syncer) backUp(ctx context.Context, tr *transfer, plan []Step, results 
 		}
 		results[i].Outcome, results[i].Class = Failed, failure.Rejected
 		results[i].Message = s.redact(fmt.Sprintf("could not create backup %s (%s)%s; the ref was left as it is", c.ref, reason, said(rep.messages)))
+		failed = append(failed, c)
 	}
-	return made, nil
+	if len(failed) > 0 {
+		taken = s.checkMoved(ctx, tr.dst, failed, idx, results)
+	}
+	return made, taken, nil
 }
 
-func (s *syncer) backupName(ref string) string {
-	return backupPrefix + s.stamp + "/" + strings.TrimPrefix(ref, "refs/")
-}
-
-func (s *syncer) backupOf(st Step, made []string) (string, bool) {
-	if !st.Backup {
-		return "", false
-	}
-	name := s.backupName(st.Name)
-	for _, m := range made {
-		if m == name {
-			return name, true
+// backupName names the backup of ref: under this sync's time stamp, or if
+// the side already has that name (a sync in the same second, or an earlier
+// attempt of this one) under the stamp with a counter, since a backup ref
+// is only ever created, never overwritten.
+func (s *syncer) backupName(ref string, existing map[string]plumbing.Hash) string {
+	rest := "/" + strings.TrimPrefix(ref, "refs/")
+	name := backupPrefix + s.stamp + rest
+	for n := 2; ; n++ {
+		if _, taken := existing[name]; !taken {
+			return name
 		}
+		name = backupPrefix + s.stamp + "." + strconv.Itoa(n) + rest
 	}
-	return "", false
 }
 
 // checkMoved re-reads the target after refused updates: a ref that no
