@@ -16,10 +16,11 @@ type accountReport struct {
 	Destination   string       `json:"destination"` // likewise
 	DryRun        bool         `json:"dry_run"`
 	OK            bool         `json:"ok"`
-	Changed       int          `json:"changed"`  // refs written, over all repositories
-	Diverged      int          `json:"diverged"` // refs diverged, over all repositories
-	Kept          int          `json:"kept"`     // refs prune kept, over all repositories
-	Releases      int          `json:"releases"` // releases created or updated, over all repositories
+	Changed       int          `json:"changed"`     // refs written, over all repositories
+	Diverged      int          `json:"diverged"`    // refs diverged, over all repositories
+	Kept          int          `json:"kept"`        // refs prune kept, over all repositories
+	Releases      int          `json:"releases"`    // releases created or updated, over all repositories
+	LFSObjects    int          `json:"lfs_objects"` // LFS objects uploaded, over all repositories
 	MirroredRepos int          `json:"mirrored_repositories"`
 	FailedRepos   int          `json:"failed_repositories"`
 	DivergedRepos int          `json:"diverged_repositories"`
@@ -48,6 +49,7 @@ func newAccountReport(o *accountOptions, results []repoResult, runErr error, red
 		rep.Diverged += r.Diverged
 		rep.Kept += r.Kept
 		rep.Releases += r.Releases.changed()
+		rep.LFSObjects += lfsUploaded(r.Result)
 		switch r.Status {
 		case statusMirrored:
 			rep.MirroredRepos++
@@ -85,6 +87,7 @@ func redactRepo(r repoResult, red *redactor) repoResult {
 	}
 	if r.Result != nil {
 		res := *r.Result
+		res.LFS = redactLFS(r.Result.LFS, red)
 		res.Refs = make([]mirror.RefResult, len(r.Result.Refs))
 		for i, ref := range r.Result.Refs {
 			ref.Message = red.String(ref.Message)
@@ -104,6 +107,7 @@ func setAccountOutputs(c *console, rep *accountReport, reportPath string) error 
 		c.setOutput("kept", strconv.Itoa(rep.Kept)),
 		c.setOutput("failed", strconv.Itoa(rep.FailedRepos)),
 		c.setOutput(outReleases, strconv.Itoa(rep.Releases)),
+		c.setOutput(outLFSObjects, strconv.Itoa(rep.LFSObjects)),
 		c.setOutput("report", reportPath),
 	)
 }

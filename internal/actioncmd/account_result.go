@@ -62,7 +62,7 @@ func (r *repoResult) record(res *mirror.Result, err error, prune bool) {
 	switch {
 	case err != nil:
 		r.fail(err)
-	case r.Failed > 0:
+	case r.Failed > 0 || !lfsComplete(res):
 		r.Status = statusFailed
 	case r.Diverged > 0:
 		r.Status = statusDiverged

@@ -31,7 +31,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &sync):
 		return exitSync
-	case errors.As(err, &refs), errors.As(err, &repos), errors.As(err, new(*releasesError)):
+	case errors.As(err, &refs), errors.As(err, &repos), errors.As(err, new(*releasesError)), errors.As(err, new(*lfsError)):
 		return exitRefs
 	default:
 		return exitInternal

@@ -29,6 +29,7 @@ var flagInputs = []struct {
 	{inGiteeURL, "address gitee/OWNER/REPO resolves against (default: https://gitee.com)", false},
 	{inGiteeAPIURL, "Gitee OpenAPI v5 address (default: <gitee-url>/api/v5)", false},
 	{inAllowHTTP, "send tokens to plain http:// addresses too (default false: https:// only); prints a warning", true},
+	{inLFS, "copy Git LFS objects before the refs: true, false, or required (a ref whose objects could not all be copied is not updated) (default false)", false},
 	{inReleases, "after the refs, mirror published releases and their assets (GitHub and Gitee sides only) (default false)", true},
 	// Account mode: --source github/OWNER or gitee/OWNER.
 	{inRepositories, "account mode: mirror only these repositories, without listing the account (comma or newline separated)", false},

@@ -131,6 +131,9 @@ func parsePolicy(get func(string) string, opts *mirror.Options) error {
 	if opts.Timeout, err = duration(inTimeout, or(get(inTimeout), defaultTimeout)); err != nil {
 		return err
 	}
+	if opts.LFS, err = parseLFS(get); err != nil {
+		return err
+	}
 	opts.CacheDir = get(inCachePath)
 	opts.UserAgent = userAgent
 	return nil

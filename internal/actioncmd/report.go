@@ -48,6 +48,7 @@ func newReport(opts mirror.Options, res *mirror.Result, syncErr error, red *reda
 		ref.Message = red.String(ref.Message)
 		r.Refs[i] = ref
 	}
+	r.LFS = redactLFS(res.LFS, red)
 	rep := &report{
 		Source:      opts.Source.URL,
 		Destination: opts.Target.URL,

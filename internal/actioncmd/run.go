@@ -83,13 +83,17 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 		rep.Releases = newReleasesReport(relRes, relErr, c.red)
 		rep.OK = rep.OK && rep.Releases.ok()
 	}
+	if line := lfsLine(rep.LFS); line != "" {
+		c.printf("%s", line)
+	}
 	fmt.Fprint(c.stdout, plainTable(rep, c.red)+rep.Releases.plain())
 	path, werr := writeReport(rep, c.red, a.Getenv, a.Getwd)
 	if werr == nil {
 		c.printf("Report: %s", path)
 	}
 	reportErr := errors.Join(werr, setOutputs(c, rep, path), c.setOutput(outReleases, strconv.Itoa(rep.Releases.changed())),
-		c.addSummary(markdown(rep, c.red)+rep.Releases.markdown()))
+		c.setOutput(outLFSObjects, strconv.Itoa(lfsUploaded(res))),
+		c.addSummary(markdown(rep, c.red)+lfsMarkdown(rep.LFS)+rep.Releases.markdown()))
 
 	var bad []mirror.RefResult
 	for _, r := range res.Refs {
@@ -98,7 +102,7 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 		}
 	}
 	relBad := rep.Releases.problems()
-	if syncErr == nil && len(bad) == 0 && len(relBad) == 0 {
+	if syncErr == nil && len(bad) == 0 && len(relBad) == 0 && lfsComplete(res) {
 		return reportErr
 	}
 	if reportErr != nil {
@@ -110,8 +114,14 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 	for _, p := range relBad {
 		c.errorf("gitee-mirror: releases", "%s", p)
 	}
+	if !lfsComplete(res) {
+		c.errorf("gitee-mirror: LFS", "%s", lfsLine(rep.LFS))
+	}
 	if syncErr != nil {
 		return &syncError{err: syncErr}
+	}
+	if len(bad) == 0 && len(relBad) == 0 {
+		return &lfsError{missing: rep.LFS.Missing}
 	}
 	if len(bad) == 0 {
 		return &releasesError{n: len(relBad)}
@@ -138,6 +148,8 @@ func title(err error) string {
 		return "gitee-mirror: repositories not in sync"
 	case errors.As(err, new(*releasesError)):
 		return "gitee-mirror: releases not in sync"
+	case errors.As(err, new(*lfsError)):
+		return "gitee-mirror: LFS objects missing"
 	}
 	return "gitee-mirror"
 }

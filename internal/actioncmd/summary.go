@@ -54,6 +54,9 @@ func refMessage(r mirror.RefResult) string {
 	if r.Backup != "" {
 		msg = join("; ", msg, "backup: "+r.Backup)
 	}
+	if r.LFSMissing > 0 && r.Outcome != mirror.Failed {
+		msg = join("; ", msg, fmt.Sprintf("%d LFS object(s) it needs are missing on the destination", r.LFSMissing))
+	}
 	return msg
 }
 

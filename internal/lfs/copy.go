@@ -97,7 +97,9 @@ func (cp *Copier) Copy(ctx context.Context, objs []Pointer) (*Report, error) {
 		return rep, err
 	}
 	if len(need) == 0 {
-		cp.Logger.Info("LFS objects already on the target", slog.Int("objects", rep.Present))
+		if rep.Complete() {
+			cp.Logger.Info("LFS objects already on the target", slog.Int("objects", rep.Present))
+		}
 		return rep, nil
 	}
 	cp.Logger.Info("copying LFS objects", slog.Int("objects", len(need)), slog.Int("present", rep.Present))
