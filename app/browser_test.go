@@ -160,6 +160,7 @@ func TestBrowserFromNothingToMirrors(t *testing.T) {
 
 	base, logs, _ := start(t, map[string]string{
 		"GITEE_MIRROR_SECRET_KEY":         strings.Repeat("3c", 32),
+		"GITEE_MIRROR_ALLOW_HTTP":         "true", // the forge is on loopback
 		"GITEE_MIRROR_GITHUB_API_URL":     f.GitHubAPIURL(),
 		"GITEE_MIRROR_GITHUB_URL":         f.BaseURL(),
 		"GITEE_MIRROR_GITEE_API_URL":      f.GiteeAPIURL(),

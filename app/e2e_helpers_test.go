@@ -89,6 +89,7 @@ func newE2E(t *testing.T, extra map[string]string) *e2e {
 		"GITEE_MIRROR_WEBHOOK_SECRET":     e2eWebhookKey,
 		"GITEE_MIRROR_SECRET_KEY":         hex.EncodeToString(secretKey),
 		"GITEE_MIRROR_ADMIN_TOKEN":        e2eAdminToken,
+		"GITEE_MIRROR_ALLOW_HTTP":         "true", // the forge is on loopback
 		"GITEE_MIRROR_GITHUB_API_URL":     f.GitHubAPIURL(),
 		"GITEE_MIRROR_GITHUB_URL":         f.BaseURL(),
 		"GITEE_MIRROR_GITEE_API_URL":      f.GiteeAPIURL(),

@@ -314,7 +314,7 @@ func TestE2EPauseAfterFailures(t *testing.T) {
 // completes.
 func TestE2ERestartMidSync(t *testing.T) {
 	t.Parallel()
-	e := newE2E(t, map[string]string{"GITEE_MIRROR_SHUTDOWN_TIMEOUT": "300ms"})
+	e := newE2E(t, map[string]string{"GITEE_MIRROR_SHUTDOWN_TIMEOUT": "1s"})
 	m := e.pushMirror("widget")
 
 	blocked, release := make(chan struct{}), make(chan struct{})

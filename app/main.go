@@ -16,7 +16,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, env{Getenv: os.Getenv, Log: os.Stderr}); err != nil {
+	if err := run(ctx, env{Getenv: os.Getenv, Environ: os.Environ, Log: os.Stderr}); err != nil {
 		fmt.Fprintln(os.Stderr, "gitee-mirror:", err)
 		stop()
 		os.Exit(1)

@@ -27,7 +27,10 @@ const httpShutdownTimeout = 10 * time.Second
 // env is what run takes from the process, so tests can give their own.
 type env struct {
 	Getenv func(string) string
-	Log    io.Writer
+	// Environ lists the variables (os.Environ), to report unknown
+	// GITEE_MIRROR_* names; nil: none are checked.
+	Environ func() []string
+	Log     io.Writer
 	// OnListen, when set, learns the listening address (tests listen on
 	// port 0).
 	OnListen func(net.Addr)
@@ -44,6 +47,7 @@ func run(ctx context.Context, e env) (err error) {
 	}
 	log := newLogger(cfg, e.Log)
 	log.Info("starting gitee-mirror", "config", cfg)
+	warnConfig(cfg, e.Environ, log)
 
 	box, err := newBox(cfg, log)
 	if err != nil {

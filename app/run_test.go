@@ -61,7 +61,14 @@ func start(t *testing.T, vars map[string]string) (base string, logs *syncBuffer,
 }
 
 func env2(vars map[string]string, log io.Writer, onListen func(net.Addr)) env {
-	return env{Getenv: func(k string) string { return vars[k] }, Log: log, OnListen: onListen}
+	environ := func() []string {
+		var kv []string
+		for k, v := range vars {
+			kv = append(kv, k+"="+v)
+		}
+		return kv
+	}
+	return env{Getenv: func(k string) string { return vars[k] }, Environ: environ, Log: log, OnListen: onListen}
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -132,6 +139,7 @@ func TestRunWithApp(t *testing.T) {
 		"GITEE_MIRROR_PUBLIC_URL":         "https://mirror.example.com",
 		"GITEE_MIRROR_SHUTDOWN_TIMEOUT":   "5s",
 		"GITEE_MIRROR_WEBHOOK_MAX_BYTES":  "1MiB",
+		"GITEE_MIRROR_ALLOW_HTTP":         "true",
 		"GITEE_MIRROR_GITHUB_API_URL":     "http://127.0.0.1:1/",
 		"GITEE_MIRROR_GITEE_API_URL":      "http://127.0.0.1:1/api/v5",
 		"GITEE_MIRROR_MAX_FAILURES":       "3",
@@ -195,5 +203,40 @@ func TestRunPortTaken(t *testing.T) {
 	}, io.Discard, nil))
 	if err == nil || !strings.Contains(err.Error(), "GITEE_MIRROR_LISTEN_ADDR") {
 		t.Errorf("run = %v, want an error naming GITEE_MIRROR_LISTEN_ADDR", err)
+	}
+}
+
+// TestRunConfigWarnings: a misspelt variable is named at start with the
+// one meant, and plain http (allowed explicitly) is warned about.
+func TestRunConfigWarnings(t *testing.T) {
+	t.Parallel()
+	_, logs, stop := start(t, map[string]string{
+		"GITEE_MIRROR_RECONCILE_INTERVALL": "1h",
+		"GITEE_MIRROR_ALLOW_HTTP":          "true",
+		"GITEE_MIRROR_GITEE_API_URL":       "http://127.0.0.1:1/api/v5",
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`did you mean GITEE_MIRROR_RECONCILE_INTERVAL?" variable=GITEE_MIRROR_RECONCILE_INTERVALL`,
+		`tokens sent to these hosts cross the network unencrypted`, `GITEE_MIRROR_GITEE_API_URL`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+}
+
+// TestRunRefusesPlainHTTP: a site URL over plain http, even on loopback,
+// stops the start unless GITEE_MIRROR_ALLOW_HTTP=true.
+func TestRunRefusesPlainHTTP(t *testing.T) {
+	t.Parallel()
+	err := run(context.Background(), env2(map[string]string{
+		"GITEE_MIRROR_DATA_DIR":       t.TempDir(),
+		"GITEE_MIRROR_GITHUB_API_URL": "http://127.0.0.1:1/",
+	}, io.Discard, nil))
+	if err == nil || !strings.Contains(err.Error(), "GITEE_MIRROR_GITHUB_API_URL") || !strings.Contains(err.Error(), "GITEE_MIRROR_ALLOW_HTTP=true") {
+		t.Errorf("run = %v, want a refusal naming the variable and the opt-in", err)
 	}
 }

@@ -466,6 +466,7 @@ func (a *appBench) start() {
 		"GITEE_MIRROR_WEBHOOK_SECRET=" + appHookSecret,
 		"GITEE_MIRROR_SECRET_KEY=" + appSecretKeyHex,
 		"GITEE_MIRROR_ADMIN_TOKEN=" + appAdminToken,
+		"GITEE_MIRROR_ALLOW_HTTP=true", // the forges are on loopback
 		"GITEE_MIRROR_GITHUB_API_URL=" + a.gh.GitHubAPIURL(),
 		"GITEE_MIRROR_GITHUB_URL=" + a.gh.BaseURL(),
 		"GITEE_MIRROR_GITEE_API_URL=" + a.ge.GiteeAPIURL(),

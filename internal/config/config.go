@@ -63,6 +63,10 @@ type Config struct {
 	// the App refuses to store tokens).
 	SecretKey Secret
 
+	// AllowHTTP lets the site URLs below be plain http:// (tests, a local
+	// forge). Off, they must be https://: tokens go to those hosts.
+	AllowHTTP bool
+
 	GitHubAPIURL string // REST API base, with a trailing slash
 	GitHubURL    string // web and Git base, no trailing slash
 	GiteeAPIURL  string // OpenAPI v5 base, no trailing slash
@@ -113,6 +117,21 @@ func (c *Config) MissingApp() []string {
 	return m
 }
 
+// PlainHTTP names the site URLs that are plain http:// (possible only with
+// AllowHTTP): tokens sent there cross the network unencrypted.
+func (c *Config) PlainHTTP() []string {
+	var names []string
+	for _, u := range []struct{ name, url string }{
+		{EnvGitHubAPIURL, c.GitHubAPIURL}, {EnvGitHubURL, c.GitHubURL},
+		{EnvGiteeAPIURL, c.GiteeAPIURL}, {EnvGiteeURL, c.GiteeURL},
+	} {
+		if strings.HasPrefix(u.url, "http://") {
+			names = append(names, u.name)
+		}
+	}
+	return names
+}
+
 // fields lists the configuration as name/value pairs, secrets redacted.
 func (c Config) fields() []slog.Attr {
 	return []slog.Attr{
@@ -126,6 +145,7 @@ func (c Config) fields() []slog.Attr {
 		slog.String("secret_key", c.SecretKey.String()),
 		slog.String("oauth_client_id", c.OAuthClientID),
 		slog.String("oauth_client_secret", c.OAuthClientSecret.String()),
+		slog.Bool("allow_http", c.AllowHTTP),
 		slog.String("github_api_url", c.GitHubAPIURL),
 		slog.String("github_url", c.GitHubURL),
 		slog.String("gitee_api_url", c.GiteeAPIURL),

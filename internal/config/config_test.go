@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,8 +130,12 @@ func TestLoad(t *testing.T) {
 				"GITEE_MIRROR_GITHUB_API_URL": "https://ghe.example.com/api/v3",
 				"GITEE_MIRROR_GITHUB_URL":     "https://ghe.example.com/",
 				"GITEE_MIRROR_GITEE_API_URL":  "http://127.0.0.1:9999/api/v5/",
+				"GITEE_MIRROR_ALLOW_HTTP":     "true",
 			},
 			check: func(t *testing.T, c *config.Config) {
+				if got, want := c.PlainHTTP(), []string{"GITEE_MIRROR_GITEE_API_URL", "GITEE_MIRROR_GITEE_URL"}; !slices.Equal(got, want) {
+					t.Errorf("PlainHTTP = %v, want %v", got, want)
+				}
 				for _, ck := range []struct{ got, want string }{
 					{c.GitHubAPIURL, "https://ghe.example.com/api/v3/"},
 					{c.GitHubURL, "https://ghe.example.com"},
@@ -163,9 +168,9 @@ func TestLoad(t *testing.T) {
 			},
 		},
 		"plain byte count": {
-			env: map[string]string{"GITEE_MIRROR_WEBHOOK_MAX_BYTES": "1000"},
+			env: map[string]string{"GITEE_MIRROR_WEBHOOK_MAX_BYTES": "100000"},
 			check: func(t *testing.T, c *config.Config) {
-				if c.WebhookMaxBytes != 1000 {
+				if c.WebhookMaxBytes != 100000 {
 					t.Errorf("WebhookMaxBytes = %d", c.WebhookMaxBytes)
 				}
 			},
@@ -198,7 +203,7 @@ func TestLoadErrors(t *testing.T) {
 		env  map[string]string
 		want []string // each must be in the error
 	}{
-		"postgres":          {map[string]string{"GITEE_MIRROR_DATABASE_URL": "postgres://u:pw-canary@db/gm"}, []string{"GITEE_MIRROR_DATABASE_URL", "Postgres is not built yet"}},
+		"postgres":          {map[string]string{"GITEE_MIRROR_DATABASE_URL": "postgres://u:pw-canary@db/gm"}, []string{"GITEE_MIRROR_DATABASE_URL", "Postgres backend is not built yet"}},
 		"mysql":             {map[string]string{"GITEE_MIRROR_DATABASE_URL": "mysql://db"}, []string{"GITEE_MIRROR_DATABASE_URL", "mysql"}},
 		"bare path":         {map[string]string{"GITEE_MIRROR_DATABASE_URL": "/srv/db"}, []string{"GITEE_MIRROR_DATABASE_URL"}},
 		"app id":            {map[string]string{"GITEE_MIRROR_APP_ID": "abc"}, []string{"GITEE_MIRROR_APP_ID"}},
@@ -206,11 +211,13 @@ func TestLoadErrors(t *testing.T) {
 		"not a PEM":         {map[string]string{"GITEE_MIRROR_PRIVATE_KEY": "pw-canary"}, []string{"GITEE_MIRROR_PRIVATE_KEY", "PEM"}},
 		"both and file":     {map[string]string{"GITEE_MIRROR_WEBHOOK_SECRET": "pw-canary", "GITEE_MIRROR_WEBHOOK_SECRET_FILE": secretFile}, []string{"GITEE_MIRROR_WEBHOOK_SECRET", "set one"}},
 		"missing file":      {map[string]string{"GITEE_MIRROR_ADMIN_TOKEN_FILE": "/nonexistent/token"}, []string{"GITEE_MIRROR_ADMIN_TOKEN"}},
-		"short admin token": {map[string]string{"GITEE_MIRROR_ADMIN_TOKEN": "pw-canary"}, []string{"GITEE_MIRROR_ADMIN_TOKEN", "too short"}},
+		"short admin token": {map[string]string{"GITEE_MIRROR_ADMIN_TOKEN": "pw-canary"}, []string{"GITEE_MIRROR_ADMIN_TOKEN", "16 to 256"}},
 		"bad secret key":    {map[string]string{"GITEE_MIRROR_SECRET_KEY": "pw-canary"}, []string{"GITEE_MIRROR_SECRET_KEY"}},
 		"listen":            {map[string]string{"GITEE_MIRROR_LISTEN_ADDR": "8080"}, []string{"GITEE_MIRROR_LISTEN_ADDR"}},
 		"public url":        {map[string]string{"GITEE_MIRROR_PUBLIC_URL": "mirror.example.com"}, []string{"GITEE_MIRROR_PUBLIC_URL"}},
 		"http GitHub":       {map[string]string{"GITEE_MIRROR_GITHUB_API_URL": "http://ghe.example.com/api/v3/"}, []string{"GITEE_MIRROR_GITHUB_API_URL", "https"}},
+		"loopback http":     {map[string]string{"GITEE_MIRROR_GITEE_API_URL": "http://127.0.0.1:9999/api/v5"}, []string{"GITEE_MIRROR_GITEE_API_URL", "https", "GITEE_MIRROR_ALLOW_HTTP=true"}},
+		"http opt-in typo":  {map[string]string{"GITEE_MIRROR_ALLOW_HTTP": "sure"}, []string{"GITEE_MIRROR_ALLOW_HTTP", "true or false"}},
 		"Gitee query":       {map[string]string{"GITEE_MIRROR_GITEE_API_URL": "https://gitee.com/api/v5?x=1"}, []string{"GITEE_MIRROR_GITEE_API_URL"}},
 		"Gitee URL":         {map[string]string{"GITEE_MIRROR_GITEE_URL": "ftp://gitee.com"}, []string{"GITEE_MIRROR_GITEE_URL"}},
 		"GitHub URL creds":  {map[string]string{"GITEE_MIRROR_GITHUB_URL": "https://u:pw-canary@github.com"}, []string{"GITEE_MIRROR_GITHUB_URL"}},

@@ -18,6 +18,9 @@ func Doc() string {
 			def = "`" + def + "`"
 		}
 		doc := v.Doc
+		if v.Allowed != "" {
+			doc += " Allowed: " + v.Allowed + "."
+		}
 		if v.Secret {
 			doc += " Secret: never printed."
 		}

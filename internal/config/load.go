@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -55,7 +56,7 @@ func lookup(getenv func(string) string, v Var) (string, error) {
 	case val != "" && file != "":
 		return "", fmt.Errorf("both it and %s_FILE are set: set one", v.Name)
 	case file != "":
-		b, err := os.ReadFile(file)
+		b, err := readCapped(file, maxFileBytes)
 		if err != nil {
 			// The path is not secret; the content never gets here.
 			return "", fmt.Errorf("error reading %s_FILE: %w", v.Name, err)
@@ -74,7 +75,7 @@ func setListenAddr(c *Config, raw string) error {
 		raw = DefaultListenAddr
 	}
 	if _, port, err := net.SplitHostPort(raw); err != nil || port == "" {
-		return fmt.Errorf("%q is not host:port (e.g. :8080 or 127.0.0.1:8080)", raw)
+		return fmt.Errorf("%.80q is not host:port (e.g. :8080 or 127.0.0.1:8080)", raw)
 	}
 	c.ListenAddr = raw
 	return nil
@@ -84,7 +85,7 @@ func setPublicURL(c *Config, raw string) error {
 	if raw == "" {
 		return nil
 	}
-	u, err := baseURL(raw, false)
+	u, err := baseURL(raw, false, false)
 	if err != nil {
 		return err
 	}
@@ -112,9 +113,9 @@ func setDatabaseURL(c *Config, raw string) error {
 		return errors.New("not a URL: want sqlite://PATH")
 	case scheme == "postgres" || scheme == "postgresql":
 		// The URL itself is not repeated: it may hold a password.
-		return errors.New("Postgres is not built yet: use sqlite://PATH, or leave it unset for sqlite://<data dir>/" + DefaultDatabaseFile)
+		return errors.New("the Postgres backend is not built yet: use sqlite://PATH, or leave it unset for sqlite://<data dir>/" + DefaultDatabaseFile)
 	case scheme != "sqlite":
-		return fmt.Errorf("unknown database scheme %q: only sqlite://PATH is supported", scheme)
+		return fmt.Errorf("unknown database scheme %.40q: only sqlite://PATH is supported", scheme)
 	case rest == "" || strings.ContainsAny(rest, "?#"):
 		return errors.New("want sqlite://PATH with a file path and no query")
 	}
@@ -128,7 +129,7 @@ func setAppID(c *Config, raw string) error {
 	}
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 {
-		return fmt.Errorf("%q is not a positive number (the App ID on the App's settings page)", raw)
+		return fmt.Errorf("%.80q is not a positive number (the App ID on the App's settings page)", raw)
 	}
 	c.AppID = id
 	return nil
@@ -155,10 +156,23 @@ func setWebhookSecret(c *Config, raw string) error {
 }
 
 func setAdminToken(c *Config, raw string) error {
-	if raw != "" && len(raw) < 16 {
-		return errors.New("too short: use at least 16 random characters, e.g. `openssl rand -hex 32`")
+	if raw != "" && (len(raw) < MinAdminTokenLen || len(raw) > MaxAdminTokenLen) {
+		// The length only: the token itself is never repeated.
+		return fmt.Errorf("%d characters is out of range: want %d to %d characters of random text, e.g. `openssl rand -hex 32`", len(raw), MinAdminTokenLen, MaxAdminTokenLen)
 	}
 	c.AdminToken = Secret(raw)
+	return nil
+}
+
+func setAllowHTTP(c *Config, raw string) error {
+	switch strings.ToLower(raw) {
+	case "", "false", "0", "no":
+		c.AllowHTTP = false
+	case "true", "1", "yes":
+		c.AllowHTTP = true
+	default:
+		return fmt.Errorf("%.80q is not a boolean: want true or false", raw)
+	}
 	return nil
 }
 
@@ -166,7 +180,7 @@ func setGitHubAPIURL(c *Config, raw string) error {
 	if raw == "" {
 		raw = DefaultGitHubAPIURL
 	}
-	u, err := baseURL(raw, true)
+	u, err := baseURL(raw, true, c.AllowHTTP)
 	if err != nil {
 		return err
 	}
@@ -181,7 +195,7 @@ func setGitHubURL(c *Config, raw string) error {
 	if raw == "" {
 		raw = DefaultGitHubURL
 	}
-	u, err := baseURL(raw, true)
+	u, err := baseURL(raw, true, c.AllowHTTP)
 	if err != nil {
 		return err
 	}
@@ -193,7 +207,7 @@ func setGiteeAPIURL(c *Config, raw string) error {
 	if raw == "" {
 		raw = DefaultGiteeAPIURL
 	}
-	u, err := baseURL(raw, true)
+	u, err := baseURL(raw, true, c.AllowHTTP)
 	if err != nil {
 		return err
 	}
@@ -210,7 +224,7 @@ func setGiteeURL(c *Config, raw string) error {
 		c.GiteeURL = u.Scheme + "://" + u.Host
 		return nil
 	}
-	u, err := baseURL(raw, true)
+	u, err := baseURL(raw, true, c.AllowHTTP)
 	if err != nil {
 		return err
 	}
@@ -218,45 +232,29 @@ func setGiteeURL(c *Config, raw string) error {
 	return nil
 }
 
-func setMaxFailures(c *Config, raw string) error {
-	if raw == "" {
-		c.MaxFailures = DefaultMaxFailures
-		return nil
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 {
-		return fmt.Errorf("%q is not a whole number of at least 1", raw)
-	}
-	c.MaxFailures = n
-	return nil
+func setMaxFailures(c *Config, raw string) (err error) {
+	c.MaxFailures, err = intIn(raw, DefaultMaxFailures, MinMaxFailures, MaxMaxFailures)
+	return err
 }
 
 func setSyncTimeout(c *Config, raw string) (err error) {
-	c.SyncTimeout, err = duration(raw, DefaultSyncTimeout)
+	c.SyncTimeout, err = durationIn(raw, DefaultSyncTimeout, MinSyncTimeout, MaxSyncTimeout)
 	return err
 }
 
 func setReconcileInterval(c *Config, raw string) (err error) {
-	c.ReconcileInterval, err = duration(raw, DefaultReconcileInterval)
+	c.ReconcileInterval, err = durationIn(raw, DefaultReconcileInterval, MinReconcileInterval, MaxReconcileInterval)
 	return err
 }
 
 func setShutdownTimeout(c *Config, raw string) (err error) {
-	c.ShutdownTimeout, err = duration(raw, DefaultShutdownTimeout)
+	c.ShutdownTimeout, err = durationIn(raw, DefaultShutdownTimeout, MinShutdownTimeout, MaxShutdownTimeout)
 	return err
 }
 
-func setWebhookMaxBytes(c *Config, raw string) error {
-	if raw == "" {
-		c.WebhookMaxBytes = DefaultWebhookMaxBytes
-		return nil
-	}
-	n, err := parseBytes(raw)
-	if err != nil {
-		return err
-	}
-	c.WebhookMaxBytes = n
-	return nil
+func setWebhookMaxBytes(c *Config, raw string) (err error) {
+	c.WebhookMaxBytes, err = bytesIn(raw, DefaultWebhookMaxBytes, MinWebhookMaxBytes, MaxWebhookMaxBytes)
+	return err
 }
 
 func setLogLevel(c *Config, raw string) error {
@@ -265,7 +263,7 @@ func setLogLevel(c *Config, raw string) error {
 		return nil
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(raw)); err != nil {
-		return fmt.Errorf("%q is not a level: want debug, info, warn or error", raw)
+		return fmt.Errorf("%.80q is not a level: want debug, info, warn or error", raw)
 	}
 	return nil
 }
@@ -277,7 +275,24 @@ func setLogFormat(c *Config, raw string) error {
 	case "json":
 		c.LogFormat = "json"
 	default:
-		return fmt.Errorf("%q is not a format: want text or json", raw)
+		return fmt.Errorf("%.80q is not a format: want text or json", raw)
 	}
 	return nil
+}
+
+// readCapped reads a file of at most limit bytes.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %s: name the file that holds only the value", path, shortSize(limit))
+	}
+	return b, nil
 }

@@ -3,50 +3,26 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // baseURL checks an absolute http(s) URL without credentials, query or
-// fragment. With remote, it must be https unless its host is a loopback
-// address (tests and local forges): the App talks to GitHub and Gitee over
-// https only.
-func baseURL(raw string, remote bool) (*url.URL, error) {
+// fragment. A site URL (GitHub's, Gitee's: tokens go there) must be https
+// unless plain http is allowed explicitly (GITEE_MIRROR_ALLOW_HTTP).
+func baseURL(raw string, site, allowHTTP bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("%q is not an absolute http(s) URL", raw)
+		return nil, fmt.Errorf("%.80q is not an absolute http(s) URL", raw)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, errors.New("the URL must not carry credentials, a query or a fragment")
 	}
-	if remote && u.Scheme == "http" && !loopback(u.Hostname()) {
-		return nil, fmt.Errorf("%q is not https: the App talks to GitHub and Gitee over https only", raw)
+	if site && u.Scheme == "http" && !allowHTTP {
+		return nil, fmt.Errorf("%.80q is not https: tokens go to this host, so the App talks to it over https only (set %s=true to allow plain http, e.g. for a local forge)", raw, EnvAllowHTTP)
 	}
 	return u, nil
-}
-
-// loopback reports whether host names this machine.
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// duration parses a positive Go duration; "" gives def.
-func duration(raw string, def time.Duration) (time.Duration, error) {
-	if raw == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(raw)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a positive duration (e.g. 90s, 30m, 1h)", raw)
-	}
-	return d, nil
 }
 
 // sizeSuffixes are the units parseBytes knows, longest first so that
@@ -72,7 +48,7 @@ func parseBytes(raw string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 1 || n > (1<<40)/mult {
-		return 0, fmt.Errorf("%q is not a size (bytes, or e.g. 25MiB)", raw)
+		return 0, fmt.Errorf("%.80q is not a size (bytes, or e.g. 25MiB)", raw)
 	}
 	return n * mult, nil
 }

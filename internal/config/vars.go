@@ -18,6 +18,7 @@ const (
 	EnvGitHubURL         = Prefix + "GITHUB_URL"
 	EnvGiteeAPIURL       = Prefix + "GITEE_API_URL"
 	EnvGiteeURL          = Prefix + "GITEE_URL"
+	EnvAllowHTTP         = Prefix + "ALLOW_HTTP"
 	EnvMaxFailures       = Prefix + "MAX_FAILURES"
 	EnvSyncTimeout       = Prefix + "SYNC_TIMEOUT"
 	EnvReconcileInterval = Prefix + "RECONCILE_INTERVAL"
@@ -37,6 +38,9 @@ type Var struct {
 	// Secret: the value is never printed.
 	Secret bool
 	Doc    string
+	// Allowed is the range of a bounded value, as people read it ("1m to
+	// 24h"); "" for the others.
+	Allowed string
 }
 
 // Vars lists every variable Load reads, in the order Doc shows them.
@@ -78,6 +82,8 @@ var table = []variable{
 		Doc: "The GitHub App's OAuth client secret (App settings page, \"Client secrets\")."}, setOAuthClientSecret},
 	{Var{Name: EnvSecretKey, File: true, Secret: true,
 		Doc: "Key that encrypts stored Gitee tokens (AES-256-GCM): 32 random bytes as base64 or hex, e.g. `openssl rand -base64 32`. Without it the App refuses to store tokens. Keep it: stored tokens cannot be read without it."}, nil},
+	{Var{Name: EnvAllowHTTP, Default: "false",
+		Doc: "`true` lets the GitHub and Gitee URLs below be plain `http://` (a local forge, tests on loopback); a warning is logged at start, since tokens then cross the network unencrypted. Otherwise they must be `https://`."}, setAllowHTTP},
 	{Var{Name: EnvGitHubAPIURL, Default: DefaultGitHubAPIURL,
 		Doc: "GitHub REST API base; for GitHub Enterprise Server `https://HOST/api/v3/`."}, setGitHubAPIURL},
 	{Var{Name: EnvGitHubURL, Default: DefaultGitHubURL,
@@ -86,17 +92,17 @@ var table = []variable{
 		Doc: "Gitee OpenAPI v5 base, for a Gitee-compatible host."}, setGiteeAPIURL},
 	{Var{Name: EnvGiteeURL, Default: "https://gitee.com",
 		Doc: "Gitee web and Git base. Unset: the scheme and host of the Gitee API URL."}, setGiteeURL},
-	{Var{Name: EnvMaxFailures, Default: "5",
+	{Var{Name: EnvMaxFailures, Allowed: rangeInt(MinMaxFailures, MaxMaxFailures), Default: "5",
 		Doc: "Consecutive failed syncs after which a mirror is paused (until a person resumes it or a new push arrives)."}, setMaxFailures},
-	{Var{Name: EnvSyncTimeout, Default: "30m",
+	{Var{Name: EnvSyncTimeout, Allowed: durationRange(MinSyncTimeout, MaxSyncTimeout), Default: "30m",
 		Doc: "Time limit of one sync (Go duration: `90s`, `30m`, `1h`)."}, setSyncTimeout},
-	{Var{Name: EnvReconcileInterval, Default: "10m",
+	{Var{Name: EnvReconcileInterval, Allowed: durationRange(MinReconcileInterval, MaxReconcileInterval), Default: "10m",
 		Doc: "How often every active mirror's refs are compared, to catch missed webhooks."}, setReconcileInterval},
-	{Var{Name: EnvWebhookMaxBytes, Default: "25MiB",
+	{Var{Name: EnvWebhookMaxBytes, Allowed: sizeRange(MinWebhookMaxBytes, MaxWebhookMaxBytes), Default: "25MiB",
 		Doc: "Largest webhook body accepted (bytes, or with a `KiB`/`MiB` suffix); larger ones get 413. GitHub caps payloads at 25 MB."}, setWebhookMaxBytes},
-	{Var{Name: EnvAdminToken, File: true, Secret: true,
+	{Var{Name: EnvAdminToken, Allowed: rangeInt(MinAdminTokenLen, MaxAdminTokenLen) + " characters", File: true, Secret: true,
 		Doc: "Bearer token for the `/admin/…` endpoints (setting Gitee tokens, sync, pause, resume). Unset: those endpoints are disabled."}, setAdminToken},
-	{Var{Name: EnvShutdownTimeout, Default: "25s",
+	{Var{Name: EnvShutdownTimeout, Allowed: durationRange(MinShutdownTimeout, MaxShutdownTimeout), Default: "25s",
 		Doc: "On SIGTERM, how long running syncs may take to finish before they are stopped and handed back to the queue (they run again after the restart)."}, setShutdownTimeout},
 	{Var{Name: EnvLogLevel, Default: "info",
 		Doc: "`debug`, `info`, `warn` or `error`."}, setLogLevel},

@@ -176,6 +176,7 @@ func TestAdminTokenAgainstGitee(t *testing.T) {
 	}))
 	t.Cleanup(gitee.Close)
 	b := setup(t, func(o *setupOptions) {
+		o.env["GITEE_MIRROR_ALLOW_HTTP"] = "true" // httptest's server is plain http
 		o.env["GITEE_MIRROR_GITEE_API_URL"] = gitee.URL + "/api/v5"
 		o.giteeUser = nil
 	})

@@ -92,8 +92,8 @@ func TestWebhookRoutes(t *testing.T) {
 
 func TestWebhookBodyCapFromConfig(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(o *setupOptions) { o.env["GITEE_MIRROR_WEBHOOK_MAX_BYTES"] = "100" })
-	rec := b.do(t, http.MethodPost, "/webhooks/github", strings.Repeat(" ", 200), webhook.HeaderGitHubEvent, "push")
+	b := setup(t, func(o *setupOptions) { o.env["GITEE_MIRROR_WEBHOOK_MAX_BYTES"] = "64KiB" })
+	rec := b.do(t, http.MethodPost, "/webhooks/github", strings.Repeat(" ", 64<<10+1), webhook.HeaderGitHubEvent, "push")
 	wantCode(t, rec, http.StatusRequestEntityTooLarge)
 }
 

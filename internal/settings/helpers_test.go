@@ -82,6 +82,7 @@ func setup(t *testing.T, withApp bool) *testBundle {
 	t.Cleanup(func() { st.Close() })
 
 	cfg := &config.Config{
+		AllowHTTP: true, // the forge is on loopback
 		PublicURL: srv.URL, GitHubAPIURL: f.GitHubAPIURL(), GitHubURL: f.BaseURL(),
 		GiteeAPIURL: f.GiteeAPIURL(), GiteeURL: f.BaseURL(), SecretKey: config.Secret(key),
 	}
