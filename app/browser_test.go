@@ -176,9 +176,18 @@ func TestBrowserFromNothingToMirrors(t *testing.T) {
 	// 1. Front page → register the App from a manifest.
 	b.do("front page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`a[href="/settings/register"]`)))
 	b.screenshot("front-page")
+	// The register page asks for the set-up code the App printed at start.
+	setupCode := regexp.MustCompile(`setup_code=([A-Z2-7-]+)`).FindStringSubmatch(logs.String())
+	if setupCode == nil {
+		t.Fatalf("no set-up code in the App's log:\n%s", logs)
+	}
 	b.do("register page", chromedp.Click(chromedp.CSS(`a[href="/settings/register"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`button.primary`)))
+		chromedp.WaitVisible(chromedp.CSS(`#setup_code`)))
 	b.screenshot("register")
+	b.do("entering the set-up code", chromedp.SendKeys(chromedp.CSS(`#setup_code`), setupCode[1]),
+		chromedp.Click(chromedp.CSS(`button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=manifest]`+"~"+`button.primary`)))
+	b.screenshot("manifest")
 	b.do("registering", chromedp.Click(chromedp.CSS(`button.primary`)),
 		chromedp.WaitVisible(chromedp.CSS(`a.button.primary`)))
 	if got := b.text(); !strings.Contains(got, "GitHub App registered") {

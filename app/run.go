@@ -102,6 +102,9 @@ func run(ctx context.Context, e env) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := pages.AnnounceSetupCode(ctx); err != nil {
+		return fmt.Errorf("error reading the registered GitHub App: %w", err)
+	}
 	srv, err = server.New(server.Options{
 		Config: cfg, Store: st, Queue: queue, Inbox: inbox, Wake: fwd.Wake, Metrics: m, Logger: log,
 		HTTPClient: hc, Settings: pages,

@@ -45,8 +45,9 @@ func TestSettingsPagesMountedAndLiveRegistration(t *testing.T) {
 	if rec := do(http.MethodPost, "/settings/installations/1/gitee", ""); rec.Code != http.StatusTeapot || rec.Body.String() != "pages POST /settings/installations/1/gitee" {
 		t.Errorf("settings route: %d %s", rec.Code, rec.Body)
 	}
-	if rec := do(http.MethodGet, "/", ""); !strings.Contains(rec.Body.String(), `href="/settings/register"`) {
-		t.Errorf("front page without App lacks the registration link:\n%s", rec.Body)
+	if rec := do(http.MethodGet, "/", ""); !strings.Contains(rec.Body.String(), `href="/settings/register"`) ||
+		!strings.Contains(rec.Body.String(), "needs <code>GITEE_MIRROR_SECRET_KEY</code> first") {
+		t.Errorf("front page without App or key lacks the registration link or why it cannot work yet:\n%s", rec.Body)
 	}
 	ping := `{"zen":"hi","hook_id":1}`
 	const secret = "registered-secret"

@@ -38,6 +38,8 @@ const (
 	aliceInst  = 100
 	carolInst  = 200
 	giteeToken = "gitee-token-secret-9f3a"
+	// testSetupCode is the code the register pages ask for.
+	testSetupCode = "ABCDE-FGHIJ-KLMNO-PQRST"
 )
 
 // testBundle is a forge playing GitHub and Gitee, the pages in front of a
@@ -104,7 +106,7 @@ func setup(t *testing.T, withApp bool) *testBundle {
 		f.AddInstallation(appID, aliceInst, "alice", "alice/*")
 		f.AddInstallation(appID, carolInst, "carol", "carol/secret")
 	}
-	h, err := New(Options{Config: cfg, Store: st, Queue: tb.queue, SessionKey: key,
+	h, err := New(Options{Config: cfg, Store: st, Queue: tb.queue, SessionKey: key, SetupCode: testSetupCode,
 		OnRegistered: func(context.Context) error { tb.registered <- struct{}{}; return nil }})
 	if err != nil {
 		t.Fatal(err)

@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/config"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -109,36 +111,64 @@ func (h *Handler) manifest(base string) map[string]any {
 	}
 }
 
-// registerPage explains the registration and offers the buttons: one
-// posts the manifest to GitHub for the person's own account, the other
-// asks for an organisation first.
+// registerPage asks for the set-up code (and, optionally, an
+// organisation to own the App); without an encryption key it says why
+// registration cannot work yet and offers no button, so that GitHub never
+// creates an App, and spends its one-time code, for credentials this
+// server could not store.
 func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) {
-	h.registerForm(w, r, "")
+	if !h.registrationAllowed(w, r) {
+		return
+	}
+	h.render(w, r, nil, http.StatusOK, "register", "Register the GitHub App", map[string]any{
+		"KeySet": true, "GitHubURL": h.opts.Config.GitHubURL, "Base": h.baseURL(r),
+	})
 }
 
-// register is the organisation variant: the manifest goes to that
-// organisation's "new App" page.
+// register checks the set-up code, then shows the form that posts the
+// manifest to GitHub, for the person's account or the organisation given.
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
-	org := r.PostFormValue("org")
-	if !validName(org) {
+	if !h.registrationAllowed(w, r) {
+		return
+	}
+	if !h.setupCodeOK(r.Context(), r.PostFormValue(setupCodeField)) {
+		h.log.WarnContext(r.Context(), "registration refused: wrong set-up code", "remote", r.RemoteAddr)
+		h.fail(w, r, nil, http.StatusForbidden, "That is not this server's set-up code. The server printed it in its log when it started (the line with setup_code=); enter it as it is there.")
+		return
+	}
+	org := strings.TrimSpace(r.PostFormValue("org"))
+	if org != "" && !validName(org) {
 		h.fail(w, r, nil, http.StatusUnprocessableEntity, "That is not an organisation name.")
 		return
 	}
 	h.registerForm(w, r, org)
 }
 
-// registerForm renders the form that posts the manifest to GitHub, with a
-// fresh single-use state bound to this browser by a cookie.
-func (h *Handler) registerForm(w http.ResponseWriter, r *http.Request, org string) {
+// registrationAllowed answers for the register pages when registration
+// cannot go ahead: an App exists (409), or no encryption key is set (503,
+// with what to do).
+func (h *Handler) registrationAllowed(w http.ResponseWriter, r *http.Request) bool {
 	open, err := h.registrationOpen(r.Context())
 	if err != nil {
 		h.handleErr(w, r, nil, err)
-		return
+		return false
 	}
 	if !open {
 		h.fail(w, r, nil, http.StatusConflict, "This server already has a GitHub App.")
-		return
+		return false
 	}
+	if !h.opts.Config.SecretKey.IsSet() {
+		h.render(w, r, nil, http.StatusServiceUnavailable, "register", "Register the GitHub App", map[string]any{
+			"KeySet": false, "GitHubURL": h.opts.Config.GitHubURL, "Base": h.baseURL(r), "EnvKey": config.EnvSecretKey,
+		})
+		return false
+	}
+	return true
+}
+
+// registerForm renders the form that posts the manifest to GitHub, with a
+// fresh single-use state bound to this browser by a cookie.
+func (h *Handler) registerForm(w http.ResponseWriter, r *http.Request, org string) {
 	browser := randomToken(24)
 	http.SetCookie(w, h.cookies.cookie(registerCookie, browser, int(stateLifetime/time.Second)))
 	state, err := h.states.add(r.Context(), pending{Browser: browser, Expires: h.opts.Now().Add(stateLifetime)})
@@ -151,9 +181,9 @@ func (h *Handler) registerForm(w http.ResponseWriter, r *http.Request, org strin
 		target = h.opts.Config.GitHubURL + "/organizations/" + url.PathEscape(org) + "/settings/apps/new"
 	}
 	m, _ := json.Marshal(h.manifest(h.baseURL(r)))
-	h.render(w, r, nil, http.StatusOK, "register", "Register the GitHub App", map[string]any{
+	h.render(w, r, nil, http.StatusOK, "manifest", "Register the GitHub App", map[string]any{
 		"Action": target + "?state=" + url.QueryEscape(state), "Manifest": string(m), "Org": org,
-		"Base": h.baseURL(r), "GitHubURL": h.opts.Config.GitHubURL, "KeySet": h.opts.Config.SecretKey.IsSet(),
+		"Base": h.baseURL(r), "GitHubURL": h.opts.Config.GitHubURL,
 	})
 }
 
@@ -173,6 +203,10 @@ func (h *Handler) registered(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if open, err := h.registrationOpen(ctx); err != nil || !open {
 		h.fail(w, r, nil, http.StatusConflict, "This server already has a GitHub App.")
+		return
+	}
+	if !h.opts.Config.SecretKey.IsSet() { // the pages refuse earlier; never spend the code for nothing
+		h.fail(w, r, nil, http.StatusServiceUnavailable, "Set "+config.EnvSecretKey+" and restart the server first: the App's key is stored encrypted with it.")
 		return
 	}
 	c := h.userClient("")

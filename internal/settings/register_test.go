@@ -3,11 +3,14 @@ package settings
 import (
 	"context"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 )
 
 func TestOneClickRegistration(t *testing.T) {
@@ -16,8 +19,13 @@ func TestOneClickRegistration(t *testing.T) {
 	tb.forge.SignInAs("alice")
 	b := tb.browser(t)
 	code, body := b.get(Prefix + "/register")
-	if code != http.StatusOK {
+	if code != http.StatusOK || !strings.Contains(body, `name="setup_code"`) {
 		t.Fatalf("register page: %d\n%s", code, body)
+	}
+	// The code as a person copies it from the log: case and spaces vary.
+	code, body = b.post(Prefix+"/register", url.Values{setupCodeField: {" abcde-fghij-klmno-pqrst "}})
+	if code != http.StatusOK {
+		t.Fatalf("register with the set-up code: %d\n%s", code, body)
 	}
 	action := regexp.MustCompile(`<form method="post" action="([^"]+)">\s*<input type="hidden" name="manifest" value="([^"]+)">`).FindStringSubmatch(body)
 	if action == nil {
@@ -79,5 +87,145 @@ func TestRegistrationWrongStateRefused(t *testing.T) {
 	}
 	if reg, _ := LoadRegistration(context.Background(), tb.store); reg != nil {
 		t.Errorf("registered with a forged state")
+	}
+}
+
+// TestRegistrationNeedsSetupCode: whoever reaches a new server first
+// cannot register its App without the code from the server's log; nothing
+// reaches GitHub before the code is right.
+func TestRegistrationNeedsSetupCode(t *testing.T) {
+	t.Parallel()
+	tests := map[string]url.Values{
+		"no code":        {},
+		"empty code":     {setupCodeField: {""}},
+		"wrong code":     {setupCodeField: {"ABCDE-FGHIJ-KLMNO-PQRSX"}},
+		"a prefix":       {setupCodeField: {"ABCDE"}},
+		"with an org":    {setupCodeField: {"nope"}, "org": {"acme"}},
+		"code in query?": {"code": {testSetupCode}},
+	}
+	for name, form := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			tb := setup(t, false)
+			b := tb.browser(t)
+			code, body := b.post(Prefix+"/register", form)
+			if code != http.StatusForbidden || !strings.Contains(body, "set-up code") || strings.Contains(body, `name="manifest"`) {
+				t.Errorf("register with %v: %d\n%s", form, code, body)
+			}
+			if n := len(tb.forge.AppManifests()); n != 0 {
+				t.Errorf("%d manifests reached GitHub", n)
+			}
+		})
+	}
+}
+
+// TestRegistrationNeedsSecretKey: without GITEE_MIRROR_SECRET_KEY the
+// page says why and offers no working button, and the manifest is never
+// sent: GitHub would spend its one-time code on credentials this server
+// could not store.
+func TestRegistrationNeedsSecretKey(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, false)
+	tb.cfg.SecretKey = ""
+	b := tb.browser(t)
+	code, body := b.get(Prefix + "/register")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "GITEE_MIRROR_SECRET_KEY") ||
+		!strings.Contains(body, "disabled") || strings.Contains(body, `name="setup_code"`) {
+		t.Errorf("register page without a key: %d\n%s", code, body)
+	}
+	code, body = b.post(Prefix+"/register", url.Values{setupCodeField: {testSetupCode}})
+	if code != http.StatusServiceUnavailable || strings.Contains(body, `name="manifest"`) {
+		t.Errorf("register without a key: %d\n%s", code, body)
+	}
+	if code, _ := b.get(Prefix + "/registered?code=abc&state=forged"); code == http.StatusOK {
+		t.Errorf("registered without a key: %d", code)
+	}
+	if n := len(tb.forge.AppManifests()); n != 0 {
+		t.Errorf("%d manifests reached GitHub", n)
+	}
+}
+
+// TestAnnounceSetupCode: the code is in the log while registration is
+// open; without a key the log says what to set instead; with an App,
+// nothing.
+func TestAnnounceSetupCode(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		withApp, noKey bool
+		want, notWant  []string
+	}{
+		"open":       {want: []string{"setup_code=" + testSetupCode, Prefix + "/register"}},
+		"no key":     {noKey: true, want: []string{"GITEE_MIRROR_SECRET_KEY"}, notWant: []string{testSetupCode}},
+		"registered": {withApp: true, notWant: []string{testSetupCode, "register"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			tb := setup(t, tc.withApp)
+			if tc.noKey {
+				tb.cfg.SecretKey = ""
+			}
+			var logs logtest.Buffer
+			h, err := New(Options{Config: tb.cfg, Store: tb.store, Queue: tb.queue, SetupCode: testSetupCode,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.AnnounceSetupCode(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(logs.String(), w) {
+					t.Errorf("log lacks %q:\n%s", w, logs.String())
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(logs.String(), w) {
+					t.Errorf("log has %q:\n%s", w, logs.String())
+				}
+			}
+		})
+	}
+}
+
+func TestNewSetupCode(t *testing.T) {
+	t.Parallel()
+	a, b := newSetupCode(), newSetupCode()
+	if a == b || !regexp.MustCompile(`^[A-Z2-7]{5}(-[A-Z2-7]{5}){3}$`).MatchString(a) {
+		t.Errorf("set-up codes %q, %q", a, b)
+	}
+}
+
+// TestSetupCodeSharedByReplicas: replicas behind one load balancer log
+// and accept the same code, kept encrypted in the store.
+func TestSetupCodeSharedByReplicas(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, false)
+	ctx := context.Background()
+	var codes []string
+	var replicas []*Handler
+	for range 2 {
+		var logs logtest.Buffer
+		h, err := New(Options{Config: tb.cfg, Store: tb.store, Queue: tb.queue, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.AnnounceSetupCode(ctx); err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`setup_code=(\S+)`).FindStringSubmatch(logs.String())
+		if m == nil {
+			t.Fatalf("no code in the log:\n%s", logs.String())
+		}
+		codes, replicas = append(codes, m[1]), append(replicas, h)
+	}
+	if codes[0] != codes[1] {
+		t.Errorf("replicas logged %q and %q", codes[0], codes[1])
+	}
+	if !replicas[1].setupCodeOK(ctx, codes[0]) || replicas[1].setupCodeOK(ctx, "") || replicas[0].setupCodeOK(ctx, "AAAAA-AAAAA-AAAAA-AAAAA") {
+		t.Errorf("the code of one replica is not the other's")
+	}
+	if stored, _ := tb.store.Setting(ctx, SettingSetupCode); stored != codes[0] {
+		t.Errorf("stored code %q, logged %q", stored, codes[0])
 	}
 }

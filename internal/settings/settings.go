@@ -67,6 +67,10 @@ type Options struct {
 	// the store does not know it, e.g. for an App configured by the
 	// environment.
 	AppSlug func(ctx context.Context) string
+	// SetupCode is the one-time code the register pages ask for (see
+	// AnnounceSetupCode); "": a random one, kept in the store so that
+	// every replica asks for the same.
+	SetupCode string
 	// OnRegistered runs after a one-click registration stored new
 	// credentials, so the App can start using them without a restart.
 	OnRegistered func(ctx context.Context) error
