@@ -151,8 +151,8 @@ func (f *Forge) hasToken(login string) bool {
 func (f *Forge) ownsRepos(owner string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for key := range f.known {
-		if strings.HasPrefix(key, owner+"/") {
+	for key, ready := range f.known {
+		if ready && strings.HasPrefix(key, owner+"/") {
 			return true
 		}
 	}
@@ -291,8 +291,10 @@ func (i *installation) covers(owner, name string) bool {
 func (f *Forge) repoKeys() []string {
 	f.mu.Lock()
 	keys := make([]string, 0, len(f.known))
-	for k := range f.known {
-		keys = append(keys, k)
+	for k, ready := range f.known {
+		if ready {
+			keys = append(keys, k)
+		}
 	}
 	f.mu.Unlock()
 	slices.Sort(keys)

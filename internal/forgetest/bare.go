@@ -22,24 +22,29 @@ type bareTemplate struct {
 // handlers may use it.
 func (f *Forge) createBare(owner, name, head string) error {
 	key := owner + "/" + name
+	// The name is reserved (false) while the copy runs and known (true)
+	// only once the repository is complete: a repository that exists for
+	// the APIs must already be a repository for git.
 	f.mu.Lock()
-	if f.known[key] {
+	if _, taken := f.known[key]; taken {
 		f.mu.Unlock()
 		return errRepoExists
 	}
-	f.known[key] = true
+	f.known[key] = false
 	f.mu.Unlock()
 	path := f.RepoPath(owner, name)
 	err := f.copyTemplate(path)
 	if err == nil {
 		err = os.WriteFile(filepath.Join(path, "HEAD"), []byte("ref: refs/heads/"+head+"\n"), 0o644)
 	}
+	f.mu.Lock()
 	if err != nil {
 		os.RemoveAll(path)
-		f.mu.Lock()
 		delete(f.known, key)
-		f.mu.Unlock()
+	} else {
+		f.known[key] = true
 	}
+	f.mu.Unlock()
 	return err
 }
 

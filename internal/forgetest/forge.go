@@ -45,7 +45,7 @@ type Forge struct {
 	inflight sync.WaitGroup // handlers, including those of hijacked connections
 
 	mu        sync.Mutex
-	known     map[string]bool              // "owner/name" of created repositories
+	known     map[string]bool              // "owner/name" of repositories: true once complete, false while being made
 	tokens    map[string]string            // token → login
 	grants    map[string]map[string]Access // login → "owner/name" or "owner/*" → access
 	failN     int
