@@ -9,6 +9,7 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 // Path is where the file lives in a repository.
@@ -23,6 +24,10 @@ const (
 
 // maxErrors bounds how many problems one error reports.
 const maxErrors = 10
+
+// MaxFileBytes bounds the file: a settings file is a few hundred bytes;
+// a bigger one is refused before YAML reads it.
+const MaxFileBytes = 64 << 10
 
 // Mirror is one mirror as the file describes it, with defaults applied.
 type Mirror struct {
@@ -115,6 +120,10 @@ func (p *parser) fail(line int, field, format string, args ...any) {
 }
 
 func (p *parser) parse(data []byte) []Mirror {
+	if len(data) > MaxFileBytes {
+		p.fail(0, "", "the file is larger than %d KiB: list at most %d mirrors, with globs rather than long lists", MaxFileBytes>>10, validate.MaxMirrors)
+		return nil
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		p.fail(0, "", "the file is empty: give a target (one mirror) or a mirrors: list (mirrors: [] for none)")
 		return nil
@@ -164,6 +173,10 @@ func (p *parser) list(root, list *yaml.Node) []Mirror {
 	}
 	if list.Kind != yaml.SequenceNode {
 		p.fail(list.Line, "mirrors", "want a list of mirrors (each a mapping with target:)")
+		return nil
+	}
+	if err := validate.Count("mirrors", len(list.Content), validate.MaxMirrors); err != nil {
+		p.fail(list.Line, "mirrors", "%v", err)
 		return nil
 	}
 	var out []Mirror

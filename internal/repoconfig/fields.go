@@ -1,12 +1,12 @@
 package repoconfig
 
 import (
-	"path"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 // keys are the fields of a mirror, in the order the docs list them.
@@ -64,37 +64,26 @@ func (p *parser) scalar(v *yaml.Node, field, want string) (string, bool) {
 	return v.Value, true
 }
 
-// target reads owner/name or gitee/owner/name.
+// target reads owner/name or gitee/owner/name, with Gitee's path rules
+// (internal/validate): the name is checked after ".git" is stripped.
 func (p *parser) target(v *yaml.Node, field string) (owner, name string) {
 	const want = "the Gitee repository as owner/name (or gitee/owner/name)"
 	s, ok := p.scalar(v, field, want)
 	if !ok {
 		return "", ""
 	}
-	parts := strings.Split(strings.TrimSpace(s), "/")
-	if len(parts) == 3 && strings.EqualFold(parts[0], "gitee") {
-		parts = parts[1:]
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "gitee/"); ok && strings.Count(s, "/") == 2 {
+		s = rest
+	} else if len(s) > 6 && strings.EqualFold(s[:6], "gitee/") && strings.Count(s, "/") == 2 {
+		s = s[6:]
 	}
-	if len(parts) != 2 || !segment(parts[0]) || !segment(parts[1]) {
-		p.fail(v.Line, field, "want %s, got %q (letters, digits, '.', '-' and '_' only)", want, s)
+	owner, name, err := validate.Repo(validate.Gitee, s)
+	if err != nil {
+		p.fail(v.Line, field, "want %s: %v", want, err)
 		return "", ""
 	}
-	return parts[0], strings.TrimSuffix(parts[1], ".git")
-}
-
-// segment reports whether s is a plausible Gitee owner or repository path.
-func segment(s string) bool {
-	if s == "" || s == "." || s == ".." || strings.TrimSuffix(s, ".git") == "" {
-		return false
-	}
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
-		default:
-			return false
-		}
-	}
-	return true
+	return owner, name
 }
 
 func (p *parser) direction(v *yaml.Node, field string) store.Direction {
@@ -161,6 +150,10 @@ func (p *parser) globs(v *yaml.Node, field string, allowOff bool, off *bool) []s
 		p.fail(v.Line, field, "want %s, got %s", want, show(v))
 		return nil
 	}
+	if err := validate.Count(field, len(items), validate.MaxPatterns); err != nil {
+		p.fail(v.Line, field, "%v: keep the list short with globs (release/*)", err)
+		return nil
+	}
 	var out []string
 	for _, it := range items {
 		if it.Kind != yaml.ScalarNode || it.Tag == "!!null" {
@@ -171,13 +164,8 @@ func (p *parser) globs(v *yaml.Node, field string, allowOff bool, off *bool) []s
 		if g == "" {
 			continue
 		}
-		pat := strings.TrimPrefix(g, "!")
-		if pat == "" {
-			p.fail(it.Line, field, "%q excludes nothing: put a glob after the !", g)
-			continue
-		}
-		if _, err := path.Match(pat, ""); err != nil {
-			p.fail(it.Line, field, "%q is not a valid glob (use * and ? and [...], ** across /)", g)
+		if err := validate.Pattern("pattern", g); err != nil {
+			p.fail(it.Line, field, "%v", err)
 			continue
 		}
 		out = append(out, g)
