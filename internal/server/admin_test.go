@@ -106,6 +106,9 @@ func TestAdminTokenRefused(t *testing.T) {
 		"no installation":  {"/admin/installations/999/gitee-token", `{"token":"` + giteeToken + `"}`, http.StatusNotFound, "install the GitHub App"},
 		"no mirror":        {"/admin/mirrors/999/gitee-token", `{"token":"` + giteeToken + `"}`, http.StatusNotFound, "no mirror 999"},
 		"bad id":           {"/admin/mirrors/abc/gitee-token", `{"token":"` + giteeToken + `"}`, http.StatusBadRequest, "positive number"},
+		"token too long":   {inst, `{"token":"` + strings.Repeat("x", 1000) + `"}`, http.StatusUnprocessableEntity, "tokens are at most 255"},
+		"token with break": {inst, `{"token":"` + giteeToken + `\nx"}`, http.StatusUnprocessableEntity, "line breaks"},
+		"login path-like":  {inst, `{"login":"../x","token":"` + giteeToken + `"}`, http.StatusUnprocessableEntity, "login: Gitee owner"},
 		"mirror, mismatch": {fmt.Sprintf("/admin/mirrors/%d/gitee-token", m.ID), `{"login":"x","token":"` + giteeToken + `"}`, http.StatusUnprocessableEntity, "not x"},
 	}
 	for name, tc := range tests {

@@ -13,6 +13,7 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
@@ -137,6 +138,14 @@ func decodeToken(c echo.Context) (*tokenRequest, error) {
 	req.Token, req.Login = strings.TrimSpace(req.Token), strings.TrimSpace(req.Login)
 	if req.Token == "" {
 		return nil, bad
+	}
+	if err := validate.Token("token", req.Token); err != nil {
+		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+	}
+	if req.Login != "" {
+		if err := validate.Owner(validate.Gitee, req.Login); err != nil {
+			return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, "login: "+err.Error())
+		}
 	}
 	return &req, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 // giteeCard is what the pages show of a stored Gitee token: its owner and
@@ -154,8 +155,8 @@ func (h *Handler) setGitee(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
-	if token == "" {
-		h.renderInstallation(w, r, s, in, http.StatusUnprocessableEntity, "Paste a Gitee personal access token.")
+	if err := validate.Token("Gitee token", token); err != nil {
+		h.renderInstallation(w, r, s, in, http.StatusUnprocessableEntity, "Paste a Gitee personal access token: "+err.Error()+".")
 		return
 	}
 	login, err := h.opts.GiteeUser(ctx, token)

@@ -12,6 +12,7 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 const runsShown = 10
@@ -173,9 +174,12 @@ func advice(class string) string {
 // mirrorForm reads and checks the mirror form.
 func mirrorForm(r *http.Request, m *store.Mirror) error {
 	m.GiteeOwner = strings.TrimSpace(r.PostFormValue("gitee_owner"))
-	m.GiteeName = strings.TrimSpace(r.PostFormValue("gitee_name"))
-	if !validName(m.GiteeOwner) || !validName(m.GiteeName) {
-		return errors.New("Give the Gitee owner and repository name: letters, digits, '-', '_' and '.'.")
+	if err := validate.Owner(validate.Gitee, m.GiteeOwner); err != nil {
+		return fmt.Errorf("%v.", err)
+	}
+	var err error
+	if m.GiteeName, err = validate.Name(validate.Gitee, strings.TrimSpace(r.PostFormValue("gitee_name"))); err != nil {
+		return fmt.Errorf("%v.", err)
 	}
 	switch d := store.Direction(r.PostFormValue("direction")); d {
 	case store.Push, store.Pull:
@@ -198,10 +202,11 @@ func mirrorForm(r *http.Request, m *store.Mirror) error {
 	default:
 		return errors.New("Visibility is private, public or source.")
 	}
-	for _, p := range append(append([]string{}, m.Branches...), m.Tags...) {
-		if strings.ContainsAny(p, " \t\\:~^") || strings.Contains(p, "..") {
-			return fmt.Errorf("%q is not a valid branch or tag pattern.", p)
-		}
+	if err := validate.Patterns("branch", m.Branches); err != nil {
+		return fmt.Errorf("%v.", err)
+	}
+	if err := validate.Patterns("tag", m.Tags); err != nil {
+		return fmt.Errorf("%v.", err)
 	}
 	return nil
 }
@@ -212,18 +217,6 @@ func splitList(s string) []string {
 		out = append(out, f)
 	}
 	return out
-}
-
-func validName(s string) bool {
-	if s == "" || s == "." || s == ".." || len(s) > 100 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // adminAccess is repoAccess for changes: non-admins get 403.

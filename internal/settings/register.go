@@ -14,6 +14,7 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 // Settings keys of a registered App. The key, webhook secret and client
@@ -137,9 +138,11 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	org := strings.TrimSpace(r.PostFormValue("org"))
-	if org != "" && !validName(org) {
-		h.fail(w, r, nil, http.StatusUnprocessableEntity, "That is not an organisation name.")
-		return
+	if org != "" {
+		if err := validate.Owner(validate.GitHub, org); err != nil {
+			h.fail(w, r, nil, http.StatusUnprocessableEntity, "That is not an organisation name: "+err.Error()+".")
+			return
+		}
 	}
 	h.registerForm(w, r, org)
 }
