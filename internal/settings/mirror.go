@@ -175,11 +175,11 @@ func advice(class string) string {
 func mirrorForm(r *http.Request, m *store.Mirror) error {
 	m.GiteeOwner = strings.TrimSpace(r.PostFormValue("gitee_owner"))
 	if err := validate.Owner(validate.Gitee, m.GiteeOwner); err != nil {
-		return fmt.Errorf("%v.", err)
+		return err
 	}
 	var err error
 	if m.GiteeName, err = validate.Name(validate.Gitee, strings.TrimSpace(r.PostFormValue("gitee_name"))); err != nil {
-		return fmt.Errorf("%v.", err)
+		return err
 	}
 	switch d := store.Direction(r.PostFormValue("direction")); d {
 	case store.Push, store.Pull:
@@ -203,10 +203,10 @@ func mirrorForm(r *http.Request, m *store.Mirror) error {
 		return errors.New("Visibility is private, public or source.")
 	}
 	if err := validate.Patterns("branch", m.Branches); err != nil {
-		return fmt.Errorf("%v.", err)
+		return err
 	}
 	if err := validate.Patterns("tag", m.Tags); err != nil {
-		return fmt.Errorf("%v.", err)
+		return err
 	}
 	return nil
 }
