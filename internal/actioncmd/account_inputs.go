@@ -6,6 +6,7 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 // Inputs of account mode (source github/OWNER or gitee/OWNER): the public
@@ -173,8 +174,12 @@ func parseSide(name, value, username, token, tokenInput string, sec secrets) (ac
 	if !ok {
 		return account{}, inputErrorf(name, "with an account as source, both sides are accounts: want github/OWNER or gitee/OWNER")
 	}
-	if !namePart.MatchString(owner) || owner == "." || owner == ".." {
-		return account{}, inputErrorf(name, "OWNER may hold only letters, digits, '.', '-' and '_'")
+	vs := validate.GitHub
+	if s == siteGitee {
+		vs = validate.Gitee
+	}
+	if err := validate.Owner(vs, owner); err != nil {
+		return account{}, inputErrorf(name, "%v", err)
 	}
 	a := account{role: name, site: s, owner: owner, token: token, tokenInput: tokenInput, username: username}
 	if a.token == "" && s == siteGitHub && sec.github != "" {

@@ -1,9 +1,11 @@
 package actioncmd
 
 import (
+	"errors"
 	"net/url"
-	"regexp"
 	"strings"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 // site says which hosting site a repository lives on; it picks the default
@@ -42,9 +44,6 @@ type repo struct {
 	name  string // REPO of github/OWNER/REPO or gitee/OWNER/REPO; "" for a URL
 }
 
-// namePart is what GitHub and Gitee allow in an owner or repository name.
-var namePart = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-
 // shortForm is the hint every resolution error ends with.
 const shortForm = "want github/OWNER/REPO, gitee/OWNER/REPO or an https:// Git URL"
 
@@ -53,13 +52,13 @@ const shortForm = "want github/OWNER/REPO, gitee/OWNER/REPO or an https:// Git U
 func resolve(name, value string, b bases) (repo, error) {
 	switch {
 	case strings.HasPrefix(value, "github/"):
-		owner, path, err := ownerRepo(name, strings.TrimPrefix(value, "github/"))
+		owner, path, err := ownerRepo(name, validate.GitHub, strings.TrimPrefix(value, "github/"))
 		if err != nil {
 			return repo{}, err
 		}
 		return repo{url: b.github + "/" + path + ".git", site: siteGitHub, owner: owner, name: path[len(owner)+1:]}, nil
 	case strings.HasPrefix(value, "gitee/"):
-		owner, path, err := ownerRepo(name, strings.TrimPrefix(value, "gitee/"))
+		owner, path, err := ownerRepo(name, validate.Gitee, strings.TrimPrefix(value, "gitee/"))
 		if err != nil {
 			return repo{}, err
 		}
@@ -78,18 +77,21 @@ func resolve(name, value string, b bases) (repo, error) {
 	return r, nil
 }
 
-// ownerRepo checks "OWNER/REPO" and returns the owner and "OWNER/REPO"
-// without a ".git" suffix.
-func ownerRepo(name, s string) (owner, path string, err error) {
-	parts := strings.Split(s, "/")
-	if len(parts) != 2 {
+// ownerRepo checks "OWNER/REPO" with site's rules (internal/validate,
+// the App's too) and returns the owner and "OWNER/REPO" without a ".git"
+// suffix.
+func ownerRepo(name string, site validate.Site, s string) (owner, path string, err error) {
+	if strings.Count(s, "/") != 1 {
 		return "", "", inputErrorf(name, "%s", shortForm)
 	}
-	owner, rp := parts[0], strings.TrimSuffix(parts[1], ".git")
-	for _, p := range []string{owner, rp} {
-		if !namePart.MatchString(p) || p == "." || p == ".." {
-			return "", "", inputErrorf(name, "OWNER and REPO may hold only letters, digits, '.', '-' and '_'; %s", shortForm)
-		}
+	owner, rp, err := validate.Repo(site, s)
+	var ve *validate.Error
+	if errors.As(err, &ve) {
+		// Without the value: it may hold a token.
+		return "", "", inputErrorf(name, "OWNER and REPO: the %s breaks %s's rules: %s; %s", ve.What, site, ve.Reason, shortForm)
+	}
+	if err != nil {
+		return "", "", inputErrorf(name, "%s", shortForm)
 	}
 	return owner, owner + "/" + rp, nil
 }

@@ -1,11 +1,11 @@
 package actioncmd
 
 import (
-	"path"
 	"strings"
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 // Input names: the public contract, declared in action.yml. Outside Actions
@@ -168,14 +168,12 @@ func globs(name, v string) ([]string, error) {
 		if f == "" {
 			continue
 		}
-		pat := strings.TrimPrefix(f, "!")
-		if pat == "" {
-			return nil, inputErrorf(name, "%q excludes nothing: put a glob after the !", f)
-		}
-		if _, err := path.Match(pat, ""); err != nil {
-			return nil, inputErrorf(name, "%q is not a valid glob", f)
-		}
 		out = append(out, f)
+	}
+	// The App's rules (internal/validate): a pattern no ref name can
+	// match, or a list of thousands, is a mistake to report.
+	if err := validate.Patterns(name, out); err != nil {
+		return nil, inputErrorf(name, "%v", err)
 	}
 	return out, nil
 }

@@ -1,8 +1,9 @@
 package actioncmd
 
 import (
-	"path"
 	"strings"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 // splitList splits a list input on commas and line breaks, as
@@ -17,19 +18,25 @@ func splitList(v string) []string {
 	return out
 }
 
-// validRepoName reports whether s can be a repository name on both sites.
-func validRepoName(s string) bool {
-	return namePart.MatchString(s) && s != "." && s != ".."
-}
+// repoName checks a repository name of a list input with the rules every
+// site shares (internal/validate) and returns it without ".git".
+func repoName(s string) (string, error) { return validate.Name(validate.GitHub, s) }
 
 // repoNames parses the repositories input: plain names, each once.
 func repoNames(name, v string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	for _, f := range splitList(v) {
-		f = strings.TrimSuffix(f, ".git")
-		if !validRepoName(f) {
-			return nil, inputErrorf(name, "%q is not a repository name: give names only (no OWNER/), with letters, digits, '.', '-' and '_'", f)
+	list := splitList(v)
+	if err := validate.Count(name, len(list), validate.MaxRepositories); err != nil {
+		return nil, inputErrorf(name, "%v", err)
+	}
+	for _, f := range list {
+		if strings.Contains(f, "/") {
+			return nil, inputErrorf(name, "%q: give names only (no OWNER/)", f)
+		}
+		f, err := repoName(f)
+		if err != nil {
+			return nil, inputErrorf(name, "%v: give names only (no OWNER/)", err)
 		}
 		key := strings.ToLower(f)
 		if seen[key] {
@@ -46,12 +53,13 @@ func repoNames(name, v string) ([]string, error) {
 // They are returned in lower case.
 func nameGlobs(name, v string) ([]string, error) {
 	var out []string
-	for _, f := range splitList(v) {
-		if strings.Contains(f, "/") {
-			return nil, inputErrorf(name, "%q: give repository names or globs without OWNER/", f)
-		}
-		if _, err := path.Match(f, ""); err != nil {
-			return nil, inputErrorf(name, "%q is not a valid glob", f)
+	list := splitList(v)
+	if err := validate.Count(name, len(list), validate.MaxPatterns); err != nil {
+		return nil, inputErrorf(name, "%v", err)
+	}
+	for _, f := range list {
+		if err := validate.NameGlob(name, f); err != nil {
+			return nil, inputErrorf(name, "%v", err)
 		}
 		out = append(out, strings.ToLower(f))
 	}
@@ -63,14 +71,18 @@ func nameGlobs(name, v string) ([]string, error) {
 func parseMappings(name, v string) (map[string]string, error) {
 	out := map[string]string{}
 	targets := map[string]string{}
-	for _, f := range splitList(v) {
+	list := splitList(v)
+	if err := validate.Count(name, len(list), validate.MaxRepositories); err != nil {
+		return nil, inputErrorf(name, "%v", err)
+	}
+	for _, f := range list {
 		from, to, ok := strings.Cut(f, "=>")
 		from, to = strings.TrimSpace(from), strings.TrimSpace(to)
 		if !ok || strings.Contains(to, "=>") {
 			return nil, inputErrorf(name, "%q is not SOURCE=>DESTINATION (e.g. a=>b, c=>d)", f)
 		}
 		for _, n := range []string{from, to} {
-			if !validRepoName(n) {
+			if _, err := repoName(n); err != nil || strings.Contains(n, "/") {
 				return nil, inputErrorf(name, "in %q, %q is not a repository name (letters, digits, '.', '-' and '_'; no OWNER/)", f, n)
 			}
 		}
