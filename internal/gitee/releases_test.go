@@ -3,6 +3,7 @@ package gitee_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os/exec"
 	"strings"
@@ -142,5 +143,18 @@ func TestUploadFailures(t *testing.T) {
 				t.Errorf("a failed upload left %+v", info[0].Assets)
 			}
 		})
+	}
+}
+
+// Listing follows Gitee's pagination (total_page) past 100 releases.
+func TestListReleasesPaginates(t *testing.T) {
+	t.Parallel()
+	f, c := releaseForge(t)
+	for i := range 130 {
+		f.AddRelease("bob", "proj", forgetest.ReleaseSpec{Tag: fmt.Sprintf("t%d", i), Name: "r"})
+	}
+	rels, err := c.ListReleases(context.Background(), "bob", "proj")
+	if err != nil || len(rels) != 130 {
+		t.Fatalf("ListReleases: %d releases, %v; want 130", len(rels), err)
 	}
 }

@@ -3,7 +3,9 @@ package githubapp_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -102,5 +104,51 @@ func TestUploadURLOnAnotherHostRefused(t *testing.T) {
 	}
 	if f.APIStats().GitHub != before {
 		t.Error("a request was made")
+	}
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// On github.com, assets go to uploads.github.com with the token, which
+// the token transport otherwise keeps to the API host.
+func TestUploadGoesToUploadsHostWithToken(t *testing.T) {
+	t.Parallel()
+	var got *http.Request
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = r
+		body := `{"id":7,"name":"a.bin","state":"uploaded","size":1,"digest":"sha256:00"}`
+		return &http.Response{StatusCode: http.StatusCreated, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	})
+	c, err := githubapp.NewWithToken(relToken, githubapp.Options{Transport: rt, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &forge.Release{ID: 1, TagName: "v1", UploadURL: "https://uploads.github.com/repos/o/r/releases/1/assets{?name,label}"}
+	a, err := c.UploadAsset(context.Background(), "o", "r", r, forge.AssetUpload{Name: "a b.bin", Size: 1}, strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.URL.Host != "uploads.github.com" || got.URL.Query().Get("name") != "a b.bin" || got.Header.Get("Authorization") != "Bearer "+relToken || got.ContentLength != 1 {
+		t.Errorf("upload request %s %v, auth sent %v, length %d", got.Method, got.URL, got.Header.Get("Authorization") != "", got.ContentLength)
+	}
+	if a.ID != 7 || a.Digest != "sha256:00" {
+		t.Errorf("asset %+v", a)
+	}
+}
+
+// Listing follows GitHub's pagination (Link headers) past 100 releases.
+func TestListReleasesPaginates(t *testing.T) {
+	t.Parallel()
+	f, c := releaseForge(t)
+	for i := range 130 {
+		f.AddRelease("alice", "proj", forgetest.ReleaseSpec{Tag: fmt.Sprintf("v%d", i), Name: "r"})
+	}
+	rels, err := c.ListReleases(context.Background(), "alice", "proj")
+	if err != nil || len(rels) != 130 || rels[0].TagName != "v129" {
+		t.Fatalf("ListReleases: %d releases (first %v), %v; want 130, newest first", len(rels), rels[0], err)
 	}
 }
