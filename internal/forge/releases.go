@@ -65,7 +65,8 @@ type Releases interface {
 	GetReleaseByTag(ctx context.Context, owner, name, tag string) (*Release, error)
 	// CreateRelease publishes a release (never a draft).
 	CreateRelease(ctx context.Context, owner, name string, in ReleaseInput) (*Release, error)
-	// UpdateRelease rewrites the name, notes and prerelease flag of release id.
+	// UpdateRelease rewrites the name, notes and prerelease flag of release
+	// id, and publishes it where it was a draft.
 	UpdateRelease(ctx context.Context, owner, name string, id int64, in ReleaseInput) (*Release, error)
 	// ListAssets lists the assets of a release.
 	ListAssets(ctx context.Context, owner, name string, r *Release) ([]*Asset, error)

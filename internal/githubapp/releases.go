@@ -108,13 +108,16 @@ func (c *Client) CreateRelease(ctx context.Context, owner, name string, in forge
 	return toRelease(r), nil
 }
 
-// UpdateRelease rewrites name, notes and prerelease flag of release id.
+// UpdateRelease rewrites name, notes and prerelease flag of release id, and
+// publishes it if it was a draft.
 func (c *Client) UpdateRelease(ctx context.Context, owner, name string, id int64, in forge.ReleaseInput) (*forge.Release, error) {
 	if err := checkNames(owner, name); err != nil {
 		return nil, err
 	}
 	o := releaseOp(fmt.Sprintf("update release %d (tag %s)", id, in.TagName), owner, name)
-	req := &github.RepositoryRelease{Name: github.String(in.Name), Body: github.String(in.Body), Prerelease: github.Bool(in.Prerelease)}
+	// Draft false: a draft of the tag on the target is published, as the
+	// source's release is.
+	req := &github.RepositoryRelease{Name: github.String(in.Name), Body: github.String(in.Body), Prerelease: github.Bool(in.Prerelease), Draft: github.Bool(false)}
 	var r *github.RepositoryRelease
 	err := c.retry.do(ctx, true, func() (resp *github.Response, err error) {
 		r, resp, err = c.gh.Repositories.EditRelease(ctx, owner, name, id, req)

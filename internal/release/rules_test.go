@@ -129,3 +129,22 @@ func TestGiteeLimitFromTarget(t *testing.T) {
 	}
 	noSecrets(t, a.Message)
 }
+
+// A draft of the tag on a GitHub target is published with the source's
+// text, not left as a draft beside it.
+func TestTargetDraftPublished(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	src := b.side("gitee")
+	dst := side{owner: "alice", releases: b.github, token: githubToken}
+	seedOne(t, b, src, dst, "a.bin")
+	b.f.AddRelease(dst.owner, "proj", forgetest.ReleaseSpec{Tag: "v1", Name: "wip", Draft: true})
+	res := syncReleases(t, src, dst, nil, 0)
+	if r := byTag(t, res, "v1"); r.Outcome != release.Updated {
+		t.Errorf("v1: %s, want updated", r.Outcome)
+	}
+	got := b.f.Releases(dst.owner, "proj")
+	if len(got) != 1 || got[0].Draft || got[0].Name != "One" || len(got[0].Assets) != 1 {
+		t.Errorf("target's releases %+v; want one published release with the asset", got)
+	}
+}

@@ -170,7 +170,7 @@ func sameText(a, b string) bool {
 }
 
 func differs(in forge.ReleaseInput, t *forge.Release) bool {
-	return !sameText(in.Name, t.Name) || !sameText(in.Body, t.Body) || in.Prerelease != t.Prerelease
+	return t.Draft || !sameText(in.Name, t.Name) || !sameText(in.Body, t.Body) || in.Prerelease != t.Prerelease
 }
 
 // pending is one source release on its way: its target release (nil when
