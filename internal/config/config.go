@@ -44,10 +44,14 @@ type Config struct {
 	PublicURL string
 	// DataDir holds the SQLite database and other state.
 	DataDir string
-	// DatabaseURL is the database as configured (sqlite://PATH).
+	// DatabaseURL is the database as configured (sqlite://PATH or
+	// postgres://…), less a password, which Load moves to
+	// DatabasePassword.
 	DatabaseURL string
-	// DatabasePath is the SQLite file of DatabaseURL.
+	// DatabasePath is the SQLite file of DatabaseURL; "" for Postgres.
 	DatabasePath string
+	// DatabasePassword is the Postgres password, kept out of the URL.
+	DatabasePassword Secret
 
 	// AppID is the GitHub App's id; 0 when unset.
 	AppID int64
@@ -139,6 +143,7 @@ func (c Config) fields() []slog.Attr {
 		slog.String("public_url", c.PublicURL),
 		slog.String("data_dir", c.DataDir),
 		slog.String("database_url", redactURL(c.DatabaseURL)),
+		slog.String("database_password", c.DatabasePassword.String()),
 		slog.Int64("app_id", c.AppID),
 		slog.String("private_key", c.PrivateKey.String()),
 		slog.String("webhook_secret", c.WebhookSecret.String()),

@@ -96,6 +96,24 @@ func TestLoad(t *testing.T) {
 				}
 			},
 		},
+		"postgres URL and password file": {
+			env: map[string]string{
+				"GITEE_MIRROR_DATABASE_URL":           "postgres://gm@db.internal:5432/gm?sslmode=verify-full",
+				"GITEE_MIRROR_DATABASE_PASSWORD_FILE": secretFile,
+				"GITEE_MIRROR_SECRET_KEY":             testKey,
+			},
+			check: func(t *testing.T, c *config.Config) {
+				if got, want := c.DatabaseURL, "postgres://gm@db.internal:5432/gm?sslmode=verify-full"; got != want {
+					t.Errorf("DatabaseURL = %q, want %q", got, want)
+				}
+				if c.DatabasePath != "" {
+					t.Errorf("DatabasePath = %q, want none for Postgres", c.DatabasePath)
+				}
+				if got := c.DatabasePassword.Reveal(); got != "from-a-file" {
+					t.Errorf("DatabasePassword = %q, want the file's", got)
+				}
+			},
+		},
 		"full App credentials": {
 			env: map[string]string{
 				"GITEE_MIRROR_APP_ID":              "12345",
@@ -203,31 +221,34 @@ func TestLoadErrors(t *testing.T) {
 		env  map[string]string
 		want []string // each must be in the error
 	}{
-		"postgres":          {map[string]string{"GITEE_MIRROR_DATABASE_URL": "postgres://u:pw-canary@db/gm"}, []string{"GITEE_MIRROR_DATABASE_URL", "Postgres backend is not built yet"}},
-		"mysql":             {map[string]string{"GITEE_MIRROR_DATABASE_URL": "mysql://db"}, []string{"GITEE_MIRROR_DATABASE_URL", "mysql"}},
-		"bare path":         {map[string]string{"GITEE_MIRROR_DATABASE_URL": "/srv/db"}, []string{"GITEE_MIRROR_DATABASE_URL"}},
-		"app id":            {map[string]string{"GITEE_MIRROR_APP_ID": "abc"}, []string{"GITEE_MIRROR_APP_ID"}},
-		"negative app id":   {map[string]string{"GITEE_MIRROR_APP_ID": "-4"}, []string{"GITEE_MIRROR_APP_ID"}},
-		"not a PEM":         {map[string]string{"GITEE_MIRROR_PRIVATE_KEY": "pw-canary"}, []string{"GITEE_MIRROR_PRIVATE_KEY", "PEM"}},
-		"both and file":     {map[string]string{"GITEE_MIRROR_WEBHOOK_SECRET": "pw-canary", "GITEE_MIRROR_WEBHOOK_SECRET_FILE": secretFile}, []string{"GITEE_MIRROR_WEBHOOK_SECRET", "set one"}},
-		"missing file":      {map[string]string{"GITEE_MIRROR_ADMIN_TOKEN_FILE": "/nonexistent/token"}, []string{"GITEE_MIRROR_ADMIN_TOKEN"}},
-		"short admin token": {map[string]string{"GITEE_MIRROR_ADMIN_TOKEN": "pw-canary"}, []string{"GITEE_MIRROR_ADMIN_TOKEN", "16 to 256"}},
-		"bad secret key":    {map[string]string{"GITEE_MIRROR_SECRET_KEY": "pw-canary"}, []string{"GITEE_MIRROR_SECRET_KEY"}},
-		"listen":            {map[string]string{"GITEE_MIRROR_LISTEN_ADDR": "8080"}, []string{"GITEE_MIRROR_LISTEN_ADDR"}},
-		"public url":        {map[string]string{"GITEE_MIRROR_PUBLIC_URL": "mirror.example.com"}, []string{"GITEE_MIRROR_PUBLIC_URL"}},
-		"http GitHub":       {map[string]string{"GITEE_MIRROR_GITHUB_API_URL": "http://ghe.example.com/api/v3/"}, []string{"GITEE_MIRROR_GITHUB_API_URL", "https"}},
-		"loopback http":     {map[string]string{"GITEE_MIRROR_GITEE_API_URL": "http://127.0.0.1:9999/api/v5"}, []string{"GITEE_MIRROR_GITEE_API_URL", "https", "GITEE_MIRROR_ALLOW_HTTP=true"}},
-		"http opt-in typo":  {map[string]string{"GITEE_MIRROR_ALLOW_HTTP": "sure"}, []string{"GITEE_MIRROR_ALLOW_HTTP", "true or false"}},
-		"Gitee query":       {map[string]string{"GITEE_MIRROR_GITEE_API_URL": "https://gitee.com/api/v5?x=1"}, []string{"GITEE_MIRROR_GITEE_API_URL"}},
-		"Gitee URL":         {map[string]string{"GITEE_MIRROR_GITEE_URL": "ftp://gitee.com"}, []string{"GITEE_MIRROR_GITEE_URL"}},
-		"GitHub URL creds":  {map[string]string{"GITEE_MIRROR_GITHUB_URL": "https://u:pw-canary@github.com"}, []string{"GITEE_MIRROR_GITHUB_URL"}},
-		"max failures":      {map[string]string{"GITEE_MIRROR_MAX_FAILURES": "0"}, []string{"GITEE_MIRROR_MAX_FAILURES"}},
-		"sync timeout":      {map[string]string{"GITEE_MIRROR_SYNC_TIMEOUT": "30"}, []string{"GITEE_MIRROR_SYNC_TIMEOUT"}},
-		"reconcile":         {map[string]string{"GITEE_MIRROR_RECONCILE_INTERVAL": "-1m"}, []string{"GITEE_MIRROR_RECONCILE_INTERVAL"}},
-		"body cap":          {map[string]string{"GITEE_MIRROR_WEBHOOK_MAX_BYTES": "lots"}, []string{"GITEE_MIRROR_WEBHOOK_MAX_BYTES"}},
-		"log level":         {map[string]string{"GITEE_MIRROR_LOG_LEVEL": "loud"}, []string{"GITEE_MIRROR_LOG_LEVEL"}},
-		"shutdown":          {map[string]string{"GITEE_MIRROR_SHUTDOWN_TIMEOUT": "0s"}, []string{"GITEE_MIRROR_SHUTDOWN_TIMEOUT"}},
-		"log format":        {map[string]string{"GITEE_MIRROR_LOG_FORMAT": "xml"}, []string{"GITEE_MIRROR_LOG_FORMAT"}},
+		"postgres bad URL":     {map[string]string{"GITEE_MIRROR_DATABASE_URL": "postgres://u:pw-canary%zz@db/gm"}, []string{"GITEE_MIRROR_DATABASE_URL", "postgres://"}},
+		"password twice":       {map[string]string{"GITEE_MIRROR_DATABASE_URL": "postgres://u:pw-canary@db/gm", "GITEE_MIRROR_DATABASE_PASSWORD": "pw-canary"}, []string{"GITEE_MIRROR_DATABASE_PASSWORD", "set one"}},
+		"postgres without key": {map[string]string{"GITEE_MIRROR_DATABASE_URL": "postgres://u:pw-canary@db/gm"}, []string{"GITEE_MIRROR_DATABASE_URL", "GITEE_MIRROR_SECRET_KEY", "every replica"}},
+		"password for sqlite":  {map[string]string{"GITEE_MIRROR_DATABASE_PASSWORD": "pw-canary"}, []string{"GITEE_MIRROR_DATABASE_PASSWORD", "postgres://"}},
+		"mysql":                {map[string]string{"GITEE_MIRROR_DATABASE_URL": "mysql://db"}, []string{"GITEE_MIRROR_DATABASE_URL", "mysql"}},
+		"bare path":            {map[string]string{"GITEE_MIRROR_DATABASE_URL": "/srv/db"}, []string{"GITEE_MIRROR_DATABASE_URL"}},
+		"app id":               {map[string]string{"GITEE_MIRROR_APP_ID": "abc"}, []string{"GITEE_MIRROR_APP_ID"}},
+		"negative app id":      {map[string]string{"GITEE_MIRROR_APP_ID": "-4"}, []string{"GITEE_MIRROR_APP_ID"}},
+		"not a PEM":            {map[string]string{"GITEE_MIRROR_PRIVATE_KEY": "pw-canary"}, []string{"GITEE_MIRROR_PRIVATE_KEY", "PEM"}},
+		"both and file":        {map[string]string{"GITEE_MIRROR_WEBHOOK_SECRET": "pw-canary", "GITEE_MIRROR_WEBHOOK_SECRET_FILE": secretFile}, []string{"GITEE_MIRROR_WEBHOOK_SECRET", "set one"}},
+		"missing file":         {map[string]string{"GITEE_MIRROR_ADMIN_TOKEN_FILE": "/nonexistent/token"}, []string{"GITEE_MIRROR_ADMIN_TOKEN"}},
+		"short admin token":    {map[string]string{"GITEE_MIRROR_ADMIN_TOKEN": "pw-canary"}, []string{"GITEE_MIRROR_ADMIN_TOKEN", "16 to 256"}},
+		"bad secret key":       {map[string]string{"GITEE_MIRROR_SECRET_KEY": "pw-canary"}, []string{"GITEE_MIRROR_SECRET_KEY"}},
+		"listen":               {map[string]string{"GITEE_MIRROR_LISTEN_ADDR": "8080"}, []string{"GITEE_MIRROR_LISTEN_ADDR"}},
+		"public url":           {map[string]string{"GITEE_MIRROR_PUBLIC_URL": "mirror.example.com"}, []string{"GITEE_MIRROR_PUBLIC_URL"}},
+		"http GitHub":          {map[string]string{"GITEE_MIRROR_GITHUB_API_URL": "http://ghe.example.com/api/v3/"}, []string{"GITEE_MIRROR_GITHUB_API_URL", "https"}},
+		"loopback http":        {map[string]string{"GITEE_MIRROR_GITEE_API_URL": "http://127.0.0.1:9999/api/v5"}, []string{"GITEE_MIRROR_GITEE_API_URL", "https", "GITEE_MIRROR_ALLOW_HTTP=true"}},
+		"http opt-in typo":     {map[string]string{"GITEE_MIRROR_ALLOW_HTTP": "sure"}, []string{"GITEE_MIRROR_ALLOW_HTTP", "true or false"}},
+		"Gitee query":          {map[string]string{"GITEE_MIRROR_GITEE_API_URL": "https://gitee.com/api/v5?x=1"}, []string{"GITEE_MIRROR_GITEE_API_URL"}},
+		"Gitee URL":            {map[string]string{"GITEE_MIRROR_GITEE_URL": "ftp://gitee.com"}, []string{"GITEE_MIRROR_GITEE_URL"}},
+		"GitHub URL creds":     {map[string]string{"GITEE_MIRROR_GITHUB_URL": "https://u:pw-canary@github.com"}, []string{"GITEE_MIRROR_GITHUB_URL"}},
+		"max failures":         {map[string]string{"GITEE_MIRROR_MAX_FAILURES": "0"}, []string{"GITEE_MIRROR_MAX_FAILURES"}},
+		"sync timeout":         {map[string]string{"GITEE_MIRROR_SYNC_TIMEOUT": "30"}, []string{"GITEE_MIRROR_SYNC_TIMEOUT"}},
+		"reconcile":            {map[string]string{"GITEE_MIRROR_RECONCILE_INTERVAL": "-1m"}, []string{"GITEE_MIRROR_RECONCILE_INTERVAL"}},
+		"body cap":             {map[string]string{"GITEE_MIRROR_WEBHOOK_MAX_BYTES": "lots"}, []string{"GITEE_MIRROR_WEBHOOK_MAX_BYTES"}},
+		"log level":            {map[string]string{"GITEE_MIRROR_LOG_LEVEL": "loud"}, []string{"GITEE_MIRROR_LOG_LEVEL"}},
+		"shutdown":             {map[string]string{"GITEE_MIRROR_SHUTDOWN_TIMEOUT": "0s"}, []string{"GITEE_MIRROR_SHUTDOWN_TIMEOUT"}},
+		"log format":           {map[string]string{"GITEE_MIRROR_LOG_FORMAT": "xml"}, []string{"GITEE_MIRROR_LOG_FORMAT"}},
 		"several at once": {map[string]string{"GITEE_MIRROR_LOG_FORMAT": "xml", "GITEE_MIRROR_APP_ID": "x"},
 			[]string{"GITEE_MIRROR_LOG_FORMAT", "GITEE_MIRROR_APP_ID"}},
 	}
@@ -245,6 +266,43 @@ func TestLoadErrors(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "pw-canary") || strings.Contains(err.Error(), "s3cret-value") {
 				t.Errorf("error repeats a secret: %q", err)
+			}
+		})
+	}
+}
+
+// TestDatabasePasswordNeverPrinted: a password given in the Postgres URL
+// (either way libpq takes one) moves out of DatabaseURL, so no output of the
+// configuration holds it.
+// testKey is a valid GITEE_MIRROR_SECRET_KEY (32 bytes, base64).
+const testKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+func TestDatabasePasswordNeverPrinted(t *testing.T) {
+	t.Parallel()
+	const canary = "canary-db-pw-91c2"
+	for name, raw := range map[string]string{
+		"user part": "postgres://gm:" + canary + "@db:5432/gm?sslmode=require",
+		"query":     "postgres://gm@db:5432/gm?password=" + canary + "&sslmode=require",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Load(env(map[string]string{"GITEE_MIRROR_DATABASE_URL": raw, "GITEE_MIRROR_SECRET_KEY": testKey}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.DatabasePassword.Reveal() != canary {
+				t.Errorf("DatabasePassword = %q, want the URL's", c.DatabasePassword.Reveal())
+			}
+			if got, want := c.DatabaseURL, "postgres://gm@db:5432/gm?sslmode=require"; got != want {
+				t.Errorf("DatabaseURL = %q, want %q", got, want)
+			}
+			var logged bytes.Buffer
+			slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c)
+			js, _ := json.Marshal(c)
+			for out, s := range map[string]string{"String": c.String(), "%#v": fmt.Sprintf("%#v", *c), "slog": logged.String(), "json": string(js)} {
+				if strings.Contains(s, canary) {
+					t.Errorf("%s prints the database password: %s", out, s)
+				}
 			}
 		})
 	}

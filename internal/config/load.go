@@ -38,6 +38,9 @@ func Load(getenv func(string) string) (*Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", v.Name, err))
 		}
 	}
+	if c.DatabaseURL != "" && c.DatabasePath == "" && !c.SecretKey.IsSet() {
+		errs = append(errs, fmt.Errorf("%s: several replicas share a Postgres database: set %s, the same on every replica (sign-ins and stored tokens need it)", EnvDatabaseURL, EnvSecretKey))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -110,16 +113,49 @@ func setDatabaseURL(c *Config, raw string) error {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	switch {
 	case !ok:
-		return errors.New("not a URL: want sqlite://PATH")
+		return errors.New("not a URL: want sqlite://PATH or postgres://USER@HOST/DB")
 	case scheme == "postgres" || scheme == "postgresql":
-		// The URL itself is not repeated: it may hold a password.
-		return errors.New("the Postgres backend is not built yet: use sqlite://PATH, or leave it unset for sqlite://<data dir>/" + DefaultDatabaseFile)
+		return setPostgresURL(c, raw)
 	case scheme != "sqlite":
-		return fmt.Errorf("unknown database scheme %.40q: only sqlite://PATH is supported", scheme)
+		return fmt.Errorf("unknown database scheme %.40q: use sqlite://PATH or postgres://…", scheme)
 	case rest == "" || strings.ContainsAny(rest, "?#"):
 		return errors.New("want sqlite://PATH with a file path and no query")
 	}
 	c.DatabaseURL, c.DatabasePath = raw, filepath.Clean(rest)
+	return nil
+}
+
+// setPostgresURL keeps the URL less its password (in the user part or
+// libpq's password= setting), which goes to DatabasePassword, so that the
+// URL can be shown. The URL itself is never repeated in an error.
+func setPostgresURL(c *Config, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a valid postgres:// URL (escape special characters of the user and password with %XX)")
+	}
+	if pw, ok := u.User.Password(); ok {
+		c.DatabasePassword = Secret(pw)
+		u.User = url.User(u.User.Username())
+	}
+	if q := u.Query(); q.Has("password") {
+		c.DatabasePassword = Secret(q.Get("password"))
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
+	c.DatabaseURL, c.DatabasePath = u.String(), ""
+	return nil
+}
+
+func setDatabasePassword(c *Config, raw string) error {
+	switch {
+	case raw == "":
+		return nil
+	case c.DatabasePath != "":
+		return errors.New("set only with a postgres:// " + EnvDatabaseURL)
+	case c.DatabasePassword.IsSet():
+		return errors.New(EnvDatabaseURL + " holds a password too: set one")
+	}
+	c.DatabasePassword = Secret(raw)
 	return nil
 }
 

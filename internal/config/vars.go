@@ -10,6 +10,7 @@ const (
 	EnvPublicURL         = Prefix + "PUBLIC_URL"
 	EnvDataDir           = Prefix + "DATA_DIR"
 	EnvDatabaseURL       = Prefix + "DATABASE_URL"
+	EnvDatabasePassword  = Prefix + "DATABASE_PASSWORD"
 	EnvAppID             = Prefix + "APP_ID"
 	EnvPrivateKey        = Prefix + "PRIVATE_KEY"
 	EnvWebhookSecret     = Prefix + "WEBHOOK_SECRET"
@@ -69,7 +70,9 @@ var table = []variable{
 	{Var{Name: EnvDataDir, Default: DefaultDataDir,
 		Doc: "Directory for the database and other state; created if missing."}, setDataDir},
 	{Var{Name: EnvDatabaseURL, Default: "sqlite://<data dir>/" + DefaultDatabaseFile,
-		Doc: "Database. Only `sqlite://PATH` for now; Postgres (for several replicas) is not built yet. Webhook deliveries wait in a second file beside it, `PATH` with `.db` replaced by `.inbox.db`: back up both."}, setDatabaseURL},
+		Doc: "Database. `sqlite://PATH` (one App): webhook deliveries wait in a second file beside it, `PATH` with `.db` replaced by `.inbox.db`: back up both. `postgres://USER@HOST:PORT/DB?sslmode=verify-full` (several replicas, one database; libpq's URL settings, TLS included)."}, setDatabaseURL},
+	{Var{Name: EnvDatabasePassword, File: true, Secret: true,
+		Doc: "The Postgres password, instead of one in the URL. Prefer `_FILE`."}, setDatabasePassword},
 	{Var{Name: EnvAppID,
 		Doc: "The GitHub App's id (App settings page, \"App ID\")."}, setAppID},
 	{Var{Name: EnvPrivateKey, File: true, Secret: true,
