@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,9 +44,9 @@ const (
 
 // Config configures a Queue.
 type Config struct {
-	// DB is the database River works in: the store's SQLite database with
-	// one open connection (SetMaxOpenConns(1)), shared with the store.
-	DB *sql.DB
+	// DB is the database River works in, as the store's backend provides
+	// it (sqlite.Store.Jobs, postgres.Store.Jobs).
+	DB store.JobDB
 	// Store keeps mirrors, runs and sync requests.
 	Store store.Store
 	// Runner does the work of a job.

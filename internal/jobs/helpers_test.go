@@ -56,7 +56,7 @@ func (b *testBundle) start(t *testing.T, r Runner, edit func(*Config)) {
 	t.Helper()
 	b.metrics = metrics.New()
 	cfg := Config{
-		DB: b.st.DB(), Store: b.st, Runner: r, Logger: testLogger(t), Metrics: b.metrics,
+		DB: b.st.Jobs(), Store: b.st, Runner: r, Logger: testLogger(t), Metrics: b.metrics,
 		PollInterval: 10 * time.Millisecond, ReconcileInterval: -1,
 		RetryPolicy: &BackoffPolicy{Base: time.Millisecond, Max: 5 * time.Millisecond},
 	}

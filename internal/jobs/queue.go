@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,8 +10,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
 // Queue is the App's job queue. Create it with New, then Start it; the
@@ -20,8 +19,7 @@ import (
 type Queue struct {
 	cfg    Config
 	log    *slog.Logger
-	client *river.Client[*sql.Tx]
-	locks  keyedMutex
+	client store.JobClient
 
 	// stopping is set when Stop cancels running syncs, so that they hand
 	// their jobs back rather than count a failure.
@@ -43,13 +41,8 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	driver := riversqlite.New(cfg.DB)
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: cfg.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("error preparing job queue migrations: %w", err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("error migrating job queue tables: %w", err)
+	if err := cfg.DB.MigrateJobs(ctx, cfg.Logger); err != nil {
+		return nil, err
 	}
 	q := &Queue{cfg: cfg, log: cfg.Logger, cfgSeq: map[int64]int64{}, triggers: map[int64]string{}}
 
@@ -71,7 +64,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 			&river.PeriodicJobOpts{ID: "reconcile", RunOnStart: true},
 		))
 	}
-	q.client, err = river.NewClient(driver, &river.Config{
+	q.client, err = cfg.DB.NewJobClient(&river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
 		PeriodicJobs:         periodic,
@@ -126,9 +119,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 // Depth counts jobs waiting or running (available, running, retryable,
 // scheduled) and sets the queue depth gauge.
 func (q *Queue) Depth(ctx context.Context) (int, error) {
-	var n int
-	err := q.cfg.DB.QueryRowContext(ctx,
-		`SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable', 'scheduled')`).Scan(&n)
+	n, err := q.cfg.DB.JobDepth(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("error counting queued jobs: %w", err)
 	}

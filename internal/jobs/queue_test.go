@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strings"
 	"sync/atomic"
@@ -363,7 +362,7 @@ func TestChanged(t *testing.T) {
 
 func TestConfigDefaults(t *testing.T) {
 	t.Parallel()
-	base := Config{DB: &sql.DB{}, Store: &sqlite.Store{}, Runner: newFakeRunner()}
+	base := Config{DB: (&sqlite.Store{}).Jobs(), Store: &sqlite.Store{}, Runner: newFakeRunner()}
 	c, err := base.withDefaults()
 	if err != nil {
 		t.Fatal(err)

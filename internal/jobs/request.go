@@ -19,7 +19,10 @@ func repoKey(id int64) string   { return "repo:" + strconv.FormatInt(id, 10) }
 // waiting or running, which then picks the request up. A job waiting to
 // retry after a failure is made to run now, except for reconcile requests.
 func (q *Queue) RequestSync(ctx context.Context, mirrorID int64, trigger string, resume bool) error {
-	unlock := q.locks.lock(mirrorKey(mirrorID))
+	unlock, err := q.cfg.DB.LockKey(ctx, mirrorKey(mirrorID))
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	if _, err := q.cfg.Store.RequestSync(ctx, mirrorID, resume); err != nil {
 		return fmt.Errorf("error recording sync request for mirror %d: %w", mirrorID, err)
@@ -62,7 +65,10 @@ func (q *Queue) enqueueSync(ctx context.Context, mirrorID int64, trigger string)
 // again and its mirrors created, updated or deleted accordingly; the mirrors
 // that changed are then synced.
 func (q *Queue) ApplyConfig(ctx context.Context, installationID, repoID int64, owner, name string) error {
-	unlock := q.locks.lock(repoKey(repoID))
+	unlock, err := q.cfg.DB.LockKey(ctx, repoKey(repoID))
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	q.mu.Lock()
 	q.cfgSeq[repoID]++

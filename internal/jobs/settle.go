@@ -2,11 +2,9 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 )
 
 // settle ends a job that is not to be retried. Under the key's lock (which
@@ -18,7 +16,10 @@ import (
 // a permanent failure: it is completed all the same (nothing to retry) and
 // cause is returned wrapped in river.JobCancel for River's logs.
 func settle[T river.JobArgs](ctx context.Context, q *Queue, key string, job *river.Job[T], moved func(context.Context) (bool, error), cause error) error {
-	unlock := q.locks.lock(key)
+	unlock, err := q.cfg.DB.LockKey(ctx, key)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	again, err := moved(ctx)
 	if err != nil {
@@ -27,15 +28,8 @@ func settle[T river.JobArgs](ctx context.Context, q *Queue, key string, job *riv
 	if again {
 		return river.JobSnooze(0)
 	}
-	tx, err := q.cfg.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("error completing job %d: %w", job.ID, err)
-	}
-	if _, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job); err != nil {
-		return fmt.Errorf("error completing job %d: %w", job.ID, errors.Join(err, tx.Rollback()))
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("error completing job %d: %w", job.ID, err)
+	if err := q.client.CompleteRunning(ctx, job.JobRow); err != nil {
+		return err
 	}
 	if cause != nil {
 		return river.JobCancel(cause)

@@ -31,7 +31,7 @@ var _ store.Inbox = (*Inbox)(nil)
 // schema if needed) and returns its webhook inbox. WithClock sets the clock
 // of ReceivedAt.
 func OpenInbox(ctx context.Context, url string, opts ...Option) (*Inbox, error) {
-	pool, o, err := connect(ctx, url, opts)
+	pool, o, err := connect(ctx, url, append([]Option{WithMaxConns(inboxConns)}, opts...))
 	if err != nil {
 		return nil, fmt.Errorf("error opening webhook inbox: %w", err)
 	}

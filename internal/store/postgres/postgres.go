@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,15 +23,29 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/store/riverdb"
+)
+
+// Pool sizes, at most: the main pool and the inbox's, unless
+// pool_max_conns or WithMaxConns says otherwise, and the pool of advisory
+// locks. A replica opens up to 22 connections: size max_connections for
+// the replicas you run (README).
+const (
+	defaultConns = 10
+	inboxConns   = 6
+	lockConns    = 6
 )
 
 // Store is the Postgres store.Store. It is safe for concurrent use.
 type Store struct {
 	pool      *pgxpool.Pool
+	locks     *pgxpool.Pool // advisory locks only (jobs.go)
 	box       *secret.Box // nil: secrets cannot be stored or read
 	now       func() time.Time
 	keepRuns  int
 	closeOnce sync.Once
+	jobsOnce  sync.Once
+	jobs      *riverdb.DB[pgx.Tx]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -77,7 +92,12 @@ func Open(ctx context.Context, url string, box *secret.Box, opts ...Option) (*St
 	if err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, box: box, now: o.now, keepRuns: o.keepRuns}, nil
+	locks, err := openLocks(ctx, pool.Config())
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{pool: pool, locks: locks, box: box, now: o.now, keepRuns: o.keepRuns}, nil
 }
 
 // connect opens a pool on url, checks it answers and migrates the schema.
@@ -94,8 +114,13 @@ func connect(ctx context.Context, url string, opts []Option) (*pgxpool.Pool, opt
 	if o.password != "" {
 		cfg.ConnConfig.Password = o.password
 	}
-	if o.maxConns > 0 {
+	switch {
+	case o.maxConns > 0:
 		cfg.MaxConns = o.maxConns
+	case !strings.Contains(url, "pool_max_conns"):
+		// River's listener and producer keep connections; the workers,
+		// the pages and the intake need more than pgx's default of 4.
+		cfg.MaxConns = defaultConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -128,7 +153,7 @@ func ping(ctx context.Context, pool *pgxpool.Pool) error {
 // Close closes the pool; later calls do nothing. River must be stopped
 // first when it shares Pool.
 func (s *Store) Close() error {
-	s.closeOnce.Do(s.pool.Close)
+	s.closeOnce.Do(func() { s.locks.Close(); s.pool.Close() })
 	return nil
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/store/riverdb"
 )
 
 // Store is the SQLite store.Store. It is safe for concurrent use.
@@ -37,6 +38,8 @@ type Store struct {
 	keepRuns  int
 	closeOnce sync.Once
 	closeErr  error
+	jobsOnce  sync.Once
+	jobs      *riverdb.DB[*sql.Tx]
 }
 
 var _ store.Store = (*Store)(nil)

@@ -1,6 +1,16 @@
-package jobs
+package riverdb
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
+
+// ProcessLocker is a Locker for a database only one process uses (SQLite):
+// a mutex per key in memory.
+func ProcessLocker() Locker {
+	var k keyedMutex
+	return func(_ context.Context, key string) (func(), error) { return k.lock(key), nil }
+}
 
 // keyedMutex is one mutex per key, dropped when nobody holds or waits for it.
 type keyedMutex struct {

@@ -1,0 +1,42 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// JobDB is the database the job queue (River) works in, as a store backend
+// provides it: the SQLite file through River's SQLite driver, or the
+// Postgres database through its Postgres driver. The jobs package sees only
+// this, so it depends on no database driver.
+type JobDB interface {
+	// MigrateJobs applies River's migrations.
+	MigrateJobs(ctx context.Context, log *slog.Logger) error
+	// NewJobClient makes a River client on the database.
+	NewJobClient(cfg *river.Config) (JobClient, error)
+	// JobDepth counts jobs waiting or running (available, running,
+	// retryable, scheduled).
+	JobDepth(ctx context.Context) (int, error)
+	// LockKey takes a lock on key (a mirror, a repository) that every
+	// process sharing the database sees, and returns its release. It
+	// orders a sync request against the end of that mirror's running job,
+	// so that a request is never dropped as a duplicate of a job that is
+	// finishing.
+	LockKey(ctx context.Context, key string) (unlock func(), err error)
+}
+
+// JobClient is what the job queue uses of a River client.
+type JobClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
+	// CompleteRunning marks the running job completed in a transaction of
+	// its own; ctx must be the worker's.
+	CompleteRunning(ctx context.Context, job *rivertype.JobRow) error
+}

@@ -1,0 +1,112 @@
+// Package riverdb adapts a River driver to store.JobDB, once for every
+// transaction type: the SQLite and Postgres backends each give it their
+// driver and how to begin a transaction.
+package riverdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// Tx begins a transaction and returns it with its commit and rollback.
+type Tx[TTx any] func(ctx context.Context) (tx TTx, commit, rollback func(context.Context) error, err error)
+
+// Locker takes a lock on a key across every process that shares the
+// database.
+type Locker func(ctx context.Context, key string) (unlock func(), err error)
+
+// DB is a store.JobDB over a River driver.
+type DB[TTx any] struct {
+	driver riverdriver.Driver[TTx]
+	begin  Tx[TTx]
+	lock   Locker
+}
+
+var _ store.JobDB = (*DB[any])(nil)
+
+// New returns the JobDB of driver; lock serves LockKey.
+func New[TTx any](driver riverdriver.Driver[TTx], begin Tx[TTx], lock Locker) *DB[TTx] {
+	return &DB[TTx]{driver: driver, begin: begin, lock: lock}
+}
+
+// MigrateJobs implements store.JobDB.
+func (d *DB[TTx]) MigrateJobs(ctx context.Context, log *slog.Logger) error {
+	migrator, err := rivermigrate.New(d.driver, &rivermigrate.Config{Logger: log})
+	if err != nil {
+		return fmt.Errorf("error preparing job queue migrations: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("error migrating job queue tables: %w", err)
+	}
+	return nil
+}
+
+// NewJobClient implements store.JobDB.
+func (d *DB[TTx]) NewJobClient(cfg *river.Config) (store.JobClient, error) {
+	c, err := river.NewClient(d.driver, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &client[TTx]{Client: c, db: d}, nil
+}
+
+// NewClient is an unstarted River client on the database, for what reads
+// or inserts jobs without working them (the queue's web UI).
+func (d *DB[TTx]) NewClient(cfg *river.Config) (*river.Client[TTx], error) {
+	return river.NewClient(d.driver, cfg)
+}
+
+// JobDepth implements store.JobDB.
+func (d *DB[TTx]) JobDepth(ctx context.Context) (int, error) {
+	exec := d.driver.GetExecutor()
+	total := 0
+	for _, s := range []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStateRunning,
+		rivertype.JobStateRetryable, rivertype.JobStateScheduled} {
+		n, err := exec.JobCountByState(ctx, &riverdriver.JobCountByStateParams{State: s})
+		if err != nil {
+			return 0, fmt.Errorf("error counting %s jobs: %w", s, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// LockKey implements store.JobDB.
+func (d *DB[TTx]) LockKey(ctx context.Context, key string) (func(), error) {
+	return d.lock(ctx, key)
+}
+
+// client is a River client with CompleteRunning.
+type client[TTx any] struct {
+	*river.Client[TTx]
+	db *DB[TTx]
+}
+
+// noArgs stands for any job's args: completing a job needs its row only.
+type noArgs struct{}
+
+func (noArgs) Kind() string { return "" }
+
+// CompleteRunning implements store.JobClient.
+func (c *client[TTx]) CompleteRunning(ctx context.Context, row *rivertype.JobRow) error {
+	tx, commit, rollback, err := c.db.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("error completing job %d: %w", row.ID, err)
+	}
+	if _, err := river.JobCompleteTx[riverdriver.Driver[TTx]](ctx, tx, &river.Job[noArgs]{JobRow: row}); err != nil {
+		return fmt.Errorf("error completing job %d: %w", row.ID, errors.Join(err, rollback(ctx)))
+	}
+	if err := commit(ctx); err != nil {
+		return fmt.Errorf("error completing job %d: %w", row.ID, err)
+	}
+	return nil
+}
