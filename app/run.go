@@ -16,7 +16,6 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
 	"github.com/gitee-mirror/gitee-mirror/internal/server"
-	"github.com/gitee-mirror/gitee-mirror/internal/store/sqlite"
 	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
@@ -53,25 +52,12 @@ func run(ctx context.Context, e env) (err error) {
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, cfg.DatabasePath, box)
+	db, err := openDatabase(ctx, cfg, box)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := st.Close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("error closing the database: %w", cerr))
-		}
-	}()
-
-	inbox, err := sqlite.OpenInbox(ctx, sqlite.InboxPath(cfg.DatabasePath))
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := inbox.Close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("error closing the webhook inbox: %w", cerr))
-		}
-	}()
+	defer func() { err = errors.Join(err, db.close()) }()
+	st, inbox := db.store, db.inbox
 
 	if err := useRegistration(ctx, cfg, st, log); err != nil {
 		return err
@@ -87,7 +73,7 @@ func run(ctx context.Context, e env) (err error) {
 	}
 	swap := newSwapRunner(runner) // replaced when the App is registered from the pages
 	queue, err := jobs.New(ctx, jobs.Config{
-		DB: st.DB(), Store: st, Runner: swap, Logger: log, Metrics: m,
+		DB: db.jobs, Store: st, Runner: swap, Logger: log, Metrics: m,
 		MaxFailures: cfg.MaxFailures, SyncTimeout: cfg.SyncTimeout, ReconcileInterval: cfg.ReconcileInterval,
 	})
 	if err != nil {

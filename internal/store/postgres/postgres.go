@@ -40,7 +40,7 @@ const (
 type Store struct {
 	pool      *pgxpool.Pool
 	locks     *pgxpool.Pool // advisory locks only (jobs.go)
-	box       *secret.Box // nil: secrets cannot be stored or read
+	box       *secret.Box   // nil: secrets cannot be stored or read
 	now       func() time.Time
 	keepRuns  int
 	closeOnce sync.Once
