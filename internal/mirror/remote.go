@@ -35,6 +35,9 @@ type remote struct {
 	redact func(string) string
 	// progress counts pack bytes for Options.Progress; nil without it.
 	progress *tracker
+	// needLength: the server refused a chunked push (chunked.go); packs go
+	// to it spooled, with their length, from then on.
+	needLength bool
 }
 
 func newRemote(side string, ep Endpoint, client *http.Client, agent string, redact func(string) string) (*remote, error) {
@@ -79,6 +82,9 @@ func (r *remote) do(req *http.Request, wantType string) (*http.Response, error) 
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if refusedStream(req, resp) {
+			return nil, r.lengthError(r.statusError(resp, body))
+		}
 		return nil, r.statusError(resp, body)
 	}
 	if ct := resp.Header.Get("Content-Type"); wantType != "" && ct != wantType {

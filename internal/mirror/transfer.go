@@ -56,7 +56,7 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 			break
 		}
 	}
-	if !open && !t.s.lfsOn() {
+	if !open && !t.s.lfsOn() && !t.s.dst.needLength {
 		return nil
 	}
 	var wants []plumbing.Hash
@@ -72,7 +72,7 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 	}
 	// With LFS the pack is spooled and scanned for pointers; it must not
 	// be thin, so that no pointer hides as a delta against a target object.
-	pack, _, err := t.fetch(ctx, wants, t.haves, !t.s.lfsOn())
+	pack, _, err := t.fetch(ctx, wants, t.haves, !t.s.lfsOn() && !t.adv.dst.Capabilities.Supports(capNoThin))
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (t *transfer) packFor(ctx context.Context, plan []Step) (io.Reader, int64, 
 	if len(wants) == 0 {
 		return strings.NewReader(string(emptyPack)), int64(len(emptyPack)), func() {}, nil
 	}
-	pack, _, err := t.fetch(ctx, wants, t.haves, true)
+	pack, _, err := t.fetch(ctx, wants, t.haves, !t.adv.dst.Capabilities.Supports(capNoThin))
 	if err != nil {
 		return nil, 0, nil, err
 	}
