@@ -42,14 +42,18 @@ type repo struct {
 	site  site
 	owner string // first path element on Gitee: the default username there
 	name  string // REPO of github/OWNER/REPO or gitee/OWNER/REPO; "" for a URL
+	local string // absolute path of a repository on this machine (local.go); url is "" until it is served
 }
 
 // shortForm is the hint every resolution error ends with.
-const shortForm = "want github/OWNER/REPO, gitee/OWNER/REPO or an https:// Git URL"
+const shortForm = "want github/OWNER/REPO, gitee/OWNER/REPO, an https:// Git URL or a local path (/…, ./…, ../…)"
 
 // resolve turns the value of input name into a repository. Errors never
 // quote the value: it may be a URL with a token in it.
 func resolve(name, value string, b bases) (repo, error) {
+	if p, ok := localPath(value); ok {
+		return repo{local: p}, nil
+	}
 	switch {
 	case strings.HasPrefix(value, "github/"):
 		owner, path, err := ownerRepo(name, validate.GitHub, strings.TrimPrefix(value, "github/"))

@@ -72,7 +72,7 @@ func parseOptions(get, getenv func(string) string, sec secrets) (mirror.Options,
 	if err != nil {
 		return opts, err
 	}
-	if strings.EqualFold(src.url, dst.url) {
+	if strings.EqualFold(src.url+src.local, dst.url+dst.local) {
 		return opts, inputErrorf(inDestination, "source and destination are the same repository")
 	}
 	opts.Source = endpoint(src, get(inSourceUsername), sec.source, sec.github)

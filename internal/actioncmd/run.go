@@ -29,6 +29,9 @@ func (a *App) run(ctx context.Context) error {
 // source every selected repository of it: see mirrorAccount), and writes the report, outputs and summary
 // even when the sync failed, so that later steps can read what happened.
 func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
+	if len(a.Args) > 0 && a.Args[0] == "demo" {
+		return a.demo(ctx, c, a.Args[1:])
+	}
 	flags, err := parseFlags(a.Args, c.stdout)
 	if err != nil {
 		return err
@@ -46,19 +49,25 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 	if err != nil {
 		return err
 	}
-	bd := a.newBoard(c)
-	defer bd.stop()
-	ro.sync.Logger = c.loggerTo(bd.writer(c.stderr))
-	opts := ro.sync
 	rel, err := parseReleases(get, ro, sec, func(msg string) { c.warningf("%s", msg) })
 	if err != nil {
 		return err
 	}
+	srcName, dstName := ro.src.display(ro.sync.Source.URL), ro.dst.display(ro.sync.Target.URL)
+	stopLocal, err := serveLocal(c, ro)
+	if err != nil {
+		return err
+	}
+	defer stopLocal()
+	bd := a.newBoard(c)
+	defer bd.stop()
+	ro.sync.Logger = c.loggerTo(bd.writer(c.stderr))
+	opts := ro.sync
 	mode := ""
 	if opts.DryRun {
 		mode = " (dry run)"
 	}
-	c.printf("Mirroring %s to %s%s", opts.Source.URL, opts.Target.URL, mode)
+	c.printf("Mirroring %s to %s%s", srcName, dstName, mode)
 
 	var doneProgress func()
 	ro.sync.Progress, doneProgress = bd.track("")
@@ -78,6 +87,7 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 	}
 	rep := newReport(opts, res, syncErr, c.red, a.Now())
 	rep.Note = c.red.String(note)
+	rep.Source, rep.Destination = srcName, dstName
 	if rel != nil && syncErr == nil {
 		relRes, relErr := a.runReleases(ctx, c, rel, res, opts)
 		rep.Releases = newReleasesReport(relRes, relErr, c.red)

@@ -51,7 +51,7 @@ func parseRepo(get, getenv func(string) string, sec secrets, warn func(string)) 
 	// parseOptions resolved both already; again here to keep site and owner.
 	ro.src, _ = resolve(inSource, or(get(inSource), "github/"+getenv("GITHUB_REPOSITORY")), b)
 	ro.dst, _ = resolve(inDestination, get(inDestination), b)
-	if opts.Target.Token == "" {
+	if opts.Target.Token == "" && ro.dst.local == "" {
 		// Said plainly: the push would fail later with a confusing
 		// "rejected the credentials" from the server.
 		return nil, &inputError{msg: noTokenMessage(ro.dst.site)}
