@@ -14,7 +14,7 @@ var flagInputs = []struct {
 	name, usage string
 	boolean     bool
 }{
-	{inSource, "source repository: github/OWNER/REPO, gitee/OWNER/REPO or an https:// Git URL (default: github/$GITHUB_REPOSITORY)", false},
+	{inSource, "source repository: github/OWNER/REPO, gitee/OWNER/REPO, an https:// Git URL or a local path (default: github/$GITHUB_REPOSITORY)", false},
 	{inDestination, "destination repository, in the same forms (required)", false},
 	{inSourceUsername, "username for source-token (default: x-access-token on GitHub, OWNER on Gitee)", false},
 	{inDestinationUsername, "username for destination-token (default: x-access-token on GitHub, OWNER on Gitee)", false},
@@ -46,6 +46,8 @@ var flagInputs = []struct {
 
 const usageHead = `Usage: gitee-mirror --destination gitee/OWNER/REPO [--source github/OWNER/REPO] [flags]
        gitee-mirror --source github/OWNER --destination gitee/OWNER [flags]
+       gitee-mirror --source ./repo --destination /tmp/mirror.git [flags]
+       gitee-mirror demo [--keep]   (a mirror on this machine: no account, token or git)
 
 Mirrors the branches and tags of one Git repository to another, or of every
 repository of an account (a user, organisation or Gitee enterprise) to the

@@ -333,3 +333,23 @@ func TestCreateOneRepositoryNot(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountFailurePrintedOnce: in account mode too, a run that could not
+// start prints its error once and no "0 mirrored" tally.
+func TestAccountFailurePrintedOnce(t *testing.T) {
+	t.Parallel()
+	for _, actions := range []bool{false, true} {
+		b := setupAccount(t, actions)
+		b.src.listErr = failure.New(failure.Auth, "GitHub rejected the source token")
+		if got := b.run(t); got != exitSync {
+			t.Fatalf("actions=%v: exit %d", actions, got)
+		}
+		all := b.stdout.String() + b.stderr.String()
+		if n := strings.Count(all, "rejected the source token"); n != 1 {
+			t.Errorf("actions=%v: the error is printed %d times:\n%s", actions, n, all)
+		}
+		if strings.Contains(all, "0 mirrored") {
+			t.Errorf("actions=%v: a tally before the failure:\n%s", actions, all)
+		}
+	}
+}
