@@ -19,6 +19,7 @@ type accountReport struct {
 	Changed       int          `json:"changed"`     // refs written, over all repositories
 	Diverged      int          `json:"diverged"`    // refs diverged, over all repositories
 	Kept          int          `json:"kept"`        // refs prune kept, over all repositories
+	Conflicts     int          `json:"conflicts"`   // two-way: refs in conflict, over all repositories
 	Releases      int          `json:"releases"`    // releases created or updated, over all repositories
 	LFSObjects    int          `json:"lfs_objects"` // LFS objects uploaded, over all repositories
 	MirroredRepos int          `json:"mirrored_repositories"`
@@ -48,6 +49,7 @@ func newAccountReport(o *accountOptions, results []repoResult, runErr error, red
 		rep.Changed += r.Changed
 		rep.Diverged += r.Diverged
 		rep.Kept += r.Kept
+		rep.Conflicts += r.Conflicts
 		rep.Releases += r.Releases.changed()
 		rep.LFSObjects += lfsUploaded(r.Result)
 		switch r.Status {
@@ -105,6 +107,7 @@ func setAccountOutputs(c *console, rep *accountReport, reportPath string) error 
 		c.setOutput("changed", strconv.Itoa(rep.Changed)),
 		c.setOutput("diverged", strconv.Itoa(rep.Diverged)),
 		c.setOutput("kept", strconv.Itoa(rep.Kept)),
+		c.setOutput(outConflicts, strconv.Itoa(rep.Conflicts)),
 		c.setOutput("failed", strconv.Itoa(rep.FailedRepos)),
 		c.setOutput(outReleases, strconv.Itoa(rep.Releases)),
 		c.setOutput(outLFSObjects, strconv.Itoa(rep.LFSObjects)),

@@ -17,7 +17,7 @@ type status string
 
 const (
 	statusMirrored status = "mirrored" // every ref in sync
-	statusDiverged status = "diverged" // some refs diverged; none failed
+	statusDiverged status = "diverged" // some refs diverged (or, two-way, are in conflict); none failed
 	statusKept     status = "kept"     // prune kept some refs (out of sync); none failed or diverged
 	statusFailed   status = "failed"   // the repository or some of its refs failed
 	statusSkipped  status = "skipped"  // not mirrored, on purpose (see note)
@@ -37,6 +37,7 @@ type repoResult struct {
 	Note           string          `json:"note,omitempty"`     // why skipped; what was done besides refs
 	Changed        int             `json:"changed"`            // refs written
 	Diverged       int             `json:"diverged"`           // refs skipped as diverged
+	Conflicts      int             `json:"conflicts"`          // two-way: refs changed on both sides
 	Kept           int             `json:"kept"`               // refs prune kept: out of sync
 	Failed         int             `json:"failed"`             // refs failed, rejected or refused
 	Error          *reportError    `json:"error,omitempty"`    // why the repository failed as a whole
@@ -52,9 +53,10 @@ func (r *repoResult) record(res *mirror.Result, err error, prune bool) {
 	if res != nil {
 		r.Changed = len(res.Changed())
 		r.Diverged = res.Count(mirror.Diverged)
+		r.Conflicts = len(res.Conflicts())
 		r.Kept = countKept(res, prune)
 		for _, ref := range res.Refs {
-			if !ref.OK() && ref.Outcome != mirror.Diverged {
+			if !ref.OK() && ref.Outcome != mirror.Diverged && ref.Outcome != mirror.Conflict {
 				r.Failed++
 			}
 		}
@@ -64,7 +66,7 @@ func (r *repoResult) record(res *mirror.Result, err error, prune bool) {
 		r.fail(err)
 	case r.Failed > 0 || !lfsComplete(res):
 		r.Status = statusFailed
-	case r.Diverged > 0:
+	case r.Diverged > 0 || r.Conflicts > 0:
 		r.Status = statusDiverged
 	case r.Kept > 0:
 		r.Status = statusKept

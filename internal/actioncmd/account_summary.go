@@ -53,6 +53,9 @@ func accountTotals(rep *accountReport) string {
 		s = fmt.Sprintf("Repositories: %s. Refs: %d changed, %d diverged, %d kept by prune (out of sync: delete them on the destination or run with force).",
 			strings.Join(parts, ", "), rep.Changed, rep.Diverged, rep.Kept)
 	}
+	if rep.Conflicts > 0 {
+		s += fmt.Sprintf(" %d refs in conflict (changed on both sides; each repository's report lists both commits).", rep.Conflicts)
+	}
 	if rep.Releases > 0 {
 		s += fmt.Sprintf(" Releases: %d created or updated.", rep.Releases)
 	}

@@ -390,7 +390,7 @@ func TestAccountActionsOutputs(t *testing.T) {
 		t.Fatalf("exit %d; stdout:\n%s", got, &b.stdout)
 	}
 	out := b.outputs(t)
-	if want := map[string]string{"changed": "4", "diverged": "0", "kept": "0", "failed": "1", "releases": "0", "lfs-objects": "0", "report": "gitee-mirror-report-mirror.json"}; !reflect.DeepEqual(out, want) {
+	if want := map[string]string{"changed": "4", "diverged": "0", "kept": "0", "conflicts": "0", "failed": "1", "releases": "0", "lfs-objects": "0", "report": "gitee-mirror-report-mirror.json"}; !reflect.DeepEqual(out, want) {
 		t.Errorf("outputs %v, want %v", out, want)
 	}
 	sum := b.file(t, b.env["GITHUB_STEP_SUMMARY"])

@@ -74,7 +74,7 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 		inGiteeURL: defaultGiteeURL, inCreateMissing: defaultCreateMissing, inVisibility: defaultVisibility,
 		inForks: defaultForks, inArchived: defaultArchived, inConcurrency: defaultConcurrency, inReleases: defaultReleases,
 		inRepositories: "", inInclude: "", inExclude: "", inMappings: "", inAccountType: "", inGiteeAPIURL: "",
-		inAllowHTTP: defaultAllowHTTP, inLFS: defaultLFS,
+		inAllowHTTP: defaultAllowHTTP, inLFS: defaultLFS, inTwoWay: defaultTwoWay,
 	}
 	for name, want := range defaults {
 		if got := inputs[name]; got != want {
@@ -82,7 +82,7 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 		}
 	}
 	slices.Sort(outputs)
-	if want := []string{"changed", "diverged", "failed", "kept", "lfs-objects", "releases", "report"}; !reflect.DeepEqual(outputs, want) {
+	if want := []string{"changed", "conflicts", "diverged", "failed", "kept", "lfs-objects", "releases", "report"}; !reflect.DeepEqual(outputs, want) {
 		t.Errorf("action.yml outputs %q, want %q", outputs, want)
 	}
 }

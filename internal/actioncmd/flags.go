@@ -22,6 +22,7 @@ var flagInputs = []struct {
 	{inTags, "tag globs, as for branches; false for no tags (default: all)", false},
 	{inForce, "overwrite diverged refs on the destination after backing them up (default false)", true},
 	{inPrune, "delete destination refs the source no longer has, when nothing is lost (default true)", true},
+	{inTwoWay, "two-way sync: source and destination are peers, changes on either side go to the other, a ref changed on both is a conflict; keeps its state in cache-path (default false)", true},
 	{inDryRun, "plan and report, change nothing (default false)", true},
 	{inTimeout, "time limit for the whole sync (default 30m)", false},
 	{inCachePath, "directory that keeps history and last-synced state between runs (default: none)", false},

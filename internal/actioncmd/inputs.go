@@ -125,6 +125,9 @@ func parsePolicy(get func(string) string, opts *mirror.Options) error {
 	if opts.Prune, err = boolean(inPrune, or(get(inPrune), defaultPrune)); err != nil {
 		return err
 	}
+	if err := parseTwoWay(get, opts); err != nil {
+		return err
+	}
 	if opts.DryRun, err = boolean(inDryRun, or(get(inDryRun), defaultDryRun)); err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func (r *accountRun) mirrorRepo(ctx context.Context, j *job) (res repoResult) {
 		return res
 	}
 	res.Created = made != nil
-	res.record(out, err, opts.Prune)
+	res.record(out, err, outOfSync(opts))
 	if r.o.releases && err == nil && out != nil && !out.SourceEmpty {
 		r.releases(ctx, j, out, opts, &res)
 	}

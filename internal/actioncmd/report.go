@@ -25,6 +25,7 @@ type report struct {
 	Changed     int          `json:"changed"`
 	Diverged    int          `json:"diverged"`
 	Kept        int          `json:"kept"` // refs prune kept: out of sync (see keptOutOfSync)
+	Conflicts   int          `json:"conflicts"`
 	Error       *reportError `json:"error,omitempty"`
 	Note        string       `json:"note,omitempty"` // what was done besides refs, e.g. the destination created
 	Finished    time.Time    `json:"finished_at"`
@@ -53,10 +54,11 @@ func newReport(opts mirror.Options, res *mirror.Result, syncErr error, red *reda
 		Source:      opts.Source.URL,
 		Destination: opts.Target.URL,
 		DryRun:      opts.DryRun,
-		OK:          syncErr == nil && res.OK() && countKept(res, opts.Prune) == 0,
+		OK:          syncErr == nil && res.OK() && countKept(res, outOfSync(opts)) == 0,
 		Changed:     len(res.Changed()),
 		Diverged:    res.Count(mirror.Diverged),
-		Kept:        countKept(res, opts.Prune),
+		Kept:        countKept(res, outOfSync(opts)),
+		Conflicts:   len(res.Conflicts()),
 		Finished:    now.UTC(),
 		Result:      &r,
 	}
@@ -138,13 +140,14 @@ func countKept(res *mirror.Result, prune bool) int {
 // a ref could not be synced (diverged refs have their own count).
 func setOutputs(c *console, rep *report, reportPath string) error {
 	failed := 0
-	if rep.Error != nil || len(rep.Refs)-rep.Count(mirror.Diverged) > countOK(rep.Result) {
+	if rep.Error != nil || len(rep.Refs)-rep.Count(mirror.Diverged)-rep.Conflicts > countOK(rep.Result) {
 		failed = 1
 	}
 	return errors.Join(
 		c.setOutput("changed", strconv.Itoa(rep.Changed)),
 		c.setOutput("diverged", strconv.Itoa(rep.Diverged)),
 		c.setOutput("kept", strconv.Itoa(rep.Kept)),
+		c.setOutput(outConflicts, strconv.Itoa(rep.Conflicts)),
 		c.setOutput("failed", strconv.Itoa(failed)),
 		c.setOutput("report", reportPath),
 	)

@@ -96,18 +96,18 @@ func (a *App) mirror(ctx context.Context, c *console, sec secrets) error {
 	if line := lfsLine(rep.LFS); line != "" {
 		c.printf("%s", line)
 	}
-	fmt.Fprint(c.stdout, plainTable(rep, c.red)+rep.Releases.plain())
+	fmt.Fprint(c.stdout, plainTable(rep, c.red)+conflictGuide(res, opts.Source.URL, opts.Target.URL, false)+rep.Releases.plain())
 	path, werr := writeReport(rep, c.red, a.Getenv, a.Getwd)
 	if werr == nil {
 		c.printf("Report: %s", path)
 	}
 	reportErr := errors.Join(werr, setOutputs(c, rep, path), c.setOutput(outReleases, strconv.Itoa(rep.Releases.changed())),
 		c.setOutput(outLFSObjects, strconv.Itoa(lfsUploaded(res))),
-		c.addSummary(markdown(rep, c.red)+lfsMarkdown(rep.LFS)+rep.Releases.markdown()))
+		c.addSummary(markdown(rep, c.red)+lfsMarkdown(rep.LFS)+conflictGuide(res, opts.Source.URL, opts.Target.URL, true)+rep.Releases.markdown()))
 
 	var bad []mirror.RefResult
 	for _, r := range res.Refs {
-		if !r.OK() || keptOutOfSync(r, opts.Prune) {
+		if !r.OK() || keptOutOfSync(r, outOfSync(opts)) {
 			bad = append(bad, r)
 		}
 	}

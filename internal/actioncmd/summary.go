@@ -85,6 +85,9 @@ func short(id string) string {
 // totals is the one-line tally under both tables.
 func totals(rep *report, unchanged int) string {
 	s := fmt.Sprintf("%d changed, %d diverged, %d already in sync", rep.Changed, rep.Diverged, unchanged)
+	if rep.Conflicts > 0 {
+		s = fmt.Sprintf("%d changed, %d in conflict, %d already in sync", rep.Changed, rep.Conflicts, unchanged)
+	}
 	if rep.Kept > 0 {
 		s = fmt.Sprintf("%d changed, %d diverged, %d kept by prune (out of sync: delete them on the destination or run with force), %d already in sync",
 			rep.Changed, rep.Diverged, rep.Kept, unchanged)
