@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/go-git/go-git/v5/plumbing/format/pktline"
 )
 
 // transportError classifies a failed HTTP round trip.
@@ -40,6 +41,12 @@ func (r *remote) contextError(ctx context.Context) error {
 func (r *remote) streamError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return r.contextError(ctx)
+	}
+	// go-git's scanner turns a pkt-line "ERR <message>" into an error: the
+	// server's own refusal, not a broken connection.
+	var el *pktline.ErrorLine
+	if errors.As(err, &el) {
+		return r.remoteError(ctx, &errRemote{msg: strings.TrimSpace(el.Text)})
 	}
 	return failure.New(failure.Network, "connection to %s %s broke off: %s", r.side, r.url, r.redact(rootCause(err)))
 }

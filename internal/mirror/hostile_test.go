@@ -101,6 +101,12 @@ func hostileCases() map[string]hostileCase {
 			}}),
 			wantClass: failure.Rejected, wantSide: "source", wantSaid: "negotiation lines before the pack",
 		},
+		"ERR line instead of a pack": {
+			source: src(hostileSource{negotiation: func(w io.Writer) {
+				io.WriteString(w, pkt("ERR upload-pack: go away\n"))
+			}}),
+			wantClass: failure.Rejected, wantSide: "source", wantSaid: "refused: upload-pack: go away",
+		},
 		"endless push report": {
 			target: func(t *testing.T) string {
 				return hostileTarget(t, func(w io.Writer) {
