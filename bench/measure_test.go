@@ -321,6 +321,7 @@ const (
 	envDstToken  = "GM_BENCH_DST_TOKEN"
 	envHogMiB    = "GM_BENCH_HOG_MIB"
 	envParentMiB = "GM_BENCH_PARENT_MIB"
+	envLFS       = "GM_BENCH_LFS" // the helper's Options.LFS (BenchmarkLFS)
 	resultPrefix = "GM-BENCH-CORE-RESULT "
 )
 
@@ -335,6 +336,9 @@ type coreReport struct {
 	Error    string   `json:"error,omitempty"`
 	Duration int64    `json:"duration_ns"`
 	Trace    []string `json:"trace,omitempty"` // with GM_BENCH_TRACE=1
+
+	LFSUploaded int `json:"lfs_uploaded"` // with GM_BENCH_LFS
+	LFSMissing  int `json:"lfs_missing"`
 }
 
 // TestCoreHelperProcess is not a test: BenchmarkMirror re-executes the test
@@ -348,6 +352,7 @@ func TestCoreHelperProcess(t *testing.T) {
 		Source: mirror.Endpoint{URL: os.Getenv(envSrcURL), Username: os.Getenv(envSrcUser), Token: os.Getenv(envSrcToken)},
 		Target: mirror.Endpoint{URL: os.Getenv(envDstURL), Username: os.Getenv(envDstUser), Token: os.Getenv(envDstToken)},
 		Prune:  true,
+		LFS:    mirror.LFSMode(os.Getenv(envLFS)),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	var tr *tracer
@@ -360,6 +365,9 @@ func TestCoreHelperProcess(t *testing.T) {
 	if res != nil {
 		rep = coreReport{OK: res.OK(), NoOp: res.NoOp, Bytes: res.Bytes, Refs: len(res.Refs),
 			Changed: len(res.Changed()), Attempts: res.Attempts, Duration: int64(res.Duration)}
+		if res.LFS != nil {
+			rep.LFSUploaded, rep.LFSMissing = res.LFS.Uploaded, res.LFS.Missing
+		}
 		for _, r := range res.Refs {
 			if !r.OK() {
 				fmt.Fprintf(os.Stderr, "ref %s: %s (%s) %s\n", r.Ref, r.Outcome, r.Class, r.Message)
