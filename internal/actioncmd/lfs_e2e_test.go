@@ -1,6 +1,7 @@
 package actioncmd
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -139,6 +140,38 @@ func TestAccountRepoWithMissingLFSFails(t *testing.T) {
 			}
 			if got := lfsUploaded(res); tc.lfs != nil && got != tc.lfs.Uploaded {
 				t.Errorf("lfsUploaded = %d, want %d", got, tc.lfs.Uploaded)
+			}
+		})
+	}
+}
+
+func TestParseLFS(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		in   string
+		want mirror.LFSMode
+		bad  bool
+	}{
+		"absent":     {in: "", want: mirror.LFSOff},
+		"false":      {in: "false", want: mirror.LFSOff},
+		"true":       {in: "true", want: mirror.LFSCopy},
+		"upper case": {in: " TRUE ", want: mirror.LFSCopy},
+		"required":   {in: "required", want: mirror.LFSRequired},
+		"other":      {in: "yes please", bad: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseLFS(func(string) string { return tc.in })
+			if tc.bad {
+				var in *inputError
+				if !errors.As(err, &in) || in.name != inLFS {
+					t.Fatalf("err = %v, want an input error naming %q", err, inLFS)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("parseLFS(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 			}
 		})
 	}
