@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
+	"github.com/gitee-mirror/gitee-mirror/internal/server"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/store/postgres"
 	"github.com/gitee-mirror/gitee-mirror/internal/store/sqlite"
@@ -60,4 +63,20 @@ func (d *database) close() error {
 		err = errors.Join(err, fmt.Errorf("error closing the database: %w", cerr))
 	}
 	return err
+}
+
+// startQueueUI starts River UI on the queue's database for the server to
+// mount behind the admin token (none without one); it stops with ctx.
+func startQueueUI(ctx context.Context, cfg *config.Config, jobs store.JobDB, log *slog.Logger) (http.Handler, error) {
+	if !cfg.AdminToken.IsSet() {
+		return nil, nil
+	}
+	ui, err := jobs.QueueUI(server.QueuePrefix, log.With(slog.String("component", "queue-ui")))
+	if err != nil {
+		return nil, err
+	}
+	if err := ui.Start(ctx); err != nil {
+		return nil, fmt.Errorf("error starting the queue UI: %w", err)
+	}
+	return ui, nil
 }

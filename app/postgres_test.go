@@ -16,8 +16,8 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // TestRunOnPostgres starts the App on a Postgres database with the password
 // in GITEE_MIRROR_DATABASE_PASSWORD_FILE: it serves, its store, inbox and
-// job queue live in that database, and the password is in none of its
-// output.
+// job queue live in that database, River UI shows the queue to the admin
+// token, and the password is in none of its output.
 func TestRunOnPostgres(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
@@ -29,12 +29,25 @@ func TestRunOnPostgres(t *testing.T) {
 		"GITEE_MIRROR_DATABASE_URL":           db.URLWithoutPassword(),
 		"GITEE_MIRROR_DATABASE_PASSWORD_FILE": pwFile,
 		"GITEE_MIRROR_SECRET_KEY":             strings.Repeat("ab", 32),
+		"GITEE_MIRROR_ADMIN_TOKEN":            "admin-token-for-the-queue-ui",
 	})
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		if code, body := get(t, base+path); code != http.StatusOK {
 			t.Errorf("GET %s = %d: %s", path, code, body)
 		}
 	}
+	// River UI over the Postgres queue, behind the admin token.
+	req, _ := http.NewRequest(http.MethodGet, base+"/admin/queue/api/jobs?state=available", nil)
+	req.SetBasicAuth("operator", "admin-token-for-the-queue-ui")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /admin/queue/api/jobs with the admin token = %d, want 200", resp.StatusCode)
+	}
+
 	if err := stop(); err != nil {
 		t.Fatalf("run: %v\n%s", err, logs)
 	}

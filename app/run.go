@@ -91,9 +91,15 @@ func run(ctx context.Context, e env) (err error) {
 	if err := pages.AnnounceSetupCode(ctx); err != nil {
 		return fmt.Errorf("error reading the registered GitHub App: %w", err)
 	}
+	uiCtx, stopUI := context.WithCancel(ctx)
+	defer stopUI() // before the database closes
+	queueUI, err := startQueueUI(uiCtx, cfg, db.jobs, log)
+	if err != nil {
+		return err
+	}
 	srv, err = server.New(server.Options{
 		Config: cfg, Store: st, Queue: queue, Inbox: inbox, Wake: fwd.Wake, Metrics: m, Logger: log,
-		HTTPClient: hc, Settings: pages,
+		HTTPClient: hc, Settings: pages, QueueUI: queueUI,
 	})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -74,6 +75,7 @@ type setupOptions struct {
 	noKey     bool
 	giteeUser func(ctx context.Context, token string) (string, error)
 	wrap      func(store.Store) store.Store
+	queueUI   bool // serve River UI on the store's job tables
 }
 
 // fakeGiteeUser accepts giteeToken only.
@@ -124,10 +126,16 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		s = o.wrap(st)
 	}
 	b.inbox = openInbox(t)
+	log := slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var queueUI http.Handler
+	if o.queueUI {
+		queueUI = startQueueUI(t, st, log)
+	}
 	b.srv, err = New(Options{
 		Config: cfg, Store: s, Queue: b.queue, Inbox: b.inbox, Wake: func() { b.wakes.Add(1) }, Metrics: metrics.New(),
-		Logger:    slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:    log,
 		GiteeUser: o.giteeUser,
+		QueueUI:   queueUI,
 	})
 	if err != nil {
 		t.Fatal(err)

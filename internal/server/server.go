@@ -49,6 +49,9 @@ type Options struct {
 	// Settings serves the pages for people under /settings (package
 	// settings); nil: none.
 	Settings http.Handler
+	// QueueUI serves River UI under QueuePrefix, behind the admin token;
+	// nil: none.
+	QueueUI http.Handler
 }
 
 // Server is the App's HTTP server.
@@ -130,6 +133,7 @@ func (s *Server) routes() {
 		e.Any("/settings/*", pages)
 	}
 
+	s.routeQueueUI(e)
 	admin := e.Group("/admin", s.adminAuth, middleware.BodyLimit(adminBodyLimit))
 	admin.GET("/mirrors", s.listMirrors)
 	admin.PUT("/installations/:id/gitee-token", s.setInstallationToken)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -26,6 +27,16 @@ type JobDB interface {
 	// so that a request is never dropped as a duplicate of a job that is
 	// finishing.
 	LockKey(ctx context.Context, key string) (unlock func(), err error)
+	// QueueUI is River UI for the database's queue, served under prefix.
+	QueueUI(prefix string, log *slog.Logger) (QueueUI, error)
+}
+
+// QueueUI is River UI: pages and an API that show the queue's jobs and
+// let an operator retry or cancel them. Start starts its background work
+// until ctx ends.
+type QueueUI interface {
+	http.Handler
+	Start(ctx context.Context) error
 }
 
 // JobClient is what the job queue uses of a River client.
