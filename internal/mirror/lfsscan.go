@@ -164,6 +164,11 @@ func blobAt(s *packfile.Scanner, offset int64, depth int) ([]byte, error) {
 	}
 	switch h.Type {
 	case plumbing.OFSDeltaObject:
+		// The result's size is the delta's claim: check it before a base
+		// is read, and before PatchDelta makes it.
+		if size, ok := deltaTargetSize(buf.Bytes()); !ok || size > maxObjectSize {
+			return nil, fmt.Errorf("delta at offset %d would make %d bytes, more than the %d a scan resolves", offset, size, maxObjectSize)
+		}
 		base, err := blobAt(s, h.OffsetReference, depth+1)
 		if err != nil {
 			return nil, err

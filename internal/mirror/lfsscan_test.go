@@ -161,3 +161,42 @@ func TestLFSScanFindsPointersAlsoInDeltas(t *testing.T) {
 		t.Errorf("pointer blob id of p2 not recorded: %v", l.pointers)
 	}
 }
+
+// TestLFSScanBoundsDeltaChains: a small delta the scan must resolve from the
+// spool may sit on a base delta that expands far beyond what its bytes
+// suggest (each 0x80 copies 64 KiB). The chain is refused by its claimed
+// size, before anything that large is made.
+func TestLFSScanBoundsDeltaChains(t *testing.T) {
+	t.Parallel()
+	zeros := make([]byte, 64<<10)
+	copies := maxObjectSize/len(zeros) + 8
+	var bomb []byte
+	bomb = appendVarint(bomb, len(zeros))
+	bomb = appendVarint(bomb, copies*len(zeros))
+	bomb = append(bomb, bytes.Repeat([]byte{0x80}, copies)...) // copy 64 KiB from offset 0
+
+	p := lfs.Pointer{OID: strings.Repeat("5", 64), Size: 500}
+	var tiny []byte // on top of the bomb: a pointer, inserted literally
+	tiny = appendVarint(tiny, copies*len(zeros))
+	tiny = appendVarint(tiny, len(p.Encode()))
+	for rest := p.Encode(); len(rest) > 0; {
+		n := min(len(rest), 127)
+		tiny = append(append(tiny, byte(n)), rest[:n]...)
+		rest = rest[n:]
+	}
+
+	b := newPackBuilder()
+	base := b.whole(plumbing.BlobObject, zeros)
+	b.ofsDelta(b.ofsDelta(base, bomb), tiny)
+	pack := b.bytes()
+	l := newLFSScan()
+	if err := scanPackLFS(bytes.NewReader(pack), NewGraph(), l); err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	if err := l.finish(bytes.NewReader(pack)); err != nil {
+		t.Fatalf("finish: %v", err)
+	}
+	if l.err == nil || !strings.Contains(l.err.Error(), "more than the") {
+		t.Fatalf("scan error %v, want the delta chain refused; found %v", l.err, l.found())
+	}
+}
