@@ -175,15 +175,6 @@ func (e *e2e) start() {
 	e.t.Cleanup(func() { _ = e.stop() })
 }
 
-// restart stops the App and starts it again on the same data dir.
-func (e *e2e) restart() {
-	e.t.Helper()
-	if err := e.stop(); err != nil {
-		e.t.Fatalf("run: %v", err)
-	}
-	e.start()
-}
-
 // record keeps what the App answered, for the canary check.
 func (e *e2e) record(resp *http.Response, body []byte) {
 	var b bytes.Buffer
@@ -320,18 +311,6 @@ func (e *e2e) push(name string, files map[string]string, opts ...forgetest.Deliv
 	return sha
 }
 
-// repoID is GitHub's id of octo/<name>.
-func (e *e2e) repoID(name string) int64 {
-	e.t.Helper()
-	p := e.f.PushPayload(e2eOwner, name, "refs/heads/main", "", "", 0)
-	b, _ := json.Marshal(p["repository"])
-	var r struct{ ID int64 }
-	if err := json.Unmarshal(b, &r); err != nil || r.ID == 0 {
-		e.t.Fatalf("no repository id for %s: %v", name, err)
-	}
-	return r.ID
-}
-
 // mirrorTo waits for the mirror of octo/<name> to acme/<target>.
 func (e *e2e) mirrorTo(name, target string) *store.Mirror {
 	e.t.Helper()
@@ -351,7 +330,7 @@ func (e *e2e) findMirror(name, target string) *store.Mirror {
 		e.t.Fatalf("ListMirrors: %v", err)
 	}
 	for _, m := range ms {
-		if m.GitHubName == name && m.GiteeOwner == e2eGiteeOrg && m.GiteeName == target {
+		if m.A.Name == name && m.B.Owner == e2eGiteeOrg && m.B.Name == target {
 			return m
 		}
 	}
@@ -432,7 +411,13 @@ func (e *e2e) jobs(states ...string) int {
 func (e *e2e) idle() {
 	e.t.Helper()
 	e.waitFor("the queue is idle", func() bool {
-		return e.jobs("available", "running", "retryable", "scheduled", "pending") == 0
+		// Deliveries are forwarded to the queue before they are marked
+		// handled: none waiting and no job means the work is done.
+		var waiting int
+		if err := e.inbox.QueryRow(`SELECT count(*) FROM deliveries WHERE handled_at = 0`).Scan(&waiting); err != nil {
+			e.t.Fatalf("counting waiting deliveries: %v", err)
+		}
+		return waiting == 0 && e.jobs("available", "running", "retryable", "scheduled", "pending") == 0
 	})
 }
 
@@ -507,16 +492,6 @@ func (e *e2e) scanDir(canaries []string, when string) {
 	if when == "while running" && !files["gitee-mirror.db-wal"] {
 		e.t.Errorf("%s: no -wal file in the data dir: %v", when, files)
 	}
-}
-
-// count counts the rows of a table of the App's database.
-func (e *e2e) count(table string) int {
-	e.t.Helper()
-	var n int
-	if err := e.db.DB().QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
-		e.t.Fatalf("counting %s: %v", table, err)
-	}
-	return n
 }
 
 // deliveries counts the deliveries in the webhook inbox.

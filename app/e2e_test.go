@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
 	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
-	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -34,7 +34,7 @@ func (e *e2e) pushMirror(name string) *store.Mirror {
 		"README.md":   "# " + name + "\n",
 	})
 	m := e.mirrorTo(name, name)
-	if m.ConfigSource != "file" || m.Direction != store.Push {
+	if m.ConfigSource != "file" || m.Direction != store.AToB {
 		e.t.Errorf("mirror from the file: source %q, direction %q", m.ConfigSource, m.Direction)
 	}
 	e.waitFor("the first sync mirrors octo/"+name, func() bool { return e.sameRefs(e2eOwner, name, e2eGiteeOrg, name) })
@@ -104,7 +104,7 @@ func TestE2EPushToGitee(t *testing.T) {
 	t.Logf("push to Gitee took %s", time.Since(start))
 	e.waitFor("a successful check run on the pushed commit", func() bool {
 		return slices.ContainsFunc(e.f.CheckRuns(e2eOwner, "widget"), func(cr forgetest.CheckRun) bool {
-			return cr.Name == githubapp.CheckRunName && cr.HeadSHA == sha && cr.Status == "completed" && cr.Conclusion == "success"
+			return cr.Name == forge.CheckRunName && cr.HeadSHA == sha && cr.Status == "completed" && cr.Conclusion == "success"
 		})
 	})
 	e.idle()
@@ -150,7 +150,7 @@ func TestE2EGiteePushToGitHub(t *testing.T) {
 		t.Fatalf("push delivery: %d %s", code, body)
 	}
 	m := e.mirrorTo("pulled", "upstream")
-	if m.Direction != store.Pull {
+	if m.Direction != store.BToA {
 		t.Fatalf("direction %q, want pull", m.Direction)
 	}
 	e.idle()
@@ -281,7 +281,7 @@ func TestE2EPauseAfterFailures(t *testing.T) {
 	e.waitFor("the mirror is paused", func() bool { return e.mirror(m.ID).Paused })
 	e.waitFor("a failed check run on the last refused commit", func() bool {
 		return slices.ContainsFunc(e.f.CheckRuns(e2eOwner, "widget"), func(cr forgetest.CheckRun) bool {
-			return cr.Name == githubapp.CheckRunName && cr.HeadSHA == sha && cr.Conclusion == "failure"
+			return cr.Name == forge.CheckRunName && cr.HeadSHA == sha && cr.Conclusion == "failure"
 		})
 	})
 	got := e.mirror(m.ID)

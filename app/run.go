@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
-	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
+	"github.com/gitee-mirror/gitee-mirror/internal/forges"
 	"github.com/gitee-mirror/gitee-mirror/internal/jobs"
 	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
@@ -54,37 +54,43 @@ func run(ctx context.Context, e env) (err error) {
 	}
 	db, err := openDatabase(ctx, cfg, box)
 	if err != nil {
-		return err
+		return fmt.Errorf("error opening the database: %w", err)
 	}
 	defer func() { err = errors.Join(err, db.close()) }()
 	st, inbox := db.store, db.inbox
 
+	// Each part once, in order: the App's credentials, the sites, the
+	// runner, the queue, the forwarder, the pages, the server.
 	if err := useRegistration(ctx, cfg, st, log); err != nil {
 		return err
 	}
-	app, err := newAppTransport(cfg, log)
+	app, err := newAppState(cfg, st, log)
 	if err != nil {
 		return err
 	}
+	sites := forges.New(forges.Config{GitHubAPIURL: cfg.GitHubAPIURL, GitHubGitURL: cfg.GitHubURL,
+		GiteeAPIURL: cfg.GiteeAPIURL, GiteeGitURL: cfg.GiteeURL, App: app.Transport})
+	hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: sameHostRedirects}
+	// People wait for the pages' and admin endpoints' Gitee calls: fewer
+	// tries there.
+	quickSites := forges.New(forges.Config{GitHubAPIURL: cfg.GitHubAPIURL, GitHubGitURL: cfg.GitHubURL,
+		GiteeAPIURL: cfg.GiteeAPIURL, GiteeGitURL: cfg.GiteeURL, HTTPClient: hc, GiteeAttempts: 2, App: app.Transport})
 	m := metrics.New()
-	runner, err := newRunner(cfg, st, app, log)
+	runner, err := newRunner(cfg, st, sites, log)
 	if err != nil {
 		return err
 	}
-	swap := newSwapRunner(runner) // replaced when the App is registered from the pages
 	queue, err := jobs.New(ctx, jobs.Config{
-		DB: db.jobs, Store: st, Runner: swap, Logger: log, Metrics: m,
+		DB: db.jobs, Store: st, Runner: runner, Logger: log, Metrics: m,
 		MaxFailures: cfg.MaxFailures, SyncTimeout: cfg.SyncTimeout, ReconcileInterval: cfg.ReconcileInterval,
 	})
 	if err != nil {
 		return fmt.Errorf("error creating the job queue: %w", err)
 	}
 	fwd := webhook.NewForwarder(webhook.ForwarderOptions{
-		Inbox: inbox, Handlers: webhook.DefaultHandlers(st, queue), Metrics: m, Logger: log,
+		Inbox: inbox, Handlers: webhook.ForwardHandlers(st, queue), Metrics: m, Logger: log,
 	})
-	hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: sameHostRedirects}
-	var srv *server.Server
-	pages, err := newPages(cfg, st, queue, swap, app, func() *server.Server { return srv }, log, hc)
+	pages, err := newPages(cfg, st, queue, app, quickSites, log, hc)
 	if err != nil {
 		return err
 	}
@@ -97,11 +103,14 @@ func run(ctx context.Context, e env) (err error) {
 	if err != nil {
 		return err
 	}
-	srv, err = server.New(server.Options{
+	srv, err := server.New(server.Options{
 		Config: cfg, Store: st, Queue: queue, Inbox: inbox, Wake: fwd.Wake, Metrics: m, Logger: log,
-		HTTPClient: hc, Settings: pages, QueueUI: queueUI,
+		Sites: quickSites, Deliveries: forges.Deliveries(), App: app, Settings: pages, QueueUI: queueUI,
 	})
 	if err != nil {
+		return fmt.Errorf("error building the HTTP server: %w", err)
+	}
+	if err := srv.WarmWebhooks(ctx); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
@@ -206,20 +215,6 @@ func newBox(cfg *config.Config, log *slog.Logger) (*secret.Box, error) {
 		return nil, fmt.Errorf("%s: %w", config.EnvSecretKey, err)
 	}
 	return box, nil
-}
-
-// newAppTransport parses the App's key once; nil when credentials are
-// missing (the App still starts, and its front page says what to set).
-func newAppTransport(cfg *config.Config, log *slog.Logger) (*githubapp.AppTransport, error) {
-	if missing := cfg.MissingApp(); len(missing) > 0 {
-		log.Warn("GitHub App credentials missing: GitHub deliveries are refused until they are set; the front page says how", "missing", missing)
-		return nil, nil
-	}
-	app, err := githubapp.NewAppTransport(cfg.AppID, []byte(cfg.PrivateKey.Reveal()), githubapp.AppOptions{APIURL: cfg.GitHubAPIURL})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", config.EnvPrivateKey, err)
-	}
-	return app, nil
 }
 
 // sameHostRedirects follows a redirect only to the host of the original

@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )

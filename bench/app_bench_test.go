@@ -883,7 +883,7 @@ func (a *appBench) requestSeqs() []int64 {
 	seqs := make([]int64, len(a.repos))
 	for _, m := range ms {
 		for i, r := range a.repos {
-			if m.GitHubName == r.name {
+			if m.A.Name == r.name {
 				seqs[i] = m.RequestSeq
 			}
 		}
@@ -978,7 +978,7 @@ func (a *appBench) checkNoLoss(results []intakeResult, before, sentTo []int64, l
 	var requests, deliveries int64
 	var runs int
 	for _, m := range ms {
-		i := slices.IndexFunc(a.repos, func(r appRepo) bool { return r.name == m.GitHubName })
+		i := slices.IndexFunc(a.repos, func(r appRepo) bool { return r.name == m.A.Name })
 		if i < 0 {
 			continue
 		}

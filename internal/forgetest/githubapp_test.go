@@ -26,6 +26,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
 )
 
@@ -353,21 +354,21 @@ func TestAppCheckRunsAndStatuses(t *testing.T) {
 	sha := pushMain(t, f, "acme", "one", "alice", apiAliceToken)
 	c := b.client(t)
 
-	id, err := c.CreateCheckRun(ctx, "acme", "one", sha, githubapp.CheckRun{Status: githubapp.CheckInProgress, Title: "Mirroring", Summary: "to Gitee"})
+	id, err := c.CreateCheckRun(ctx, "acme", "one", sha, githubapp.CheckRun{Status: forge.CheckInProgress, Title: "Mirroring", Summary: "to Gitee"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = c.UpdateCheckRun(ctx, "acme", "one", id, githubapp.CheckRun{Conclusion: githubapp.ConclusionSuccess, Title: "Mirrored", Summary: "all refs", DetailsURL: "https://example.test/m/1"})
+	err = c.UpdateCheckRun(ctx, "acme", "one", id, githubapp.CheckRun{Conclusion: forge.ConclusionSuccess, Title: "Mirrored", Summary: "all refs", DetailsURL: "https://example.test/m/1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runs := f.CheckRuns("acme", "one")
-	if len(runs) != 1 || runs[0].ID != id || runs[0].Name != githubapp.CheckRunName || runs[0].HeadSHA != sha ||
+	if len(runs) != 1 || runs[0].ID != id || runs[0].Name != forge.CheckRunName || runs[0].HeadSHA != sha ||
 		runs[0].Status != "completed" || runs[0].Conclusion != "success" || runs[0].Title != "Mirrored" ||
 		runs[0].AppID != testAppID || runs[0].InstallationID != testInstallID || runs[0].Updates != 1 || runs[0].CompletedAt.IsZero() {
 		t.Fatalf("CheckRuns = %+v", runs)
 	}
-	if _, err := c.CreateCheckRun(ctx, "acme", "one", sha, githubapp.CheckRun{Conclusion: githubapp.ConclusionFailure, Summary: "again"}); err != nil {
+	if _, err := c.CreateCheckRun(ctx, "acme", "one", sha, githubapp.CheckRun{Conclusion: forge.ConclusionFailure, Summary: "again"}); err != nil {
 		t.Fatal(err)
 	}
 	gh := c.API()

@@ -86,8 +86,6 @@ type Client struct {
 	created map[string]string
 }
 
-var _ forge.Forge = (*Client)(nil)
-
 // New returns a client for cfg. It makes no request; call User to check the
 // token.
 func New(cfg Config) (*Client, error) {

@@ -134,13 +134,19 @@ func (a *AppTransport) Installation(installationID int64) *ghinstallation.Transp
 
 // InstallationClient is a Client acting as one installation, with the
 // cached installation transport. Its APIURL is the App's unless opts sets
-// one. Its GitCredentials are empty: push with a RepoToken.
+// one. Its GitCredentials carry the user name for installation tokens but
+// no token: push with a token from RepoToken.
 func (a *AppTransport) InstallationClient(installationID int64, opts Options) (*Client, error) {
 	if opts.APIURL == "" {
 		opts.APIURL = a.apiURL + "/"
 	}
 	hc := &http.Client{Transport: a.Installation(installationID), CheckRedirect: sameHostRedirects}
-	return New(hc, forge.Credentials{}, opts)
+	c, err := New(hc, forge.Credentials{Username: GitUsername}, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.app, c.installation = a, installationID
+	return c, nil
 }
 
 // RepoToken mints an installation token for one repository, given by name
@@ -167,7 +173,11 @@ func (a *AppTransport) RepoTokenByID(ctx context.Context, installationID, repoID
 // mint calls POST /app/installations/{id}/access_tokens. Minting is safe to
 // repeat, so server errors are retried.
 func (a *AppTransport) mint(ctx context.Context, installationID int64, what string, opts *github.InstallationTokenOptions) (string, time.Time, error) {
-	perms := a.perms
+	return a.mintScoped(ctx, installationID, what, opts, a.perms)
+}
+
+// mintScoped mints with the given permissions.
+func (a *AppTransport) mintScoped(ctx context.Context, installationID int64, what string, opts *github.InstallationTokenOptions, perms github.InstallationPermissions) (string, time.Time, error) {
 	opts.Permissions = &perms
 	o := op{what: fmt.Sprintf("mint a GitHub token for %s in installation %d", what, installationID),
 		forbidden: "the installation may be suspended",

@@ -100,6 +100,7 @@ func testJWT(t *testing.T, r *http.Request) {
 }
 
 func TestRepoToken(t *testing.T) {
+	t.Parallel()
 	expires := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	tests := map[string]struct {
 		mint     func(context.Context, *AppTransport) (string, time.Time, error)
@@ -129,6 +130,7 @@ func TestRepoToken(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			app, mux, serverURL := setupApp(t)
 			if tt.perms != nil {
 				var err error
@@ -162,6 +164,7 @@ func TestRepoToken(t *testing.T) {
 }
 
 func TestRepoToken_Errors(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		status int
 		class  failure.Class
@@ -175,6 +178,7 @@ func TestRepoToken_Errors(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			app, mux, _ := setupApp(t)
 			var calls atomic.Int32
 			mux.HandleFunc("/app/installations/42/access_tokens", func(w http.ResponseWriter, r *http.Request) {
@@ -195,6 +199,7 @@ func TestRepoToken_Errors(t *testing.T) {
 }
 
 func TestRepoToken_BadArgs(t *testing.T) {
+	t.Parallel()
 	app, _, _ := setupApp(t)
 	if _, _, err := app.RepoToken(context.Background(), 42, "o/"); err == nil {
 		t.Error("RepoToken(o/) succeeded")
@@ -206,6 +211,7 @@ func TestRepoToken_BadArgs(t *testing.T) {
 }
 
 func TestNewAppTransport_BadKey(t *testing.T) {
+	t.Parallel()
 	ecKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("not a key " + canary)})
 	tests := map[string]struct {
 		id  int64
@@ -217,6 +223,7 @@ func TestNewAppTransport_BadKey(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			_, err := NewAppTransport(tt.id, tt.key, AppOptions{})
 			testError(t, err, failure.Invalid)
 		})
@@ -224,6 +231,7 @@ func TestNewAppTransport_BadKey(t *testing.T) {
 }
 
 func TestNewAppTransport_PKCS8(t *testing.T) {
+	t.Parallel()
 	der, err := x509.MarshalPKCS8PrivateKey(testKey())
 	if err != nil {
 		t.Fatal(err)
@@ -241,6 +249,7 @@ func TestNewAppTransport_PKCS8(t *testing.T) {
 }
 
 func TestInstallationClient(t *testing.T) {
+	t.Parallel()
 	app, mux, _ := setupApp(t)
 	var minted sync.Map // installation id → count
 	for _, id := range []int{1, 2} {
@@ -261,7 +270,7 @@ func TestInstallationClient(t *testing.T) {
 		fmt.Fprint(w, repoJSON("o", "r", ""))
 	})
 
-	if app.Installation(1) != app.Installation(1) {
+	if first := app.Installation(1); app.Installation(1) != first {
 		t.Error("Installation(1) is not cached")
 	}
 	if app.Installation(1) == app.Installation(2) {
@@ -296,6 +305,7 @@ func TestInstallationClient(t *testing.T) {
 }
 
 func TestInstallationClient_TokenRefused(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		status int
 		class  failure.Class
@@ -308,6 +318,7 @@ func TestInstallationClient_TokenRefused(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			app, mux, _ := setupApp(t)
 			mux.HandleFunc("/app/installations/3/access_tokens", func(w http.ResponseWriter, r *http.Request) {
 				errorJSON(w, tt.status, "nope")

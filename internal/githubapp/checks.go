@@ -9,68 +9,38 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
-)
-
-// CheckRunName is the name of the check run the App sets on pushed commits.
-const CheckRunName = "Gitee mirror"
-
-// Check run statuses and conclusions, as GitHub spells them.
-const (
-	CheckQueued     = "queued"
-	CheckInProgress = "in_progress"
-	CheckCompleted  = "completed"
-
-	ConclusionSuccess = "success"
-	ConclusionNeutral = "neutral" // e.g. refs diverged, nothing lost
-	ConclusionFailure = "failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 )
 
 // maxOutput is GitHub's limit on a check run's summary and text.
 const maxOutput = 65535
 
-// CheckRun describes a check run to create or update.
-type CheckRun struct {
-	// Name defaults to CheckRunName.
-	Name string
-	// Status is queued, in_progress or completed; default completed when
-	// Conclusion is set, else in_progress.
-	Status string
-	// Conclusion is success, neutral, failure (or GitHub's other words);
-	// required with status completed.
-	Conclusion string
-	// Title and Summary (Markdown) are the output shown on the commit;
-	// Text is optional detail. Summary and Text are cut to GitHub's limit.
-	Title   string
-	Summary string
-	Text    string
-	// DetailsURL links to the App's page for the mirror; ExternalID is
-	// our reference for the run. Both optional.
-	DetailsURL string
-	ExternalID string
-}
+// CheckRun is a check run to create or update (declared in forge, where
+// the callers see it).
+type CheckRun = forge.CheckRun
 
 // status fills defaults.
-func (cr CheckRun) status() (name, status string) {
+func checkStatus(cr CheckRun) (name, status string) {
 	name, status = cr.Name, cr.Status
 	if name == "" {
-		name = CheckRunName
+		name = forge.CheckRunName
 	}
 	if status == "" {
-		status = CheckInProgress
+		status = forge.CheckInProgress
 		if cr.Conclusion != "" {
-			status = CheckCompleted
+			status = forge.CheckCompleted
 		}
 	}
 	return name, status
 }
 
-func (cr CheckRun) output() *github.CheckRunOutput {
+func checkOutput(cr CheckRun) *github.CheckRunOutput {
 	if cr.Title == "" && cr.Summary == "" && cr.Text == "" {
 		return nil
 	}
 	title := cr.Title
 	if title == "" {
-		title = CheckRunName
+		title = forge.CheckRunName
 	}
 	out := &github.CheckRunOutput{Title: github.String(title), Summary: github.String(cut(cr.Summary))}
 	if cr.Text != "" {
@@ -89,8 +59,8 @@ func (c *Client) CreateCheckRun(ctx context.Context, owner, name, headSHA string
 	if headSHA == "" {
 		return 0, failure.New(failure.Invalid, "create a check run on %s/%s: no commit given", owner, name)
 	}
-	crName, status := cr.status()
-	if status == CheckCompleted && cr.Conclusion == "" {
+	crName, status := checkStatus(cr)
+	if status == forge.CheckCompleted && cr.Conclusion == "" {
 		return 0, failure.New(failure.Invalid, "create a check run on %s/%s: a completed check run needs a conclusion", owner, name)
 	}
 	opts := github.CreateCheckRunOptions{
@@ -100,7 +70,7 @@ func (c *Client) CreateCheckRun(ctx context.Context, owner, name, headSHA string
 		ExternalID: optional(cr.ExternalID),
 		Status:     github.String(status),
 		Conclusion: optional(cr.Conclusion),
-		Output:     cr.output(),
+		Output:     checkOutput(cr),
 	}
 	if cr.Conclusion != "" {
 		opts.CompletedAt = &github.Timestamp{Time: time.Now()}
@@ -123,14 +93,14 @@ func (c *Client) UpdateCheckRun(ctx context.Context, owner, name string, id int6
 	if err := checkNames(owner, name); err != nil {
 		return err
 	}
-	crName, status := cr.status()
+	crName, status := checkStatus(cr)
 	opts := github.UpdateCheckRunOptions{
 		Name:       crName,
 		DetailsURL: optional(cr.DetailsURL),
 		ExternalID: optional(cr.ExternalID),
 		Status:     github.String(status),
 		Conclusion: optional(cr.Conclusion),
-		Output:     cr.output(),
+		Output:     checkOutput(cr),
 	}
 	if cr.Conclusion != "" {
 		opts.CompletedAt = &github.Timestamp{Time: time.Now()}

@@ -9,15 +9,17 @@ import (
 	"testing"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 )
 
 func TestCreateCheckRun(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/repos/o/r/check-runs", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "POST")
 		body := testJSONBody(t, r)
 		for k, want := range map[string]any{
-			"name": CheckRunName, "head_sha": "0123456789abcdef", "status": "completed",
+			"name": forge.CheckRunName, "head_sha": "0123456789abcdef", "status": "completed",
 			"conclusion": "neutral", "external_id": "42",
 		} {
 			if got := body[k]; got != want {
@@ -35,7 +37,7 @@ func TestCreateCheckRun(t *testing.T) {
 		fmt.Fprint(w, `{"id":99}`)
 	})
 	id, err := client.CreateCheckRun(context.Background(), "o", "r", "0123456789abcdef", CheckRun{
-		Conclusion: ConclusionNeutral, Title: "1 ref diverged", Summary: "| ref |", ExternalID: "42",
+		Conclusion: forge.ConclusionNeutral, Title: "1 ref diverged", Summary: "| ref |", ExternalID: "42",
 	})
 	if err != nil {
 		t.Fatalf("CreateCheckRun: %v", err)
@@ -46,6 +48,7 @@ func TestCreateCheckRun(t *testing.T) {
 }
 
 func TestCreateCheckRun_InProgressAndUpdate(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/repos/o/r/check-runs", func(w http.ResponseWriter, r *http.Request) {
 		body := testJSONBody(t, r)
@@ -57,7 +60,7 @@ func TestCreateCheckRun_InProgressAndUpdate(t *testing.T) {
 	mux.HandleFunc("/repos/o/r/check-runs/5", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "PATCH")
 		body := testJSONBody(t, r)
-		if body["name"] != CheckRunName || body["status"] != "completed" || body["conclusion"] != "success" {
+		if body["name"] != forge.CheckRunName || body["status"] != "completed" || body["conclusion"] != "success" {
 			t.Errorf("body = %v", body)
 		}
 		out, _ := body["output"].(map[string]any)
@@ -72,34 +75,38 @@ func TestCreateCheckRun_InProgressAndUpdate(t *testing.T) {
 		t.Fatalf("CreateCheckRun: %v", err)
 	}
 	long := strings.Repeat("é", maxOutput)
-	if err := client.UpdateCheckRun(ctx, "o", "r", id, CheckRun{Conclusion: ConclusionSuccess, Title: "t", Summary: long}); err != nil {
+	if err := client.UpdateCheckRun(ctx, "o", "r", id, CheckRun{Conclusion: forge.ConclusionSuccess, Title: "t", Summary: long}); err != nil {
 		t.Fatalf("UpdateCheckRun: %v", err)
 	}
 }
 
 func TestCreateCheckRun_Errors(t *testing.T) {
+	t.Parallel()
 	t.Run("forbidden", func(t *testing.T) {
+		t.Parallel()
 		client, mux, _ := setup(t)
 		mux.HandleFunc("/repos/o/r/check-runs", func(w http.ResponseWriter, _ *http.Request) {
 			errorJSON(w, http.StatusForbidden, "Resource not accessible by integration")
 		})
-		_, err := client.CreateCheckRun(context.Background(), "o", "r", "abc", CheckRun{Conclusion: ConclusionSuccess})
+		_, err := client.CreateCheckRun(context.Background(), "o", "r", "abc", CheckRun{Conclusion: forge.ConclusionSuccess})
 		testError(t, err, failure.Permission, "checks: write", "Gitee mirror")
 	})
 	t.Run("server error not repeated", func(t *testing.T) {
+		t.Parallel()
 		client, mux, _ := setup(t)
 		var calls atomic.Int32
 		mux.HandleFunc("/repos/o/r/check-runs", func(w http.ResponseWriter, _ *http.Request) {
 			calls.Add(1)
 			errorJSON(w, http.StatusBadGateway, "bad gateway")
 		})
-		_, err := client.CreateCheckRun(context.Background(), "o", "r", "abc", CheckRun{Conclusion: ConclusionSuccess})
+		_, err := client.CreateCheckRun(context.Background(), "o", "r", "abc", CheckRun{Conclusion: forge.ConclusionSuccess})
 		testError(t, err, failure.Network)
 		if n := calls.Load(); n != 1 {
 			t.Errorf("POST sent %d times, want once", n)
 		}
 	})
 	t.Run("update retried", func(t *testing.T) {
+		t.Parallel()
 		client, mux, _ := setup(t)
 		var calls atomic.Int32
 		mux.HandleFunc("/repos/o/r/check-runs/7", func(w http.ResponseWriter, _ *http.Request) {
@@ -109,16 +116,17 @@ func TestCreateCheckRun_Errors(t *testing.T) {
 			}
 			fmt.Fprint(w, `{"id":7}`)
 		})
-		if err := client.UpdateCheckRun(context.Background(), "o", "r", 7, CheckRun{Conclusion: ConclusionFailure}); err != nil {
+		if err := client.UpdateCheckRun(context.Background(), "o", "r", 7, CheckRun{Conclusion: forge.ConclusionFailure}); err != nil {
 			t.Fatalf("UpdateCheckRun: %v", err)
 		}
 	})
 	t.Run("bad args", func(t *testing.T) {
+		t.Parallel()
 		client, _, _ := setup(t)
 		ctx := context.Background()
 		_, err := client.CreateCheckRun(ctx, "o", "r", "", CheckRun{})
 		testError(t, err, failure.Invalid, "no commit")
-		_, err = client.CreateCheckRun(ctx, "o", "r", "abc", CheckRun{Status: CheckCompleted})
+		_, err = client.CreateCheckRun(ctx, "o", "r", "abc", CheckRun{Status: forge.CheckCompleted})
 		testError(t, err, failure.Invalid, "conclusion")
 		_, err = client.CreateCheckRun(ctx, "o/x", "r", "abc", CheckRun{})
 		testError(t, err, failure.Invalid)

@@ -61,12 +61,15 @@ type Client struct {
 	retry   retrier
 	secrets []string // scrubbed from every error
 
+	// app and installation are set for an installation's client, which
+	// mints narrowed tokens (RepoToken).
+	app          *AppTransport
+	installation int64
+
 	mu        sync.Mutex
 	selfKnown bool   // GET /user has answered
 	self      string // the token's user; "" when the token has none (installation token)
 }
-
-var _ forge.Forge = (*Client)(nil)
 
 // NewWithToken returns a Client authenticated by a static token, such as an
 // Action's GITHUB_TOKEN or a personal access token. The token is sent only to

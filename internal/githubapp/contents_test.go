@@ -11,6 +11,7 @@ import (
 )
 
 func TestRepoFile(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	body := "target: acme/widget\n"
 	mux.HandleFunc("/repos/o/r/contents/.github/gitee-mirror.yml", func(w http.ResponseWriter, r *http.Request) {
@@ -30,6 +31,7 @@ func TestRepoFile(t *testing.T) {
 }
 
 func TestRepoFile_Errors(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		path    string
 		handler http.HandlerFunc // nil: no request expected
@@ -70,6 +72,7 @@ func TestRepoFile_Errors(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			client, mux, _ := setup(t)
 			mux.HandleFunc("/repos/o/r/contents/", func(w http.ResponseWriter, r *http.Request) {
 				if tt.handler == nil {

@@ -18,6 +18,7 @@ import (
 )
 
 func TestErrorClasses(t *testing.T) {
+	t.Parallel()
 	reset := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
 	tests := map[string]struct {
 		handler http.HandlerFunc
@@ -84,6 +85,7 @@ func TestErrorClasses(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			client, mux, _ := setup(t)
 			mux.HandleFunc("/repos/o/r", tt.handler)
 			_, err := client.GetRepo(context.Background(), "o", "r")
@@ -93,6 +95,7 @@ func TestErrorClasses(t *testing.T) {
 }
 
 func TestErrors_KeepGitHubTypes(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/repos/o/r", func(w http.ResponseWriter, r *http.Request) {
 		errorJSON(w, 401, "Bad credentials for "+canary)
@@ -109,6 +112,7 @@ func TestErrors_KeepGitHubTypes(t *testing.T) {
 }
 
 func TestErrors_Transport(t *testing.T) {
+	t.Parallel()
 	server := httptest.NewServer(http.NotFoundHandler())
 	apiURL := server.URL + "/api/"
 	server.Close() // nothing listens any more
@@ -124,6 +128,7 @@ func TestErrors_Transport(t *testing.T) {
 }
 
 func TestErrors_Timeout(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/repos/o/r", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -138,6 +143,7 @@ func TestErrors_Timeout(t *testing.T) {
 }
 
 func TestErrors_Cancelled(t *testing.T) {
+	t.Parallel()
 	client, _, _ := setup(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -149,6 +155,7 @@ func TestErrors_Cancelled(t *testing.T) {
 }
 
 func TestRetry_502ThenSuccess(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	var calls atomic.Int32
 	mux.HandleFunc("/repos/o/r", func(w http.ResponseWriter, r *http.Request) {
@@ -171,8 +178,10 @@ func TestRetry_502ThenSuccess(t *testing.T) {
 }
 
 func TestRetry_NotOnClientErrors(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{401, 403, 404, 422} {
 		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			t.Parallel()
 			client, mux, _ := setup(t)
 			var calls atomic.Int32
 			mux.HandleFunc("/repos/o/r", func(w http.ResponseWriter, r *http.Request) {
@@ -188,6 +197,7 @@ func TestRetry_NotOnClientErrors(t *testing.T) {
 }
 
 func TestRetry_Disabled(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -206,6 +216,7 @@ func TestRetry_Disabled(t *testing.T) {
 }
 
 func TestRetry_StopsWhenContextEnds(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	client.retry.base = time.Hour // the wait would outlast the context
 	mux.HandleFunc("/repos/o/r", func(w http.ResponseWriter, r *http.Request) {
@@ -222,6 +233,7 @@ func TestRetry_StopsWhenContextEnds(t *testing.T) {
 }
 
 func TestToken_NotSentToOtherHosts(t *testing.T) {
+	t.Parallel()
 	var leaked atomic.Bool
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.Header.Get("Authorization"), canary) {
@@ -243,6 +255,7 @@ func TestToken_NotSentToOtherHosts(t *testing.T) {
 }
 
 func TestRedirect_SameHostFollowed(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/repos/o/old", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, baseURLPath+"/repositories/1", http.StatusMovedPermanently)
@@ -261,6 +274,7 @@ func TestRedirect_SameHostFollowed(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		opts    Options
 		wantAPI string
@@ -278,6 +292,7 @@ func TestOptions(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			client, err := NewWithToken(canary, tt.opts)
 			if tt.class != "" {
 				testError(t, err, tt.class)
@@ -297,6 +312,7 @@ func TestOptions(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	client, _, _ := setup(t)
 	if err := client.Classify(nil, "x"); err != nil {
 		t.Errorf("Classify(nil) = %v, want nil", err)

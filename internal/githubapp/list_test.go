@@ -66,6 +66,7 @@ func names(repos []*forge.Repo) []string {
 }
 
 func TestListRepos(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		owner    string
 		kind     forge.AccountKind
@@ -83,6 +84,7 @@ func TestListRepos(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			client, mux, serverURL := setup(t)
 			mux.HandleFunc("/users/"+tt.owner, func(w http.ResponseWriter, r *http.Request) {
 				if tt.userType == "" {
@@ -128,6 +130,7 @@ func TestListRepos(t *testing.T) {
 }
 
 func TestListInstallationRepos(t *testing.T) {
+	t.Parallel()
 	client, mux, serverURL := setup(t)
 	mux.HandleFunc("/installation/repositories", servePages(t, serverURL, "o", nil, func(repos string) string {
 		return `{"total_count":5,"repositories":` + repos + `}`
@@ -142,6 +145,7 @@ func TestListInstallationRepos(t *testing.T) {
 }
 
 func TestListInstallationRepos_UserToken(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/installation/repositories", func(w http.ResponseWriter, r *http.Request) {
 		errorJSON(w, http.StatusForbidden, "You must authenticate with an installation access token in order to list repositories for an installation.")
@@ -151,6 +155,7 @@ func TestListInstallationRepos_UserToken(t *testing.T) {
 }
 
 func TestListRepos_Errors(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		owner string
 		kind  forge.AccountKind
@@ -163,6 +168,7 @@ func TestListRepos_Errors(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			client, mux, _ := setup(t)
 			mux.HandleFunc("/users/ghost", func(w http.ResponseWriter, r *http.Request) {
 				errorJSON(w, http.StatusNotFound, "Not Found")
@@ -174,6 +180,7 @@ func TestListRepos_Errors(t *testing.T) {
 }
 
 func TestListRepos_PageFailsAfterRetries(t *testing.T) {
+	t.Parallel()
 	client, mux, serverURL := setup(t)
 	pages := servePages(t, serverURL, "org", values{"type": "all"}, plain)
 	var page2 atomic.Int32
@@ -193,6 +200,7 @@ func TestListRepos_PageFailsAfterRetries(t *testing.T) {
 }
 
 func TestLogin(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		status int
 		class  failure.Class
@@ -203,6 +211,7 @@ func TestLogin(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			client, mux, _ := setup(t)
 			mux.HandleFunc("/user", func(w http.ResponseWriter, r *http.Request) {
 				if tt.status != 200 {

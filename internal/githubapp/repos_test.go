@@ -13,6 +13,7 @@ import (
 )
 
 func TestClient_Basics(t *testing.T) {
+	t.Parallel()
 	client, _, _ := setup(t)
 	if got, want := client.Name(), "github"; got != want {
 		t.Errorf("Name = %q, want %q", got, want)
@@ -26,6 +27,7 @@ func TestClient_Basics(t *testing.T) {
 }
 
 func TestGetRepo(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/repos/o/r", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "GET")
@@ -45,6 +47,7 @@ func TestGetRepo(t *testing.T) {
 }
 
 func TestGetRepo_NotFound(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/repos/o/gone", func(w http.ResponseWriter, r *http.Request) {
 		errorJSON(w, http.StatusNotFound, "Not Found")
@@ -54,6 +57,7 @@ func TestGetRepo_NotFound(t *testing.T) {
 }
 
 func TestGetRepo_BadNames(t *testing.T) {
+	t.Parallel()
 	client, _, _ := setup(t)
 	for name, args := range map[string][2]string{
 		"empty owner": {"", "r"},
@@ -63,6 +67,7 @@ func TestGetRepo_BadNames(t *testing.T) {
 		"query":       {"o", "r?x=1"},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			_, err := client.GetRepo(context.Background(), args[0], args[1])
 			testError(t, err, failure.Invalid)
 		})
@@ -70,6 +75,7 @@ func TestGetRepo_BadNames(t *testing.T) {
 }
 
 func TestCreateRepo_Org(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		vis         forge.Visibility
 		wantPrivate any // nil: absent
@@ -82,6 +88,7 @@ func TestCreateRepo_Org(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			client, mux, _ := setup(t)
 			mux.HandleFunc("/orgs/org/repos", func(w http.ResponseWriter, r *http.Request) {
 				testMethod(t, r, "POST")
@@ -127,6 +134,7 @@ func TestCreateRepo_Org(t *testing.T) {
 }
 
 func TestCreateRepo_DetectsOrg(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/users/org", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "GET")
@@ -148,6 +156,7 @@ func TestCreateRepo_DetectsOrg(t *testing.T) {
 }
 
 func TestCreateRepo_OrgForbidden(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/orgs/org/repos", func(w http.ResponseWriter, r *http.Request) {
 		errorJSON(w, http.StatusForbidden, "Resource not accessible by integration")
@@ -157,6 +166,7 @@ func TestCreateRepo_OrgForbidden(t *testing.T) {
 }
 
 func TestCreateRepo_NameExists(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/orgs/org/repos", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnprocessableEntity)
@@ -167,6 +177,7 @@ func TestCreateRepo_NameExists(t *testing.T) {
 }
 
 func TestCreateRepo_User(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/user", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "GET")
@@ -194,6 +205,7 @@ func TestCreateRepo_User(t *testing.T) {
 }
 
 func TestCreateRepo_PersonalAccountRefused(t *testing.T) {
+	t.Parallel()
 	const wantHint = "a GitHub App installation token cannot create a repository under a personal account: create alice/r on GitHub first, or mirror into an organisation"
 	tests := map[string]struct {
 		userStatus int // GET /user; 200 answers alice
@@ -206,6 +218,7 @@ func TestCreateRepo_PersonalAccountRefused(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			client, mux, _ := setup(t)
 			mux.HandleFunc("/user", func(w http.ResponseWriter, r *http.Request) {
 				if tt.userStatus != 200 {
@@ -227,6 +240,7 @@ func TestCreateRepo_PersonalAccountRefused(t *testing.T) {
 }
 
 func TestCreateRepo_OtherPersonsAccount(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	mux.HandleFunc("/user", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"login":"alice"}`)
@@ -239,6 +253,7 @@ func TestCreateRepo_OtherPersonsAccount(t *testing.T) {
 }
 
 func TestCreateRepo_NotRetried(t *testing.T) {
+	t.Parallel()
 	client, mux, _ := setup(t)
 	var calls atomic.Int32
 	mux.HandleFunc("/orgs/org/repos", func(w http.ResponseWriter, r *http.Request) {
@@ -253,6 +268,7 @@ func TestCreateRepo_NotRetried(t *testing.T) {
 }
 
 func TestCreateRepo_BadOptions(t *testing.T) {
+	t.Parallel()
 	client, _, _ := setup(t)
 	tests := map[string]forge.CreateOptions{
 		"visibility": {Owner: "o", OwnerKind: forge.Org, Name: "r", Visibility: "secret"},
@@ -261,6 +277,7 @@ func TestCreateRepo_BadOptions(t *testing.T) {
 	}
 	for name, opts := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			_, err := client.CreateRepo(context.Background(), opts)
 			testError(t, err, failure.Invalid)
 		})
@@ -268,6 +285,7 @@ func TestCreateRepo_BadOptions(t *testing.T) {
 }
 
 func TestUpdateRepo(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		update forge.RepoUpdate
 		want   map[string]any // nil: no request
@@ -279,6 +297,7 @@ func TestUpdateRepo(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			client, mux, _ := setup(t)
 			var called atomic.Bool
 			mux.HandleFunc("/repos/o/r", func(w http.ResponseWriter, r *http.Request) {
@@ -300,6 +319,7 @@ func TestUpdateRepo(t *testing.T) {
 }
 
 func TestUpdateRepo_Errors(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		status int
 		class  failure.Class
@@ -311,6 +331,7 @@ func TestUpdateRepo_Errors(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			client, mux, _ := setup(t)
 			mux.HandleFunc("/repos/o/r", func(w http.ResponseWriter, r *http.Request) {
 				errorJSON(w, tt.status, "nope")

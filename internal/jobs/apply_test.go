@@ -21,7 +21,7 @@ func (b *runnerBundle) targets(t *testing.T) []string {
 	}
 	var out []string
 	for _, m := range ms {
-		out = append(out, m.FullGiteeName()+" "+m.ConfigSource+" "+string(m.Direction))
+		out = append(out, m.B.FullName()+" "+m.ConfigSource+" "+m.Direction.Word())
 	}
 	slices.Sort(out)
 	return out
@@ -40,7 +40,7 @@ func TestDefaultRunner_ApplyConfig(t *testing.T) {
 		}
 	}
 
-	settings := b.mirror(t, "widget", store.Push)
+	settings := b.mirror(t, "widget", store.AToB)
 	if err := apply(); err != nil {
 		t.Fatalf("ApplyConfig without a file: %v", err)
 	}
@@ -74,7 +74,7 @@ func TestDefaultRunner_ApplyConfig(t *testing.T) {
 	want("acme/widget file push")
 
 	// The file removed: file mirrors go, settings mirrors stay.
-	other := b.mirror(t, "other", store.Push)
+	other := b.mirror(t, "other", store.AToB)
 	b.setFile(t, repoconfig.Path, "")
 	if err := apply(); err != nil {
 		t.Fatalf("ApplyConfig: %v", err)
@@ -109,12 +109,12 @@ func TestQueueEndToEnd(t *testing.T) {
 	if ev.Job.Kind != (SyncArgs{}).Kind() {
 		t.Fatalf("job = %s, want a sync", ev.Job.Kind)
 	}
-	if rs := b.runs(t, m.ID); len(rs) != 1 || rs[0].Trigger != TriggerConfig || rs[0].Outcome != OutcomeOK {
+	if rs := b.runs(t, m.ID); len(rs) != 1 || rs[0].Trigger != store.TriggerConfig || rs[0].Outcome != store.OutcomeOK {
 		t.Errorf("runs = %+v, want one ok config run", rs)
 	}
 
 	sha := rb.push(t, "main", map[string]string{"README": "hello again"})
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.waitFinal(t)
 	if got := rb.f.Refs(giteeOrg, "widget")["refs/heads/main"]; got != sha {
 		t.Errorf("Gitee main = %q, want the pushed %q", got, sha)
@@ -131,7 +131,7 @@ func TestDefaultRunner_PullMirrorHook(t *testing.T) {
 	t.Parallel()
 	b := setupRunner(t)
 	ctx := context.Background()
-	b.runner.cfg.HookURL = func(m *store.Mirror) string { return "https://app.example/webhooks/gitee/" + m.HookID }
+	b.runner.cfg.BaseURL = "https://app.example"
 	b.push(t, "main", map[string]string{"README": "hello"})
 	b.giteeUpstream(t, map[string]string{"a": "b"})
 	b.setFile(t, repoconfig.Path, "target: acme/upstream\ndirection: pull\n")
@@ -165,8 +165,8 @@ func TestDefaultRunner_PullMirrorHook(t *testing.T) {
 			t.Fatal(err)
 		}
 		if h.URL != "https://app.example/webhooks/gitee/"+m.HookID || h.EncryptionType != 1 || !h.PushEvents || !h.TagPushEvents ||
-			h.Password == "" || h.Password != got.HookSecret || got.GiteeHookRemoteID != h.ID {
-			t.Errorf("hook %+v, mirror hook id %d: want signature mode for push and tag pushes, with the mirror's secret", h, got.GiteeHookRemoteID)
+			h.Password == "" || h.Password != got.HookSecret || got.HookRemoteID != h.ID {
+			t.Errorf("hook %+v, mirror hook id %d: want signature mode for push and tag pushes, with the mirror's secret", h, got.HookRemoteID)
 		}
 		return h
 	}
@@ -200,7 +200,7 @@ func TestDefaultRunner_NoHookWithoutURL(t *testing.T) {
 	t.Parallel()
 	b := setupRunner(t)
 	b.giteeUpstream(t, map[string]string{"a": "b"})
-	m := b.mirror(t, "upstream", store.Pull)
+	m := b.mirror(t, "upstream", store.BToA)
 	if _, err := b.runner.Sync(context.Background(), m); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
@@ -18,8 +19,8 @@ var uniqueStates = []rivertype.JobState{
 
 // SyncArgs is a sync job: one per mirror in the queue at a time.
 type SyncArgs struct {
-	MirrorID int64  `json:"mirror_id" river:"unique"`
-	Trigger  string `json:"trigger"`
+	MirrorID int64         `json:"mirror_id" river:"unique"`
+	Trigger  store.Trigger `json:"trigger"`
 }
 
 // Kind implements river.JobArgs.

@@ -33,15 +33,6 @@ const (
 	hardStopWait = 30 * time.Second
 )
 
-// Triggers recorded with each sync run.
-const (
-	TriggerPush      = "push"       // a GitHub push webhook
-	TriggerGiteePush = "gitee-push" // a Gitee push hook
-	TriggerReconcile = "reconcile"  // the periodic drift check
-	TriggerManual    = "manual"     // "Sync now"
-	TriggerConfig    = "config"     // the mirror's settings changed
-)
-
 // Config configures a Queue.
 type Config struct {
 	// DB is the database River works in, as the store's backend provides

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -23,7 +24,7 @@ type configWorker struct {
 // sync (trigger "config") of every mirror it created or changed.
 func (w *configWorker) Work(ctx context.Context, job *river.Job[ApplyConfigArgs]) error {
 	q, a := w.q, job.Args
-	log := q.log.With(slog.Int64("installation_id", a.InstallationID), slog.String("repo", a.Owner+"/"+a.Name), slog.Int64("job_id", job.ID))
+	log := q.log.With(slog.Int64(logkey.InstallationID, a.InstallationID), slog.String(logkey.Repo, a.Owner+"/"+a.Name), slog.Int64(logkey.JobID, job.ID))
 	seq := q.configSeq(a.RepoID)
 	moved := func(context.Context) (bool, error) { return q.configSeq(a.RepoID) != seq, nil }
 
@@ -36,7 +37,7 @@ func (w *configWorker) Work(ctx context.Context, job *river.Job[ApplyConfigArgs]
 		if ctx.Err() != nil && q.stopping.Load() {
 			return river.JobSnooze(0) // interrupted by Stop: back to the queue
 		}
-		log.Warn("could not apply the mirror settings file", slog.String("error_class", string(failure.ClassOf(err))), slog.Any("error", err))
+		log.Warn("could not apply the mirror settings file", slog.String(logkey.ErrorClass, string(failure.ClassOf(err))), slog.Any(logkey.Error, err))
 		if failure.IsTransient(err) {
 			return err
 		}
@@ -48,7 +49,7 @@ func (w *configWorker) Work(ctx context.Context, job *river.Job[ApplyConfigArgs]
 	}
 	var errs []error
 	for _, m := range changed(before, after) {
-		if err := q.RequestSync(ctx, m.ID, TriggerConfig, false); err != nil {
+		if err := q.RequestSync(ctx, m.ID, store.TriggerConfig, false); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -78,7 +79,7 @@ func changed(before, after []*store.Mirror) []*store.Mirror {
 // direction, filters and policy. Where the settings came from does not
 // count.
 func SameSettings(a, b *store.Mirror) bool {
-	return a.GiteeOwner == b.GiteeOwner && a.GiteeName == b.GiteeName && a.Direction == b.Direction &&
+	return a.B.Owner == b.B.Owner && a.B.Name == b.B.Name && a.Direction == b.Direction &&
 		slices.Equal(a.Branches, b.Branches) && slices.Equal(a.Tags, b.Tags) && a.NoTags == b.NoTags &&
 		a.Force == b.Force && a.Prune == b.Prune && a.CreateMissing == b.CreateMissing && a.Visibility == b.Visibility
 }

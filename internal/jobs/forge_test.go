@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/forges"
 	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
 	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
@@ -76,10 +77,13 @@ func setupRunner(t *testing.T) *runnerBundle {
 	if err != nil {
 		t.Fatalf("NewAppTransport: %v", err)
 	}
-	b.runner, err = NewRunner(RunnerConfig{
-		Store: b.st, App: at,
+	sites := forges.New(forges.Config{
 		GitHubAPIURL: b.f.GitHubAPIURL(), GitHubGitURL: b.f.BaseURL(),
 		GiteeAPIURL: b.f.GiteeAPIURL(), GiteeGitURL: b.f.BaseURL(),
+		App: func() (*githubapp.AppTransport, error) { return at, nil },
+	})
+	b.runner, err = NewRunner(RunnerConfig{
+		Store: b.st, Sites: sites,
 		Logger:     testLogger(t),
 		DetailsURL: func(m *store.Mirror) string { return fmt.Sprintf("https://app.example/mirrors/%d", m.ID) },
 	})
@@ -165,9 +169,9 @@ func (b *runnerBundle) repoTokens() []forgetest.MintedToken {
 // mirror stores a mirror of octo/widget to acme/<name>.
 func (b *runnerBundle) mirror(t *testing.T, name string, dir store.Direction) *store.Mirror {
 	t.Helper()
-	m := &store.Mirror{InstallationID: installationID, GitHubRepoID: b.repoID, GitHubOwner: ghOwner, GitHubName: ghName,
-		GiteeOwner: giteeOrg, GiteeName: name, Direction: dir, Prune: true, CreateMissing: true,
-		Visibility: "source", ConfigSource: SourceSettings}
+	m := &store.Mirror{InstallationID: installationID, GitHubRepoID: b.repoID, A: store.Side{Owner: ghOwner, Name: ghName},
+		B: store.Side{Owner: giteeOrg, Name: name}, Direction: dir, Prune: true, CreateMissing: true,
+		Visibility: "source", ConfigSource: store.SourceSettings}
 	if err := b.st.CreateMirror(context.Background(), m); err != nil {
 		t.Fatalf("CreateMirror: %v", err)
 	}

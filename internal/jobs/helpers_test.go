@@ -86,8 +86,8 @@ func (b *testBundle) start(t *testing.T, r Runner, edit func(*Config)) {
 func (b *testBundle) mirror(t *testing.T, name string) *store.Mirror {
 	t.Helper()
 	m := &store.Mirror{InstallationID: installationID, GitHubRepoID: int64(len(name)*1000 + int(name[0])),
-		GitHubOwner: "acme", GitHubName: name, GiteeOwner: "acme", GiteeName: name,
-		Direction: store.Push, Prune: true, CreateMissing: true, Visibility: "source", ConfigSource: "settings"}
+		A: store.Side{Owner: "acme", Name: name}, B: store.Side{Owner: "acme", Name: name},
+		Direction: store.AToB, Prune: true, CreateMissing: true, Visibility: "source", ConfigSource: "settings"}
 	if err := b.st.CreateMirror(context.Background(), m); err != nil {
 		t.Fatalf("CreateMirror: %v", err)
 	}
@@ -118,7 +118,7 @@ func (b *testBundle) runs(t *testing.T, id int64) []*store.SyncRun {
 }
 
 // request calls RequestSync.
-func (b *testBundle) request(t *testing.T, id int64, trigger string, resume bool) {
+func (b *testBundle) request(t *testing.T, id int64, trigger store.Trigger, resume bool) {
 	t.Helper()
 	if err := b.q.RequestSync(context.Background(), id, trigger, resume); err != nil {
 		t.Fatalf("RequestSync: %v", err)

@@ -9,22 +9,12 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
-// Outcomes of a sync run, as the store records them.
-const (
-	OutcomeOK       = "ok"
-	OutcomeDiverged = "diverged"
-	OutcomeFailed   = "failed"
-	// OutcomeInterrupted: the App stopped during the sync; it runs again
-	// after the restart and does not count toward the pause.
-	OutcomeInterrupted = "interrupted"
-)
-
 // maxListed bounds how many refs a message names.
 const maxListed = 5
 
 // verdict is what one sync amounted to.
 type verdict struct {
-	outcome string
+	outcome store.Outcome
 	status  store.Status  // what the mirror's status becomes
 	class   failure.Class // "" when ok
 	message string        // for a person; never a secret
@@ -37,10 +27,10 @@ type verdict struct {
 // diverged refs leave it diverged; anything else is ok.
 func judge(res *mirror.Result, err error) verdict {
 	if err != nil {
-		return verdict{outcome: OutcomeFailed, status: store.StatusFailing, class: failure.ClassOf(err), message: err.Error(), err: err}
+		return verdict{outcome: store.OutcomeFailed, status: store.StatusFailing, class: failure.ClassOf(err), message: err.Error(), err: err}
 	}
 	if res == nil {
-		return verdict{outcome: OutcomeOK, status: store.StatusInSync}
+		return verdict{outcome: store.OutcomeOK, status: store.StatusInSync}
 	}
 	var bad, diverged []mirror.RefResult
 	for _, r := range res.Refs {
@@ -70,7 +60,7 @@ func judge(res *mirror.Result, err error) verdict {
 		if n := len(bad) - 1; n > 0 {
 			msg += fmt.Sprintf(" (and %d more %s not synced)", n, plural(n, "ref", "refs"))
 		}
-		return verdict{outcome: OutcomeFailed, status: store.StatusFailing, class: class, message: msg, err: &failure.Error{Class: class, Message: msg}}
+		return verdict{outcome: store.OutcomeFailed, status: store.StatusFailing, class: class, message: msg, err: &failure.Error{Class: class, Message: msg}}
 	}
 	if len(diverged) > 0 {
 		names := make([]string, 0, maxListed)
@@ -83,9 +73,9 @@ func judge(res *mirror.Result, err error) verdict {
 		}
 		msg := fmt.Sprintf("%d %s diverged on the target and %s left alone: %s (set force: true to overwrite them after a backup)",
 			len(diverged), plural(len(diverged), "ref", "refs"), plural(len(diverged), "was", "were"), strings.Join(names, ", "))
-		return verdict{outcome: OutcomeDiverged, status: store.StatusDiverged, class: failure.Diverged, message: msg}
+		return verdict{outcome: store.OutcomeDiverged, status: store.StatusDiverged, class: failure.Diverged, message: msg}
 	}
-	return verdict{outcome: OutcomeOK, status: store.StatusInSync}
+	return verdict{outcome: store.OutcomeOK, status: store.StatusInSync}
 }
 
 func plural(n int, one, many string) string {

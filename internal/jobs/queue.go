@@ -26,8 +26,8 @@ type Queue struct {
 	stopping atomic.Bool
 
 	mu       sync.Mutex
-	cfgSeq   map[int64]int64  // config re-read requests per repository id
-	triggers map[int64]string // latest request's trigger per mirror, until a job takes it
+	cfgSeq   map[int64]int64         // config re-read requests per repository id
+	triggers map[int64]store.Trigger // latest request's trigger per mirror, until a job takes it
 
 	depthMu   sync.Mutex
 	depthStop context.CancelFunc
@@ -44,7 +44,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if err := cfg.DB.MigrateJobs(ctx, cfg.Logger); err != nil {
 		return nil, err
 	}
-	q := &Queue{cfg: cfg, log: cfg.Logger, cfgSeq: map[int64]int64{}, triggers: map[int64]string{}}
+	q := &Queue{cfg: cfg, log: cfg.Logger, cfgSeq: map[int64]int64{}, triggers: map[int64]store.Trigger{}}
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &syncWorker{q: q}); err != nil {

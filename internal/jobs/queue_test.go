@@ -37,10 +37,10 @@ func TestOneSyncPerMirror(t *testing.T) {
 	release := make(chan struct{})
 	b.runner.onSync(blockingSync(release))
 
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.runner.waitStarted(t)
 	for range 10 {
-		b.request(t, m.ID, TriggerPush, true)
+		b.request(t, m.ID, store.TriggerPush, true)
 	}
 	b.depth(t, 1) // the running job; every hint joined it
 	release <- struct{}{}
@@ -58,14 +58,14 @@ func TestOneSyncPerMirror(t *testing.T) {
 		t.Errorf("at most %d syncs of one mirror ran at once, want 1", b.runner.maxRunning)
 	}
 	b.depth(t, 0)
-	if rs := b.runs(t, m.ID); len(rs) != 2 || rs[0].Outcome != OutcomeOK || rs[1].Outcome != OutcomeOK {
+	if rs := b.runs(t, m.ID); len(rs) != 2 || rs[0].Outcome != store.OutcomeOK || rs[1].Outcome != store.OutcomeOK {
 		t.Errorf("runs = %+v, want two ok runs", rs)
 	}
 	if got := b.get(t, m.ID).Status; got != store.StatusInSync {
 		t.Errorf("status = %s, want %s", got, store.StatusInSync)
 	}
 	var c dto.Metric
-	if err := b.metrics.Syncs.WithLabelValues(OutcomeOK).Write(&c); err != nil || c.GetCounter().GetValue() != 2 {
+	if err := b.metrics.Syncs.WithLabelValues(string(store.OutcomeOK)).Write(&c); err != nil || c.GetCounter().GetValue() != 2 {
 		got := c.GetCounter().GetValue()
 		t.Errorf("ok syncs counted = %v, want 2", got)
 	}
@@ -85,11 +85,11 @@ func TestRequestDuringSyncRunsAgain(t *testing.T) {
 		}
 	})
 	// A reconcile is running; a push arrives while it lists refs.
-	if err := b.q.enqueueSync(context.Background(), m.ID, TriggerReconcile); err != nil {
+	if err := b.q.enqueueSync(context.Background(), m.ID, store.TriggerReconcile); err != nil {
 		t.Fatal(err)
 	}
 	b.runner.waitStarted(t)
-	b.request(t, m.ID, TriggerPush, false)
+	b.request(t, m.ID, store.TriggerPush, false)
 	release <- struct{}{}
 	b.runner.waitStarted(t)
 	release <- struct{}{}
@@ -99,8 +99,8 @@ func TestRequestDuringSyncRunsAgain(t *testing.T) {
 	if len(rs) != 2 {
 		t.Fatalf("runs = %d, want 2 (the status was new, so the reconcile is recorded too)", len(rs))
 	}
-	if rs[1].Trigger != TriggerPush {
-		t.Errorf("second run's trigger = %q, want %q", rs[1].Trigger, TriggerPush)
+	if rs[1].Trigger != store.TriggerPush {
+		t.Errorf("second run's trigger = %q, want %q", rs[1].Trigger, store.TriggerPush)
 	}
 }
 
@@ -116,7 +116,7 @@ func TestPauseAfterFailuresAndResume(t *testing.T) {
 		}
 		return okResult(), nil
 	})
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.waitFinal(t) // four retries, then the fifth failure pauses it
 
 	if got := b.runner.callsOf(m.ID); got != DefaultMaxFailures {
@@ -133,7 +133,7 @@ func TestPauseAfterFailuresAndResume(t *testing.T) {
 
 	// A new push resumes it.
 	fail.Store(false)
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.waitFinal(t)
 	got = b.get(t, m.ID)
 	if got.Paused || got.Status != store.StatusInSync || got.ConsecutiveFailures != 0 {
@@ -151,7 +151,7 @@ func TestPersonsPauseSurvivesPush(t *testing.T) {
 	if err := b.st.SetPaused(context.Background(), m.ID, true, "paused by alice"); err != nil {
 		t.Fatal(err)
 	}
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.waitFinal(t)
 	if got := b.runner.callsOf(m.ID); got != 0 {
 		t.Errorf("syncs = %d, want none while paused", got)
@@ -168,7 +168,7 @@ func TestPermanentErrorNotRetried(t *testing.T) {
 	b.runner.onSync(func(context.Context, *store.Mirror) (*mirror.Result, error) {
 		return nil, failure.New(failure.Auth, "target rejected the credentials")
 	})
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	ev := b.waitFinal(t)
 	if got := b.runner.callsOf(m.ID); got != 1 {
 		t.Errorf("syncs = %d, want 1", got)
@@ -177,7 +177,7 @@ func TestPermanentErrorNotRetried(t *testing.T) {
 		t.Errorf("job attempts = %d, want 1", ev.Job.Attempt)
 	}
 	rs := b.runs(t, m.ID)
-	if len(rs) != 1 || rs[0].Outcome != OutcomeFailed || rs[0].ErrorClass != string(failure.Auth) ||
+	if len(rs) != 1 || rs[0].Outcome != store.OutcomeFailed || rs[0].ErrorClass != string(failure.Auth) ||
 		!strings.Contains(rs[0].ErrorMessage, "rejected the credentials") {
 		t.Errorf("runs = %+v, want one failed auth run", rs)
 	}
@@ -198,14 +198,14 @@ func TestTransientErrorRetried(t *testing.T) {
 		}
 		return okResult(), nil
 	})
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.waitEvent(t, river.EventKindJobFailed) // the first attempt: retryable
 	b.waitFinal(t)
 	if got := b.runner.callsOf(m.ID); got != 2 {
 		t.Errorf("syncs = %d, want 2", got)
 	}
 	rs := b.runs(t, m.ID)
-	if len(rs) != 2 || rs[0].ErrorClass != string(failure.RateLimited) || rs[1].Outcome != OutcomeOK {
+	if len(rs) != 2 || rs[0].ErrorClass != string(failure.RateLimited) || rs[1].Outcome != store.OutcomeOK {
 		t.Errorf("runs = %+v, want rate-limited then ok", rs)
 	}
 }
@@ -221,7 +221,7 @@ func TestRefLevelPermissionIsReported(t *testing.T) {
 			{Ref: "refs/heads/ci", Outcome: mirror.Rejected, Class: failure.Permission, Message: msg, Source: "c"},
 		}}, nil
 	})
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.waitFinal(t)
 	rs := b.runs(t, m.ID)
 	if len(rs) != 1 || rs[0].ErrorClass != string(failure.Permission) || !strings.Contains(rs[0].ErrorMessage, "`workflows` permission") ||
@@ -238,7 +238,7 @@ func TestStopMidSyncResumesAfterRestart(t *testing.T) {
 	b := setup(t, nil)
 	m := b.mirror(t, "widget")
 	b.runner.onSync(blockingSync(nil)) // only cancellation ends it
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.runner.waitStarted(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -247,7 +247,7 @@ func TestStopMidSyncResumesAfterRestart(t *testing.T) {
 		t.Errorf("Stop = %v, want context.Canceled", err)
 	}
 	b.depth(t, 1) // handed back, not lost
-	if rs := b.runs(t, m.ID); len(rs) != 1 || rs[0].Outcome != OutcomeInterrupted || !strings.Contains(rs[0].ErrorMessage, "interrupted") {
+	if rs := b.runs(t, m.ID); len(rs) != 1 || rs[0].Outcome != store.OutcomeInterrupted || !strings.Contains(rs[0].ErrorMessage, "interrupted") {
 		t.Errorf("runs = %+v, want one interrupted run", rs)
 	}
 	if got := b.get(t, m.ID).ConsecutiveFailures; got != 0 {
@@ -316,7 +316,7 @@ func TestReconcile(t *testing.T) {
 	if got := b.get(t, quiet.ID).Status; got != store.StatusInSync {
 		t.Errorf("quiet mirror status = %s, want in sync", got)
 	}
-	if rs := b.runs(t, drifted.ID); len(rs) != 1 || rs[0].Trigger != TriggerReconcile {
+	if rs := b.runs(t, drifted.ID); len(rs) != 1 || rs[0].Trigger != store.TriggerReconcile {
 		t.Errorf("drifted mirror runs = %+v, want one reconcile run", rs)
 	}
 }
@@ -333,9 +333,9 @@ func TestPushBringsRetryForward(t *testing.T) {
 		}
 		return okResult(), nil
 	})
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.waitEvent(t, river.EventKindJobFailed)
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.waitFinal(t)
 	if got := b.runner.callsOf(m.ID); got != 2 {
 		t.Errorf("syncs = %d, want 2", got)
@@ -347,13 +347,13 @@ func TestPushBringsRetryForward(t *testing.T) {
 
 func TestChanged(t *testing.T) {
 	t.Parallel()
-	a := &store.Mirror{ID: 1, GiteeOwner: "o", GiteeName: "a", Direction: store.Push, Prune: true}
-	b := &store.Mirror{ID: 2, GiteeOwner: "o", GiteeName: "b", Direction: store.Push}
+	a := &store.Mirror{ID: 1, B: store.Side{Owner: "o", Name: "a"}, Direction: store.AToB, Prune: true}
+	b := &store.Mirror{ID: 2, B: store.Side{Owner: "o", Name: "b"}, Direction: store.AToB}
 	a2 := *a
-	a2.ConfigSHA, a2.ConfigSource = "new", SourceFile // not a settings change
+	a2.ConfigSHA, a2.ConfigSource = "new", store.SourceFile // not a settings change
 	b2 := *b
 	b2.Branches = []string{"main"}
-	c := &store.Mirror{ID: 3, GiteeOwner: "o", GiteeName: "c"}
+	c := &store.Mirror{ID: 3, B: store.Side{Owner: "o", Name: "c"}}
 	got := changed([]*store.Mirror{a, b}, []*store.Mirror{&a2, &b2, c})
 	if len(got) != 2 || got[0].ID != 2 || got[1].ID != 3 {
 		t.Errorf("changed = %v, want mirrors 2 (filters changed) and 3 (new)", got)
@@ -395,7 +395,7 @@ func TestMirrorDeletedDuringSync(t *testing.T) {
 	m := b.mirror(t, "widget")
 	release := make(chan struct{})
 	b.runner.onSync(blockingSync(release))
-	b.request(t, m.ID, TriggerPush, true)
+	b.request(t, m.ID, store.TriggerPush, true)
 	b.runner.waitStarted(t)
 	if err := b.st.DeleteMirror(context.Background(), m.ID); err != nil {
 		t.Fatalf("DeleteMirror: %v", err)

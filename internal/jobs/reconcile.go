@@ -27,7 +27,7 @@ func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		return fmt.Errorf("error listing mirrors to reconcile: %w", err)
 	}
 	for _, m := range ms {
-		if err := w.q.enqueueSync(ctx, m.ID, TriggerReconcile); err != nil {
+		if err := w.q.enqueueSync(ctx, m.ID, store.TriggerReconcile); err != nil {
 			return err
 		}
 	}

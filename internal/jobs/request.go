@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strconv"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
@@ -18,7 +20,7 @@ func repoKey(id int64) string   { return "repo:" + strconv.FormatInt(id, 10) }
 // paused by a person is not) and enqueues a sync job unless one is already
 // waiting or running, which then picks the request up. A job waiting to
 // retry after a failure is made to run now, except for reconcile requests.
-func (q *Queue) RequestSync(ctx context.Context, mirrorID int64, trigger string, resume bool) error {
+func (q *Queue) RequestSync(ctx context.Context, mirrorID int64, trigger store.Trigger, resume bool) error {
 	unlock, err := q.cfg.DB.LockKey(ctx, mirrorKey(mirrorID))
 	if err != nil {
 		return err
@@ -36,7 +38,7 @@ func (q *Queue) RequestSync(ctx context.Context, mirrorID int64, trigger string,
 // takeTrigger returns the trigger of the latest request for a mirror since
 // the last take, or def. A job started by a reconcile that a push joined
 // meanwhile records the push.
-func (q *Queue) takeTrigger(mirrorID int64, def string) string {
+func (q *Queue) takeTrigger(mirrorID int64, def store.Trigger) store.Trigger {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if t, ok := q.triggers[mirrorID]; ok {
@@ -47,15 +49,15 @@ func (q *Queue) takeTrigger(mirrorID int64, def string) string {
 }
 
 // enqueueSync inserts a sync job; a duplicate of a live job is dropped.
-func (q *Queue) enqueueSync(ctx context.Context, mirrorID int64, trigger string) error {
+func (q *Queue) enqueueSync(ctx context.Context, mirrorID int64, trigger store.Trigger) error {
 	res, err := q.client.Insert(ctx, SyncArgs{MirrorID: mirrorID, Trigger: trigger}, &river.InsertOpts{MaxAttempts: q.cfg.maxAttempts()})
 	if err != nil {
 		return fmt.Errorf("error enqueueing sync of mirror %d: %w", mirrorID, err)
 	}
-	if res.UniqueSkippedAsDuplicate && trigger != TriggerReconcile && res.Job.State == rivertype.JobStateRetryable {
+	if res.UniqueSkippedAsDuplicate && trigger != store.TriggerReconcile && res.Job.State == rivertype.JobStateRetryable {
 		// A push should not wait out the backoff of an earlier failure.
 		if _, err := q.client.JobRetry(ctx, res.Job.ID); err != nil {
-			q.log.Warn("could not bring a waiting sync forward", slog.Int64("mirror_id", mirrorID), slog.Any("error", err))
+			q.log.Warn("could not bring a waiting sync forward", slog.Int64(logkey.MirrorID, mirrorID), slog.Any(logkey.Error, err))
 		}
 	}
 	return nil

@@ -8,14 +8,10 @@ import (
 	"strings"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/repoconfig"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
-)
-
-// Where a mirror's settings come from.
-const (
-	SourceFile     = "file"     // .github/gitee-mirror.yml, which wins
-	SourceSettings = "settings" // the settings page
 )
 
 // ApplyConfig implements Runner: it reads .github/gitee-mirror.yml on the
@@ -26,17 +22,21 @@ const (
 // mirrors made on the settings page are left alone. A file that does not
 // parse changes nothing.
 func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID int64, owner, name string) error {
-	log := r.log.With(slog.Int64("installation_id", installationID), slog.String("repo", owner+"/"+name))
+	log := r.log.With(slog.Int64(logkey.InstallationID, installationID), slog.String(logkey.Repo, owner+"/"+name))
 	gh, err := r.github(installationID)
 	if err != nil {
 		return err
+	}
+	contents, ok := gh.(forge.Contents)
+	if !ok {
+		return failure.New(failure.Internal, "%s cannot read files", gh.Name())
 	}
 	repo, err := gh.GetRepo(ctx, owner, name)
 	if err != nil {
 		return err
 	}
 	var entries []repoconfig.Mirror
-	data, sha, err := gh.RepoFile(ctx, owner, name, repoconfig.Path, repo.DefaultBranch)
+	data, sha, err := contents.RepoFile(ctx, owner, name, repoconfig.Path, repo.DefaultBranch)
 	switch {
 	case failure.ClassOf(err) == failure.NotFound:
 		sha = ""
@@ -53,20 +53,20 @@ func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID 
 	}
 	byTarget := make(map[string]*store.Mirror, len(existing))
 	for _, m := range existing {
-		byTarget[strings.ToLower(m.FullGiteeName())] = m
+		byTarget[strings.ToLower(m.B.FullName())] = m
 	}
 	keep := map[int64]bool{}
 	var errs []error
 	for _, e := range entries {
 		m := byTarget[strings.ToLower(e.Target())]
 		if m == nil {
-			m = &store.Mirror{InstallationID: installationID, GitHubRepoID: repoID, GitHubOwner: owner, GitHubName: name}
+			m = &store.Mirror{InstallationID: installationID, GitHubRepoID: repoID, A: store.Side{Site: forge.GitHub, Owner: owner, Name: name}}
 			applyEntry(m, e, sha)
 			if err := r.cfg.Store.CreateMirror(ctx, m); err != nil {
 				errs = append(errs, fmt.Errorf("error creating mirror to %s: %w", e.Target(), err))
 				continue
 			}
-			log.Info("mirror added from the settings file", slog.Int64("mirror_id", m.ID), slog.String("target", m.FullGiteeName()))
+			log.Info("mirror added from the settings file", slog.Int64(logkey.MirrorID, m.ID), slog.String(logkey.Target, m.B.FullName()))
 			keep[m.ID] = true
 			continue
 		}
@@ -81,7 +81,7 @@ func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID 
 		}
 	}
 	for _, m := range existing {
-		if keep[m.ID] || m.ConfigSource != SourceFile {
+		if keep[m.ID] || m.ConfigSource != store.SourceFile {
 			continue
 		}
 		r.deleteHook(ctx, log, m)
@@ -89,7 +89,7 @@ func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID 
 			errs = append(errs, fmt.Errorf("error deleting mirror %d: %w", m.ID, err))
 			continue
 		}
-		log.Info("mirror removed: no longer in the settings file", slog.Int64("mirror_id", m.ID), slog.String("target", m.FullGiteeName()))
+		log.Info("mirror removed: no longer in the settings file", slog.Int64(logkey.MirrorID, m.ID), slog.String(logkey.Target, m.B.FullName()))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return failure.Wrap(failure.Internal, err, "cannot save the mirrors of %s/%s", owner, name)
@@ -99,8 +99,9 @@ func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID 
 
 // applyEntry copies a file entry's settings onto m.
 func applyEntry(m *store.Mirror, e repoconfig.Mirror, sha string) {
-	m.GiteeOwner, m.GiteeName, m.Direction = e.GiteeOwner, e.GiteeName, e.Direction
+	m.B = store.Side{Site: forge.Gitee, Owner: e.GiteeOwner, Name: e.GiteeName}
+	m.Direction = e.Direction
 	m.Branches, m.Tags, m.NoTags = e.Branches, e.Tags, e.NoTags
 	m.Force, m.Prune, m.CreateMissing, m.Visibility = e.Force, e.Prune, e.CreateMissing, e.Visibility
-	m.ConfigSource, m.ConfigSHA = SourceFile, sha
+	m.ConfigSource, m.ConfigSHA = store.SourceFile, sha
 }

@@ -8,7 +8,8 @@ import (
 	"strings"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
-	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
@@ -33,7 +34,7 @@ func checkRef(r mirror.RefResult) bool {
 // neutral when the branch diverged (nothing lost, nothing written), failure
 // when it was not mirrored. Failing to report is logged, not an error: the
 // sync itself is recorded either way.
-func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, gh *githubapp.Client, m *store.Mirror, res *mirror.Result, syncErr error) {
+func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, gh forge.Checks, m *store.Mirror, res *mirror.Result, syncErr error) {
 	var order []string
 	bySHA := map[string][]mirror.RefResult{}
 	for _, ref := range res.Refs {
@@ -53,8 +54,8 @@ func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, gh *
 		if r.cfg.DetailsURL != nil {
 			cr.DetailsURL = r.cfg.DetailsURL(m)
 		}
-		if _, err := gh.CreateCheckRun(ctx, m.GitHubOwner, m.GitHubName, sha, cr); err != nil {
-			log.Warn("could not create a check run", slog.String("sha", sha), slog.String("error_class", string(failure.ClassOf(err))), slog.Any("error", err))
+		if _, err := gh.CreateCheckRun(ctx, m.A.Owner, m.A.Name, sha, cr); err != nil {
+			log.Warn("could not create a check run", slog.String("sha", sha), slog.String(logkey.ErrorClass, string(failure.ClassOf(err))), slog.Any(logkey.Error, err))
 			if c := failure.ClassOf(err); c == failure.Permission || c == failure.Auth {
 				return // the next ones would be refused too
 			}
@@ -63,23 +64,23 @@ func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, gh *
 }
 
 // checkRun describes the outcome for one commit's branches.
-func checkRun(m *store.Mirror, refs []mirror.RefResult, res *mirror.Result, syncErr error) githubapp.CheckRun {
-	conclusion := githubapp.ConclusionSuccess
+func checkRun(m *store.Mirror, refs []mirror.RefResult, res *mirror.Result, syncErr error) forge.CheckRun {
+	conclusion := forge.ConclusionSuccess
 	var bad *mirror.RefResult
 	for i, ref := range refs {
 		switch ref.Outcome {
 		case mirror.Rejected, mirror.Failed:
-			conclusion, bad = githubapp.ConclusionFailure, &refs[i]
+			conclusion, bad = forge.ConclusionFailure, &refs[i]
 		case mirror.Diverged:
-			if conclusion == githubapp.ConclusionSuccess {
-				conclusion = githubapp.ConclusionNeutral
+			if conclusion == forge.ConclusionSuccess {
+				conclusion = forge.ConclusionNeutral
 			}
 		}
 	}
 	if syncErr != nil {
-		conclusion = githubapp.ConclusionFailure
+		conclusion = forge.ConclusionFailure
 	}
-	target := "Gitee " + m.FullGiteeName()
+	target := "Gitee " + m.B.FullName()
 	var title string
 	switch {
 	case syncErr != nil:
@@ -90,13 +91,13 @@ func checkRun(m *store.Mirror, refs []mirror.RefResult, res *mirror.Result, sync
 			class = failure.Rejected
 		}
 		title = fmt.Sprintf("Not mirrored to %s: %s", target, class)
-	case conclusion == githubapp.ConclusionNeutral:
+	case conclusion == forge.ConclusionNeutral:
 		title = fmt.Sprintf("Diverged on %s: not overwritten", target)
 	default:
 		title = "Mirrored to " + target
 	}
-	return githubapp.CheckRun{
-		Name: githubapp.CheckRunName, Conclusion: conclusion, Title: title,
+	return forge.CheckRun{
+		Name: forge.CheckRunName, Conclusion: conclusion, Title: title,
 		Summary:    checkSummary(m, refs, res, syncErr),
 		ExternalID: strconv.FormatInt(m.ID, 10),
 	}
@@ -106,7 +107,7 @@ func checkRun(m *store.Mirror, refs []mirror.RefResult, res *mirror.Result, sync
 // then every diverged ref of the sync, then the error.
 func checkSummary(m *store.Mirror, refs []mirror.RefResult, res *mirror.Result, syncErr error) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "GitHub **%s** → Gitee **%s**\n\n", m.FullGitHubName(), m.FullGiteeName())
+	fmt.Fprintf(&b, "GitHub **%s** → Gitee **%s**\n\n", m.A.FullName(), m.B.FullName())
 	b.WriteString("| Ref | Outcome | Note |\n|---|---|---|\n")
 	for _, ref := range refs {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", cell(ref.Ref), ref.Outcome, cell(refNote(ref)))

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -11,8 +12,7 @@ import (
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
-	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
-	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -23,23 +23,22 @@ const minTokenLife = 10 * time.Minute
 // DefaultTokenHint says how to connect a Gitee token when none is stored.
 const DefaultTokenHint = "connect a Gitee personal access token (scopes projects and hook) for this installation on the App's settings page"
 
+// Sites builds the forges of a mirror's sides: side A's site as an
+// installation of the App, and any site for a token. app/ implements it
+// over the concrete sites; tests hand in doubles.
+type Sites interface {
+	forge.Installations
+	forge.Opener
+}
+
 // RunnerConfig configures DefaultRunner.
 type RunnerConfig struct {
 	// Store holds Gitee credentials, mirrors and last-synced ref state.
 	Store store.Store
-	// App mints installation tokens and installation API clients.
-	App *githubapp.AppTransport
-	// GitHubAPIURL and GitHubGitURL: github.com's when empty; for GitHub
-	// Enterprise Server, https://HOST/api/v3/ and https://HOST.
-	GitHubAPIURL string
-	GitHubGitURL string
-	// GiteeAPIURL and GiteeGitURL: gitee.com's when empty
-	// (https://gitee.com/api/v5 and https://gitee.com).
-	GiteeAPIURL string
-	GiteeGitURL string
-	// HTTPClient for Git over HTTPS and Gitee's API; nil means the sync
-	// core's client (sane timeouts, no redirects to other hosts) and the
-	// Gitee client's own.
+	// Sites reaches the sides' sites.
+	Sites Sites
+	// HTTPClient for Git over HTTPS; nil means the sync core's client
+	// (sane timeouts, no redirects to other hosts).
 	HTTPClient *http.Client
 	// Logger defaults to slog.Default(). It never receives a token.
 	Logger *slog.Logger
@@ -51,27 +50,28 @@ type RunnerConfig struct {
 	TokenHint string
 	// DetailsURL, optional, links a check run to the mirror's page.
 	DetailsURL func(m *store.Mirror) string
-	// HookURL, optional, is the URL of a mirror's Gitee webhook
-	// (<public URL>/webhooks/gitee/<hook id>): with it, a pull mirror
-	// without a webhook gets one registered by its next sync.
-	HookURL func(m *store.Mirror) string
+	// BaseURL, optional, is the App's public URL: with it, a mirror fed
+	// from side B without a webhook gets one registered by its next sync
+	// (store.Mirror.HookURL).
+	BaseURL string
 }
 
 // DefaultRunner is the App's Runner: it syncs with an installation token
 // scoped to the one GitHub repository and the installation's (or mirror's)
 // Gitee token, creates missing Gitee repositories, reports check runs, and
-// applies .github/gitee-mirror.yml.
+// applies .github/gitee-mirror.yml. It sees the sites only through the
+// forge interfaces.
 type DefaultRunner struct {
 	cfg RunnerConfig
 	log *slog.Logger
 
-	// Seams for tests; set from cfg.App by NewRunner.
+	// Seams for tests; set from cfg.Sites by NewRunner.
 	mint   func(ctx context.Context, m *store.Mirror) (token string, expires time.Time, err error)
-	github func(installationID int64) (*githubapp.Client, error)
+	github func(installationID int64) (forge.Forge, error)
 	now    func() time.Time
 
 	mu     sync.Mutex
-	logins map[[32]byte]string    // Gitee login per hash of API URL and token
+	logins map[[32]byte]string    // side B login per hash of site and token
 	tokens map[tokenKey]keptToken // GitHub tokens per repository: tokens.go
 }
 
@@ -79,8 +79,8 @@ var _ Runner = (*DefaultRunner)(nil)
 
 // NewRunner returns the App's Runner.
 func NewRunner(cfg RunnerConfig) (*DefaultRunner, error) {
-	if cfg.Store == nil || cfg.App == nil {
-		return nil, errors.New("jobs: RunnerConfig needs Store and App")
+	if cfg.Store == nil || cfg.Sites == nil {
+		return nil, errors.New("jobs: RunnerConfig needs Store and Sites")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -89,16 +89,24 @@ func NewRunner(cfg RunnerConfig) (*DefaultRunner, error) {
 		cfg.TokenHint = DefaultTokenHint
 	}
 	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, logins: map[[32]byte]string{}, tokens: map[tokenKey]keptToken{}}
+	r.github = cfg.Sites.Installation
 	r.mint = func(ctx context.Context, m *store.Mirror) (string, time.Time, error) {
-		if m.GitHubRepoID > 0 {
-			return cfg.App.RepoTokenByID(ctx, m.InstallationID, m.GitHubRepoID)
-		}
-		return cfg.App.RepoToken(ctx, m.InstallationID, m.FullGitHubName())
-	}
-	r.github = func(installationID int64) (*githubapp.Client, error) {
-		return cfg.App.InstallationClient(installationID, githubapp.Options{APIURL: cfg.GitHubAPIURL, GitURL: cfg.GitHubGitURL})
+		return r.scopedToken(ctx, m, forge.ScopePush)
 	}
 	return r, nil
+}
+
+// scopedToken mints a token for m's side A repository alone with scope.
+func (r *DefaultRunner) scopedToken(ctx context.Context, m *store.Mirror, scope forge.TokenScope) (string, time.Time, error) {
+	inst, err := r.github(m.InstallationID)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	rt, ok := inst.(forge.RepoTokens)
+	if !ok {
+		return "", time.Time{}, failure.New(failure.Internal, "%s cannot mint repository tokens", inst.Name())
+	}
+	return rt.RepoToken(ctx, forge.RepoRef{ID: m.GitHubRepoID, Owner: m.A.Owner, Name: m.A.Name}, scope)
 }
 
 // giteeToken returns the Gitee credential for m.
@@ -115,30 +123,36 @@ func (r *DefaultRunner) giteeToken(ctx context.Context, m *store.Mirror) (*store
 	return c, nil
 }
 
-// gitee returns a Gitee client for token that knows the token's login,
-// asking Gitee once per token.
-func (r *DefaultRunner) gitee(ctx context.Context, token string) (*gitee.Client, string, error) {
-	key := sha256.Sum256([]byte(r.cfg.GiteeAPIURL + "\x00" + token))
+// sideB returns the forge of m's side B reached with token, knowing the
+// token's login, asking the site once per token.
+func (r *DefaultRunner) sideB(ctx context.Context, m *store.Mirror, token string) (forge.Forge, error) {
+	site := siteB(m)
+	key := sha256.Sum256([]byte(string(site) + "\x00" + token))
 	r.mu.Lock()
 	login := r.logins[key]
 	r.mu.Unlock()
-	c, err := gitee.New(gitee.Config{BaseURL: r.cfg.GiteeAPIURL, GitBaseURL: r.cfg.GiteeGitURL, Token: token,
-		Username: login, HTTPClient: r.cfg.HTTPClient})
+	f, err := r.cfg.Sites.Open(site, forge.Credentials{Username: login, Token: token})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if login != "" {
-		return c, login, nil
+		return f, nil
 	}
-	u, err := c.User(ctx)
-	if err != nil {
-		return nil, "", err
+	acct, ok := f.(forge.Account)
+	if !ok {
+		return f, nil
+	}
+	if login, err = acct.Login(ctx); err != nil {
+		return nil, err
 	}
 	r.mu.Lock()
-	r.logins[key] = u.Login
+	r.logins[key] = login
 	r.mu.Unlock()
-	return c, u.Login, nil
+	return f, nil
 }
+
+// siteB is side B's site, Gitee when the mirror does not say.
+func siteB(m *store.Mirror) forge.Site { return cmp.Or(m.B.Site, forge.Gitee) }
 
 // refState keeps the sync core's last-synced state in the store.
 type refState struct {

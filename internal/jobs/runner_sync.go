@@ -8,8 +8,7 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/forge"
-	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
-	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/repoconfig"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
@@ -18,18 +17,27 @@ import (
 // userAgent is sent to both sites by the App's syncs.
 const userAgent = "gitee-mirror-app"
 
-// Sync implements Runner: push mirrors GitHub → Gitee, pull Gitee → GitHub.
+// side is one side of a mirror during a sync: its repository, the forge
+// that reaches its site, and what Git over HTTPS needs.
+type side struct {
+	store.Side
+	forge forge.Forge
+	git   mirror.Endpoint
+}
+
+// Sync implements Runner: it copies m's source side to its target side
+// (store.Mirror.Source, Target).
 func (r *DefaultRunner) Sync(ctx context.Context, m *store.Mirror) (*mirror.Result, error) {
-	log := r.log.With(slog.Int64("mirror_id", m.ID), slog.Int64("installation_id", m.InstallationID), slog.String("repo", m.FullGitHubName()))
+	log := r.log.With(slog.Int64(logkey.MirrorID, m.ID), slog.Int64(logkey.InstallationID, m.InstallationID), slog.String(logkey.Repo, m.A.FullName()))
 	cred, err := r.giteeToken(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	gc, login, err := r.gitee(ctx, cred.Token)
+	fb, err := r.sideB(ctx, m, cred.Token)
 	if err != nil {
 		return nil, err
 	}
-	gh, err := r.github(m.InstallationID)
+	fa, err := r.github(m.InstallationID)
 	if err != nil {
 		return nil, err
 	}
@@ -37,9 +45,9 @@ func (r *DefaultRunner) Sync(ctx context.Context, m *store.Mirror) (*mirror.Resu
 	if err != nil {
 		return nil, err
 	}
-	giteeSide := mirror.Endpoint{URL: gc.GitURL(m.GiteeOwner, m.GiteeName), Username: login, Token: cred.Token}
-	r.ensureHook(ctx, log, gc, m)
-	res, err := r.syncWith(ctx, log, m, gh, gc, token, giteeSide)
+	b := side{Side: m.B, forge: fb, git: endpoint(fb, m.B, fb.GitCredentials())}
+	r.ensureHook(ctx, log, fb, m)
+	res, err := r.syncWith(ctx, log, m, r.sideA(m, fa, token), b)
 	if cached && refusedToken(err) {
 		// The kept token may be what was refused: once more with a new one.
 		r.forgetToken(m)
@@ -47,85 +55,105 @@ func (r *DefaultRunner) Sync(ctx context.Context, m *store.Mirror) (*mirror.Resu
 		if token, _, err = r.repoToken(ctx, m); err != nil {
 			return nil, err
 		}
-		res, err = r.syncWith(ctx, log, m, gh, gc, token, giteeSide)
+		res, err = r.syncWith(ctx, log, m, r.sideA(m, fa, token), b)
 	}
 	return res, err
 }
 
-// syncWith syncs m with the given GitHub token.
-func (r *DefaultRunner) syncWith(ctx context.Context, log *slog.Logger, m *store.Mirror, gh *githubapp.Client, gc *gitee.Client, token string, giteeSide mirror.Endpoint) (*mirror.Result, error) {
-	githubSide := mirror.Endpoint{URL: gh.GitURL(m.GitHubOwner, m.GitHubName), Username: githubapp.GitUsername, Token: token}
-	var source *forge.Repo // the GitHub repository, once read
-	if m.Direction == store.Push && m.CreateMissing && !reachedGitee(m) {
+// sideA is m's side A, pushed to and fetched from with token (narrowed to
+// the one repository) under the installation's Git user name; its API is
+// the installation's.
+func (r *DefaultRunner) sideA(m *store.Mirror, inst forge.Forge, token string) side {
+	git := forge.Credentials{Username: inst.GitCredentials().Username, Token: token}
+	return side{Side: m.A, forge: inst, git: endpoint(inst, m.A, git)}
+}
+
+// endpoint is where Git reaches a side.
+func endpoint(f forge.Forge, s store.Side, c forge.Credentials) mirror.Endpoint {
+	return mirror.Endpoint{URL: f.GitURL(s.Owner, s.Name), Username: c.Username, Token: c.Token}
+}
+
+// syncWith syncs m between its two sides.
+func (r *DefaultRunner) syncWith(ctx context.Context, log *slog.Logger, m *store.Mirror, a, b side) (*mirror.Result, error) {
+	src, dst := a, b
+	if m.Direction == store.BToA {
+		src, dst = b, a
+	}
+	// The App creates repositories on side B only: side A is the one it is
+	// installed on, which exists.
+	createsTarget := dst.Side == m.B && m.CreateMissing
+	var source *forge.Repo // the source repository, once read
+	if createsTarget && !reachedTarget(m) {
 		var err error
-		if source, err = r.ensureGitee(ctx, log, gh, gc, m); err != nil {
+		if source, err = r.ensureTarget(ctx, log, src, dst, m); err != nil {
 			return nil, err
 		}
 	}
 	opts := mirror.Options{
-		Source: githubSide, Target: giteeSide,
+		Source: src.git, Target: dst.git,
 		Branches: m.Branches, Tags: m.Tags, NoTags: m.NoTags, Force: m.Force, Prune: m.Prune,
 		State:      refState{ctx: ctx, st: r.cfg.Store, id: m.ID},
 		HTTPClient: r.cfg.HTTPClient, Logger: log, CacheDir: r.cfg.CacheDir, UserAgent: userAgent,
-	}
-	if m.Direction == store.Pull {
-		opts.Source, opts.Target = giteeSide, githubSide
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		opts.Timeout = max(time.Until(deadline), time.Millisecond)
 	}
 	res, err := mirror.Sync(ctx, opts)
-	if m.Direction == store.Push && res != nil {
+	if res != nil {
 		bg, cancel := afterwards(ctx)
 		defer cancel()
-		r.setDefaultBranch(bg, log, gh, gc, m, source, res)
-		r.reportChecks(bg, log, gh, m, res, err)
+		if dst.Side == m.B {
+			r.setDefaultBranch(bg, log, src, dst, source, res)
+		}
+		if checks, ok := src.forge.(forge.Checks); ok {
+			r.reportChecks(bg, log, checks, m, res, err)
+		}
 	}
 	return res, err
 }
 
-// reachedGitee reports whether m's last sync reached its Gitee repository
+// reachedTarget reports whether m's last sync reached its target repository
 // (in sync, or diverged): the repository exists, so a sync need not ask
-// Gitee for it first. Should it have been deleted since, the sync fails
-// as "not found", and the next one checks and creates it again.
-func reachedGitee(m *store.Mirror) bool {
+// for it first. Should it have been deleted since, the sync fails as "not
+// found", and the next one checks and creates it again.
+func reachedTarget(m *store.Mirror) bool {
 	return m.Status == store.StatusInSync || m.Status == store.StatusDiverged
 }
 
-// ensureGitee creates m's Gitee repository when it is missing, with the
-// GitHub repository's description and homepage and the visibility m asks
-// for. It returns the GitHub repository when it had to read it.
-func (r *DefaultRunner) ensureGitee(ctx context.Context, log *slog.Logger, gh *githubapp.Client, gc *gitee.Client, m *store.Mirror) (*forge.Repo, error) {
-	_, err := gc.GetRepo(ctx, m.GiteeOwner, m.GiteeName)
+// ensureTarget creates the target repository when it is missing, with the
+// source repository's description and homepage and the visibility m asks
+// for. It returns the source repository when it had to read it.
+func (r *DefaultRunner) ensureTarget(ctx context.Context, log *slog.Logger, src, dst side, m *store.Mirror) (*forge.Repo, error) {
+	_, err := dst.forge.GetRepo(ctx, dst.Owner, dst.Name)
 	if err == nil || failure.ClassOf(err) != failure.NotFound {
 		return nil, err
 	}
-	src, err := gh.GetRepo(ctx, m.GitHubOwner, m.GitHubName)
+	repo, err := src.forge.GetRepo(ctx, src.Owner, src.Name)
 	if err != nil {
 		return nil, err
 	}
-	vis, err := giteeVisibility(m.Visibility, src.Private)
+	vis, err := targetVisibility(m.Visibility, repo.Private)
 	if err != nil {
 		return nil, err
 	}
-	homepage := src.Homepage
+	homepage := repo.Homepage
 	if homepage == "" {
-		homepage = strings.TrimSuffix(src.CloneURL, ".git")
+		homepage = strings.TrimSuffix(repo.CloneURL, ".git")
 	}
-	if _, err := gc.CreateRepo(ctx, forge.CreateOptions{Owner: m.GiteeOwner, Name: m.GiteeName,
-		Description: src.Description, Homepage: homepage, Visibility: vis}); err != nil {
+	if _, err := dst.forge.CreateRepo(ctx, forge.CreateOptions{Owner: dst.Owner, Name: dst.Name,
+		Description: repo.Description, Homepage: homepage, Visibility: vis}); err != nil {
 		return nil, err
 	}
-	log.Info("created the Gitee repository", slog.String("target", m.FullGiteeName()), slog.String("visibility", string(vis)))
-	return src, nil
+	log.Info("created the target repository", slog.String(logkey.Target, dst.FullName()), slog.String("site", string(dst.Site)), slog.String("visibility", string(vis)))
+	return repo, nil
 }
 
-// giteeVisibility maps a mirror's visibility setting: "source" (or unset)
-// follows the GitHub repository.
-func giteeVisibility(setting string, githubPrivate bool) (forge.Visibility, error) {
+// targetVisibility maps a mirror's visibility setting: "source" (or unset)
+// follows the source repository.
+func targetVisibility(setting string, sourcePrivate bool) (forge.Visibility, error) {
 	switch setting {
 	case "", repoconfig.VisibilitySource:
-		if githubPrivate {
+		if sourcePrivate {
 			return forge.Private, nil
 		}
 		return forge.Public, nil
@@ -137,9 +165,9 @@ func giteeVisibility(setting string, githubPrivate bool) (forge.Visibility, erro
 	return "", failure.New(failure.Invalid, "visibility %q is not one of private, public, source", setting)
 }
 
-// setDefaultBranch gives the Gitee repository GitHub's default branch when
-// this sync created that branch there (a new or empty repository).
-func (r *DefaultRunner) setDefaultBranch(ctx context.Context, log *slog.Logger, gh *githubapp.Client, gc *gitee.Client, m *store.Mirror, src *forge.Repo, res *mirror.Result) {
+// setDefaultBranch gives the target repository the source's default branch
+// when this sync created that branch there (a new or empty repository).
+func (r *DefaultRunner) setDefaultBranch(ctx context.Context, log *slog.Logger, src, dst side, repo *forge.Repo, res *mirror.Result) {
 	created := map[string]bool{}
 	for _, ref := range res.Refs {
 		if ref.Outcome == mirror.Created && strings.HasPrefix(ref.Ref, "refs/heads/") {
@@ -149,17 +177,17 @@ func (r *DefaultRunner) setDefaultBranch(ctx context.Context, log *slog.Logger, 
 	if len(created) == 0 {
 		return
 	}
-	if src == nil {
+	if repo == nil {
 		var err error
-		if src, err = gh.GetRepo(ctx, m.GitHubOwner, m.GitHubName); err != nil {
-			log.Warn("could not read the GitHub repository's default branch", slog.Any("error", err))
+		if repo, err = src.forge.GetRepo(ctx, src.Owner, src.Name); err != nil {
+			log.Warn("could not read the source repository's default branch", slog.Any("error", err))
 			return
 		}
 	}
-	if !created[src.DefaultBranch] {
+	if !created[repo.DefaultBranch] {
 		return
 	}
-	if err := gc.UpdateRepo(ctx, m.GiteeOwner, m.GiteeName, forge.RepoUpdate{DefaultBranch: src.DefaultBranch}); err != nil {
-		log.Warn("could not set the Gitee repository's default branch", slog.String("branch", src.DefaultBranch), slog.Any("error", err))
+	if err := dst.forge.UpdateRepo(ctx, dst.Owner, dst.Name, forge.RepoUpdate{DefaultBranch: repo.DefaultBranch}); err != nil {
+		log.Warn("could not set the target repository's default branch", slog.String("branch", repo.DefaultBranch), slog.Any("error", err))
 	}
 }

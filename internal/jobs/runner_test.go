@@ -4,16 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
+
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
-	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
@@ -24,7 +24,7 @@ func TestDefaultRunner_PushCreatesGiteeRepo(t *testing.T) {
 	ctx := context.Background()
 	mainSHA := b.push(t, "main", map[string]string{"README": "hello"})
 	devSHA := b.push(t, "dev", map[string]string{"dev.txt": "wip"})
-	m := b.mirror(t, "widget", store.Push)
+	m := b.mirror(t, "widget", store.AToB)
 
 	res, err := b.runner.Sync(ctx, m)
 	if err != nil {
@@ -66,8 +66,8 @@ func TestDefaultRunner_PushCreatesGiteeRepo(t *testing.T) {
 		t.Fatalf("check runs = %d, want one per pushed commit (2)", len(checks))
 	}
 	for _, c := range checks {
-		if c.Name != githubapp.CheckRunName || c.Conclusion != githubapp.ConclusionSuccess || c.Status != "completed" {
-			t.Errorf("check run = %+v, want a successful %q", c, githubapp.CheckRunName)
+		if c.Name != forge.CheckRunName || c.Conclusion != forge.ConclusionSuccess || c.Status != "completed" {
+			t.Errorf("check run = %+v, want a successful %q", c, forge.CheckRunName)
 		}
 		if c.HeadSHA != mainSHA && c.HeadSHA != devSHA {
 			t.Errorf("check run on %v, want a pushed commit", c.HeadSHA)
@@ -95,7 +95,7 @@ func TestDefaultRunner_DivergedIsNeutral(t *testing.T) {
 	b := setupRunner(t)
 	ctx := context.Background()
 	b.push(t, "main", map[string]string{"README": "hello"})
-	m := b.mirror(t, "widget", store.Push)
+	m := b.mirror(t, "widget", store.AToB)
 	if _, err := b.runner.Sync(ctx, m); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
@@ -115,12 +115,12 @@ func TestDefaultRunner_DivergedIsNeutral(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
-	if v := judge(res, err); v.outcome != OutcomeDiverged || !strings.Contains(v.message, "refs/heads/main") {
+	if v := judge(res, err); v.outcome != store.OutcomeDiverged || !strings.Contains(v.message, "refs/heads/main") {
 		t.Errorf("verdict = %+v, want diverged naming refs/heads/main", v)
 	}
 	checks := b.f.CheckRuns(ghOwner, ghName)
 	last := checks[len(checks)-1]
-	if last.HeadSHA != sha || last.Conclusion != githubapp.ConclusionNeutral {
+	if last.HeadSHA != sha || last.Conclusion != forge.ConclusionNeutral {
 		t.Errorf("check run = %+v, want neutral on %s", last, sha)
 	}
 	if !strings.Contains(last.Summary, "Diverged on Gitee") || !strings.Contains(last.Summary, "`refs/heads/main`") {
@@ -133,7 +133,7 @@ func TestDefaultRunner_Pull(t *testing.T) {
 	b := setupRunner(t)
 	ctx := context.Background()
 	sha := b.giteeUpstream(t, map[string]string{"a": "b"})
-	m := b.mirror(t, "upstream", store.Pull)
+	m := b.mirror(t, "upstream", store.BToA)
 	if _, err := b.runner.Sync(ctx, m); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
@@ -151,10 +151,10 @@ func TestDefaultRunner_WorkflowsPermission(t *testing.T) {
 	ctx := context.Background()
 	b.giteeUpstream(t, map[string]string{".github/workflows/ci.yml": "on: push"})
 	// The installation has the default permissions: no workflows.
-	m := b.mirror(t, "upstream", store.Pull)
+	m := b.mirror(t, "upstream", store.BToA)
 	res, err := b.runner.Sync(ctx, m)
 	v := judge(res, err)
-	if v.outcome != OutcomeFailed || v.class != failure.Permission || !strings.Contains(v.message, "`workflows` permission") {
+	if v.outcome != store.OutcomeFailed || v.class != failure.Permission || !strings.Contains(v.message, "`workflows` permission") {
 		t.Errorf("verdict = %+v (err %v), want a failed run saying the workflows permission is missing", v, err)
 	}
 }
@@ -166,7 +166,7 @@ func TestDefaultRunner_NoGiteeToken(t *testing.T) {
 	if err := b.st.DeleteCredential(ctx, installationID, 0); err != nil {
 		t.Fatal(err)
 	}
-	m := b.mirror(t, "widget", store.Push)
+	m := b.mirror(t, "widget", store.AToB)
 	_, err := b.runner.Sync(ctx, m)
 	if failure.ClassOf(err) != failure.Auth || !strings.Contains(err.Error(), "no Gitee token connected for this installation: "+DefaultTokenHint) {
 		t.Errorf("Sync error = %v, want auth naming the missing token and how to set one", err)
@@ -182,7 +182,7 @@ func TestDefaultRunner_NoSecretsInErrorsOrLogs(t *testing.T) {
 	var logs syncBuffer
 	b.runner.log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b.push(t, "main", map[string]string{"README": "hello"})
-	m := b.mirror(t, "widget", store.Push)
+	m := b.mirror(t, "widget", store.AToB)
 	if _, err := b.runner.Sync(context.Background(), m); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
@@ -240,7 +240,7 @@ func TestRepoTokenLife(t *testing.T) {
 				n++
 				return "tok", now.Add(life), nil
 			}
-			tok, cached, err := r.repoToken(context.Background(), &store.Mirror{GitHubOwner: "o", GitHubName: "r"})
+			tok, cached, err := r.repoToken(context.Background(), &store.Mirror{A: store.Side{Owner: "o", Name: "r"}})
 			if (err != nil) != tt.wantErr || (err == nil && tok != "tok") || cached {
 				t.Errorf("repoToken = %q, %v; want error %v", tok, err, tt.wantErr)
 			}
@@ -270,9 +270,9 @@ func TestRepoTokenReuse(t *testing.T) {
 		mints++
 		return fmt.Sprintf("tok-%d-%d", m.GitHubRepoID, mints), now.Add(time.Hour), nil
 	}
-	a := &store.Mirror{InstallationID: 1, GitHubRepoID: 10, GitHubOwner: "o", GitHubName: "a"}
-	b := &store.Mirror{InstallationID: 1, GitHubRepoID: 11, GitHubOwner: "o", GitHubName: "b"}
-	other := &store.Mirror{InstallationID: 2, GitHubRepoID: 10, GitHubOwner: "o", GitHubName: "a"}
+	a := &store.Mirror{InstallationID: 1, GitHubRepoID: 10, A: store.Side{Owner: "o", Name: "a"}}
+	b := &store.Mirror{InstallationID: 1, GitHubRepoID: 11, A: store.Side{Owner: "o", Name: "b"}}
+	other := &store.Mirror{InstallationID: 2, GitHubRepoID: 10, A: store.Side{Owner: "o", Name: "a"}}
 	steps := []struct {
 		name    string
 		m       *store.Mirror
@@ -323,18 +323,18 @@ func TestGiteeVisibility(t *testing.T) {
 		{"public", true, forge.Public},
 	}
 	for _, tt := range tests {
-		if got, err := giteeVisibility(tt.setting, tt.private); err != nil || got != tt.want {
-			t.Errorf("giteeVisibility(%q, private=%v) = %q, %v; want %q", tt.setting, tt.private, got, err, tt.want)
+		if got, err := targetVisibility(tt.setting, tt.private); err != nil || got != tt.want {
+			t.Errorf("targetVisibility(%q, private=%v) = %q, %v; want %q", tt.setting, tt.private, got, err, tt.want)
 		}
 	}
-	if _, err := giteeVisibility("internal", false); failure.ClassOf(err) != failure.Invalid {
+	if _, err := targetVisibility("internal", false); failure.ClassOf(err) != failure.Invalid {
 		t.Errorf("unknown visibility error = %v, want invalid", err)
 	}
 }
 
 func TestCheckRun(t *testing.T) {
 	t.Parallel()
-	m := &store.Mirror{ID: 3, GitHubOwner: "o", GitHubName: "r", GiteeOwner: "g", GiteeName: "r"}
+	m := &store.Mirror{ID: 3, A: store.Side{Owner: "o", Name: "r"}, B: store.Side{Owner: "g", Name: "r"}}
 	ok := mirror.RefResult{Ref: "refs/heads/main", Outcome: mirror.Updated, Source: "aaa"}
 	div := mirror.RefResult{Ref: "refs/heads/dev", Outcome: mirror.Diverged, Source: "bbb", Target: "ccc"}
 	bad := mirror.RefResult{Ref: "refs/heads/ci", Outcome: mirror.Rejected, Class: failure.Permission, Source: "ddd",
@@ -348,10 +348,10 @@ func TestCheckRun(t *testing.T) {
 		title      string
 		summary    []string
 	}{
-		{"success", []mirror.RefResult{ok}, nil, githubapp.ConclusionSuccess, "Mirrored to Gitee g/r", []string{"| `refs/heads/main` | updated |", "`refs/heads/dev`: GitHub `bbb`, Gitee `ccc`"}},
-		{"diverged", []mirror.RefResult{div}, nil, githubapp.ConclusionNeutral, "Diverged on Gitee g/r: not overwritten", []string{"Diverged on Gitee"}},
-		{"rejected", []mirror.RefResult{bad}, nil, githubapp.ConclusionFailure, "Not mirrored to Gitee g/r: permission", []string{"`workflows` permission \\| really"}},
-		{"sync error", []mirror.RefResult{ok}, failure.New(failure.Network, "connection dropped"), githubapp.ConclusionFailure, "Not mirrored to Gitee g/r: network", []string{"**The sync failed** (network)"}},
+		{"success", []mirror.RefResult{ok}, nil, forge.ConclusionSuccess, "Mirrored to Gitee g/r", []string{"| `refs/heads/main` | updated |", "`refs/heads/dev`: GitHub `bbb`, Gitee `ccc`"}},
+		{"diverged", []mirror.RefResult{div}, nil, forge.ConclusionNeutral, "Diverged on Gitee g/r: not overwritten", []string{"Diverged on Gitee"}},
+		{"rejected", []mirror.RefResult{bad}, nil, forge.ConclusionFailure, "Not mirrored to Gitee g/r: permission", []string{"`workflows` permission \\| really"}},
+		{"sync error", []mirror.RefResult{ok}, failure.New(failure.Network, "connection dropped"), forge.ConclusionFailure, "Not mirrored to Gitee g/r: network", []string{"**The sync failed** (network)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -376,7 +376,7 @@ func TestDefaultRunner_ReusesToken(t *testing.T) {
 	b := setupRunner(t)
 	ctx := context.Background()
 	b.push(t, "main", map[string]string{"README": "hello"})
-	m := b.mirror(t, "widget", store.Push)
+	m := b.mirror(t, "widget", store.AToB)
 	if _, err := b.runner.Sync(ctx, m); err != nil {
 		t.Fatalf("first Sync: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
@@ -40,7 +41,7 @@ type syncWorker struct {
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	q := w.q
 	id := job.Args.MirrorID
-	log := q.log.With(slog.Int64("mirror_id", id), slog.Int64("job_id", job.ID))
+	log := q.log.With(slog.Int64(logkey.MirrorID, id), slog.Int64(logkey.JobID, job.ID))
 	m, err := q.cfg.Store.GetMirror(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Info("mirror no longer exists; nothing to sync")
@@ -49,7 +50,7 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	if err != nil {
 		return fmt.Errorf("error reading mirror %d: %w", id, err)
 	}
-	log = log.With(slog.Int64("installation_id", m.InstallationID), slog.String("repo", m.FullGitHubName()))
+	log = log.With(slog.Int64(logkey.InstallationID, m.InstallationID), slog.String(logkey.Repo, m.A.FullName()))
 	seq := m.RequestSeq
 	trigger := q.takeTrigger(id, job.Args.Trigger)
 
@@ -93,7 +94,7 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		return err
 	case v == nil:
 		return river.JobSnooze(0) // interrupted by Stop: back to the queue
-	case v.outcome != OutcomeFailed:
+	case v.outcome != store.OutcomeFailed:
 		return settle(bg, q, mirrorKey(id), job, moved, nil)
 	case failures >= q.cfg.MaxFailures:
 		pause = fmt.Sprintf("paused after %d consecutive failures: %s", failures, v.message)
@@ -107,7 +108,7 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 
 // syncOnce runs the Runner and records the run. It returns a nil verdict
 // when Stop interrupted the sync, and an error only when the store failed.
-func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mirror, trigger string) (*verdict, int, error) {
+func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mirror, trigger store.Trigger) (*verdict, int, error) {
 	q := w.q
 	start := time.Now()
 	bg, cancel := afterwards(ctx)
@@ -115,9 +116,9 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 	// A reconcile of a healthy mirror records a run only when it found
 	// something to do: a no-op drift check every few minutes would bury
 	// the history people read.
-	quiet := trigger == TriggerReconcile && m.ConsecutiveFailures == 0 &&
+	quiet := trigger == store.TriggerReconcile && m.ConsecutiveFailures == 0 &&
 		(m.Status == store.StatusInSync || m.Status == store.StatusDiverged)
-	run := &store.SyncRun{MirrorID: m.ID, Trigger: trigger, StartedAt: start, Outcome: "running"}
+	run := &store.SyncRun{MirrorID: m.ID, Trigger: trigger, StartedAt: start, Outcome: store.OutcomeRunning}
 	if !quiet {
 		if err := q.cfg.Store.StartRun(bg, run); err != nil {
 			return nil, 0, q.goneOr(bg, m.ID, fmt.Errorf("error recording the start of a sync of mirror %d: %w", m.ID, err))
@@ -137,7 +138,7 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 	var v verdict
 	interrupted := serr != nil && ctx.Err() != nil && q.stopping.Load()
 	if interrupted {
-		v = verdict{outcome: OutcomeInterrupted, status: store.StatusFailing, class: failure.Timeout, message: interruptedMessage}
+		v = verdict{outcome: store.OutcomeInterrupted, status: store.StatusFailing, class: failure.Timeout, message: interruptedMessage}
 	} else {
 		v = judge(res, serr)
 		q.observe(v.outcome, elapsed)
@@ -175,18 +176,18 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 
 // logRun logs a finished sync at a level that fits its outcome.
 func logRun(log *slog.Logger, run *store.SyncRun, res *mirror.Result, elapsed time.Duration, failures int) {
-	attrs := []any{slog.String("trigger", run.Trigger), slog.String("outcome", run.Outcome),
+	attrs := []any{slog.String(logkey.Trigger, string(run.Trigger)), slog.String(logkey.Outcome, string(run.Outcome)),
 		slog.Duration("duration", elapsed), slog.Int64("bytes", run.Bytes)}
 	if res != nil {
 		attrs = append(attrs, slog.Int("changed", len(res.Changed())))
 	}
 	switch run.Outcome {
-	case OutcomeFailed:
-		attrs = append(attrs, slog.String("error_class", run.ErrorClass), slog.String("error", run.ErrorMessage), slog.Int("failures", failures))
+	case store.OutcomeFailed:
+		attrs = append(attrs, slog.String(logkey.ErrorClass, run.ErrorClass), slog.String(logkey.Error, run.ErrorMessage), slog.Int("failures", failures))
 		log.Warn("sync failed", attrs...)
-	case OutcomeDiverged:
+	case store.OutcomeDiverged:
 		log.Info("sync left refs diverged", append(attrs, slog.String("detail", run.ErrorMessage))...)
-	case OutcomeInterrupted:
+	case store.OutcomeInterrupted:
 		log.Info("sync interrupted by the shutdown; it runs again after the restart", attrs...)
 	default:
 		log.Info("sync finished", attrs...)
@@ -207,11 +208,11 @@ func (q *Queue) goneOr(ctx context.Context, id int64, err error) error {
 }
 
 // observe counts a finished sync.
-func (q *Queue) observe(outcome string, elapsed time.Duration) {
+func (q *Queue) observe(outcome store.Outcome, elapsed time.Duration) {
 	if q.cfg.Metrics == nil {
 		return
 	}
-	q.cfg.Metrics.Syncs.WithLabelValues(outcome).Inc()
+	q.cfg.Metrics.Syncs.WithLabelValues(string(outcome)).Inc()
 	q.cfg.Metrics.SyncDuration.Observe(elapsed.Seconds())
 }
 

@@ -20,7 +20,7 @@ func keyOf(m *store.Mirror) tokenKey {
 	if m.GitHubRepoID > 0 {
 		return tokenKey{installationID: m.InstallationID, repoID: m.GitHubRepoID}
 	}
-	return tokenKey{installationID: m.InstallationID, name: m.FullGitHubName()}
+	return tokenKey{installationID: m.InstallationID, name: m.A.FullName()}
 }
 
 // keptToken is a minted GitHub token kept for the next syncs of its
@@ -58,7 +58,7 @@ func (r *DefaultRunner) repoToken(ctx context.Context, m *store.Mirror) (token s
 		}
 	}
 	return "", false, failure.New(failure.Internal, "GitHub minted a token for %s with less than %s to live: check the server's clock",
-		m.FullGitHubName(), minTokenLife)
+		m.A.FullName(), minTokenLife)
 }
 
 // keepToken stores a token and drops those too old to be used again.

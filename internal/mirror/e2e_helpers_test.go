@@ -2,11 +2,12 @@ package mirror_test
 
 import (
 	"context"
-	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"

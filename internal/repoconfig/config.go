@@ -51,7 +51,7 @@ func (m *Mirror) Target() string { return m.GiteeOwner + "/" + m.GiteeName }
 
 // defaults are the settings of a mirror that says nothing else.
 func defaults(line int) Mirror {
-	return Mirror{Line: line, Direction: store.Push, Prune: true, CreateMissing: true, Visibility: VisibilitySource}
+	return Mirror{Line: line, Direction: store.AToB, Prune: true, CreateMissing: true, Visibility: VisibilitySource}
 }
 
 // Error is one problem in the file.

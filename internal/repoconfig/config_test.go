@@ -32,7 +32,7 @@ func TestParse(t *testing.T) {
 			"target: acme/widget\ndirection: pull\nbranches: [main, \"release/*\", \"!release/old\"]\ntags: \"v*, !v0*\"\n" +
 				"force: true\nprune: false\ncreate-missing: false\nvisibility: Public\n",
 			[]Mirror{def("acme", "widget", 1, func(m *Mirror) {
-				m.Direction = store.Pull
+				m.Direction = store.BToA
 				m.Branches = []string{"main", "release/*", "!release/old"}
 				m.Tags = []string{"v*", "!v0*"}
 				m.Force, m.Prune, m.CreateMissing = true, false, false
@@ -46,7 +46,7 @@ func TestParse(t *testing.T) {
 		{
 			"list",
 			"mirrors:\n  - target: a/b\n  - target: gitee/c/d\n    direction: pull\n",
-			[]Mirror{def("a", "b", 2, nil), def("c", "d", 3, func(m *Mirror) { m.Direction = store.Pull })},
+			[]Mirror{def("a", "b", 2, nil), def("c", "d", 3, func(m *Mirror) { m.Direction = store.BToA })},
 		},
 		{"empty list", "mirrors: []\n", nil},
 		{"null list", "mirrors:\n", nil},

@@ -89,17 +89,19 @@ func (p *parser) target(v *yaml.Node, field string) (owner, name string) {
 func (p *parser) direction(v *yaml.Node, field string) store.Direction {
 	s, ok := p.scalar(v, field, "push (GitHub → Gitee) or pull (Gitee → GitHub)")
 	if !ok {
-		return store.Push
+		return store.AToB
 	}
-	switch d := store.Direction(strings.ToLower(strings.TrimSpace(s))); d {
-	case store.Push, store.Pull:
+	word := strings.ToLower(strings.TrimSpace(s))
+	if d, err := store.DirectionOf(word); err == nil {
 		return d
+	}
+	switch word {
 	case "both":
 		p.fail(v.Line, field, "two-way mirrors are not supported yet: want push or pull")
 	default:
 		p.fail(v.Line, field, "want push (GitHub → Gitee) or pull (Gitee → GitHub), got %q", s)
 	}
-	return store.Push
+	return store.AToB
 }
 
 // boolean reads true or false, nothing else.

@@ -11,12 +11,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
-	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
-
-// TriggerManual is the trigger of syncs asked for on the admin endpoints.
-const TriggerManual = "manual"
 
 // adminPauseReason is shown for a pause without a reason given.
 const adminPauseReason = "paused by an administrator"
@@ -41,10 +38,10 @@ type mirrorView struct {
 func (s *Server) view(c echo.Context, m *store.Mirror) mirrorView {
 	return mirrorView{
 		ID: m.ID, InstallationID: m.InstallationID,
-		GitHub: m.FullGitHubName(), Gitee: m.FullGiteeName(), Direction: string(m.Direction),
+		GitHub: m.A.FullName(), Gitee: m.B.FullName(), Direction: m.Direction.Word(),
 		Status: string(m.Status), Paused: m.Paused, PausedReason: m.PausedReason,
 		LastError: m.LastError, LastErrorClass: m.LastErrorClass, LastSyncAt: m.LastSyncAt,
-		GiteeWebhookURL: s.baseURL(c) + "/webhooks/gitee/" + m.HookID,
+		GiteeWebhookURL: m.HookURL(s.baseURL(c)),
 	}
 }
 
@@ -69,8 +66,8 @@ func (s *Server) syncMirror(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if err := s.opts.Queue.RequestSync(ctx, m.ID, TriggerManual, true); err != nil {
-		s.log.ErrorContext(ctx, "error requesting sync", webhook.KeyMirrorID, m.ID, "error", err)
+	if err := s.opts.Queue.RequestSync(ctx, m.ID, store.TriggerManual, true); err != nil {
+		s.log.ErrorContext(ctx, "error requesting sync", logkey.MirrorID, m.ID, logkey.Error, err)
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the queue cannot take the request now; try again")
 	}
 	if m, err = s.opts.Store.GetMirror(ctx, m.ID); err != nil {
@@ -80,7 +77,7 @@ func (s *Server) syncMirror(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusConflict,
 			fmt.Sprintf("mirror %d is paused (%s): POST /admin/mirrors/%d/resume first", m.ID, m.PausedReason, m.ID))
 	}
-	s.log.InfoContext(ctx, "sync requested by an administrator", webhook.KeyMirrorID, m.ID)
+	s.log.InfoContext(ctx, "sync requested by an administrator", logkey.MirrorID, m.ID)
 	return c.JSON(http.StatusAccepted, s.view(c, m))
 }
 
@@ -106,7 +103,7 @@ func (s *Server) pauseMirror(c echo.Context) error {
 	if err := s.opts.Store.SetPaused(ctx, m.ID, true, body.Reason); err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "mirror paused by an administrator", webhook.KeyMirrorID, m.ID)
+	s.log.InfoContext(ctx, "mirror paused by an administrator", logkey.MirrorID, m.ID)
 	return s.respondMirror(c, m.ID, http.StatusOK)
 }
 
@@ -120,11 +117,11 @@ func (s *Server) resumeMirror(c echo.Context) error {
 	if err := s.opts.Store.SetPaused(ctx, m.ID, false, ""); err != nil {
 		return err
 	}
-	if err := s.opts.Queue.RequestSync(ctx, m.ID, TriggerManual, true); err != nil {
-		s.log.ErrorContext(ctx, "error requesting sync", webhook.KeyMirrorID, m.ID, "error", err)
+	if err := s.opts.Queue.RequestSync(ctx, m.ID, store.TriggerManual, true); err != nil {
+		s.log.ErrorContext(ctx, "error requesting sync", logkey.MirrorID, m.ID, logkey.Error, err)
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "resumed, but the queue cannot take a sync now: POST …/sync later")
 	}
-	s.log.InfoContext(ctx, "mirror resumed by an administrator", webhook.KeyMirrorID, m.ID)
+	s.log.InfoContext(ctx, "mirror resumed by an administrator", logkey.MirrorID, m.ID)
 	return s.respondMirror(c, m.ID, http.StatusOK)
 }
 

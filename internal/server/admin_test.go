@@ -252,8 +252,8 @@ func TestAdminTokenRetriesFailingMirrors(t *testing.T) {
 	ctx := t.Context()
 	fresh := b.mirror(t)
 	more := func(name string) *store.Mirror {
-		m := &store.Mirror{InstallationID: testInst, GitHubRepoID: 1001, GitHubOwner: "octo-org", GitHubName: "repo",
-			GiteeOwner: "gitee-org", GiteeName: name, Direction: store.Push}
+		m := &store.Mirror{InstallationID: testInst, GitHubRepoID: 1001, A: store.Side{Owner: "octo-org", Name: "repo"},
+			B: store.Side{Owner: "gitee-org", Name: name}, Direction: store.AToB}
 		if err := b.store.CreateMirror(ctx, m); err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -11,10 +12,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
-	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/validate"
-	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
 // tokenRequest is the body of PUT …/gitee-token.
@@ -81,7 +82,7 @@ func (s *Server) setToken(c echo.Context, installationID, mirrorID int64) error 
 	if err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "Gitee token stored", webhook.KeyInstallationID, installationID, webhook.KeyMirrorID, mirrorID, "login", login)
+	s.log.InfoContext(ctx, "Gitee token stored", logkey.InstallationID, installationID, logkey.MirrorID, mirrorID, "login", login)
 	s.retryWithToken(ctx, installationID, mirrorID)
 	return c.JSON(http.StatusOK, tokenResponse{InstallationID: installationID, MirrorID: mirrorID, Login: login})
 }
@@ -103,7 +104,7 @@ func (s *Server) retryWithToken(ctx context.Context, installationID, mirrorID in
 		ms, err = s.opts.Store.ListMirrors(ctx, store.MirrorFilter{InstallationID: installationID})
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "could not list the mirrors to sync with the new token", webhook.KeyInstallationID, installationID, "error", err)
+		s.log.WarnContext(ctx, "could not list the mirrors to sync with the new token", logkey.InstallationID, installationID, logkey.Error, err)
 		return
 	}
 	for _, m := range ms {
@@ -114,11 +115,11 @@ func (s *Server) retryWithToken(ctx context.Context, installationID, mirrorID in
 		if !retry {
 			continue
 		}
-		if err := s.opts.Queue.RequestSync(ctx, m.ID, TriggerManual, true); err != nil {
-			s.log.WarnContext(ctx, "could not request a sync with the new token", webhook.KeyMirrorID, m.ID, "error", err)
+		if err := s.opts.Queue.RequestSync(ctx, m.ID, store.TriggerManual, true); err != nil {
+			s.log.WarnContext(ctx, "could not request a sync with the new token", logkey.MirrorID, m.ID, logkey.Error, err)
 			continue
 		}
-		s.log.InfoContext(ctx, "sync requested with the new Gitee token", webhook.KeyMirrorID, m.ID)
+		s.log.InfoContext(ctx, "sync requested with the new Gitee token", logkey.MirrorID, m.ID)
 	}
 }
 
@@ -174,16 +175,13 @@ func tokenCheckError(err error, token string) error {
 
 // giteeUser asks the configured Gitee for the token's login.
 func (s *Server) giteeUser(ctx context.Context, token string) (string, error) {
-	cl, err := gitee.New(gitee.Config{
-		BaseURL: s.cfg.GiteeAPIURL, GitBaseURL: s.cfg.GiteeURL, Token: token, HTTPClient: s.opts.HTTPClient,
-		Retry: gitee.RetryPolicy{MaxAttempts: 2},
-	})
+	f, err := s.opts.Sites.Open(forge.Gitee, forge.Credentials{Token: token})
 	if err != nil {
 		return "", err
 	}
-	u, err := cl.User(ctx)
-	if err != nil {
-		return "", err
+	acct, ok := f.(forge.Account)
+	if !ok {
+		return "", fmt.Errorf("%s cannot tell whose token this is", f.Name())
 	}
-	return u.Login, nil
+	return acct.Login(ctx)
 }

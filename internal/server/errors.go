@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/labstack/echo/v4"
 )
 
@@ -34,7 +35,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 			msg = http.StatusText(code)
 		}
 	} else {
-		s.log.ErrorContext(c.Request().Context(), "error in handler", "error", err, "request_id", requestID(c),
+		s.log.ErrorContext(c.Request().Context(), "error in handler", logkey.Error, err, "request_id", requestID(c),
 			"path", c.Request().URL.Path)
 	}
 	rid := requestID(c)

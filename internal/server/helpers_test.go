@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/forges"
+	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
@@ -38,7 +40,7 @@ type fakeQueue struct {
 	err   error
 }
 
-func (q *fakeQueue) RequestSync(_ context.Context, id int64, _ string, _ bool) error {
+func (q *fakeQueue) RequestSync(_ context.Context, id int64, _ store.Trigger, _ bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.err != nil {
@@ -134,8 +136,9 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 	b.srv, err = New(Options{
 		Config: cfg, Store: s, Queue: b.queue, Inbox: b.inbox, Wake: func() { b.wakes.Add(1) }, Metrics: metrics.New(),
 		Logger:    log,
-		GiteeUser: o.giteeUser,
-		QueueUI:   queueUI,
+		GiteeUser: o.giteeUser, Deliveries: forges.Deliveries(),
+		Sites:   forges.New(forges.Config{GiteeAPIURL: cfg.GiteeAPIURL, GiteeGitURL: cfg.GiteeURL, GiteeAttempts: 2}),
+		QueueUI: queueUI,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -189,8 +192,8 @@ func (b *testBundle) mirror(t *testing.T) *store.Mirror {
 	if err := b.store.UpsertInstallation(ctx, store.Installation{ID: testInst, Account: "octo-org", AccountType: "Organization"}); err != nil {
 		t.Fatal(err)
 	}
-	m := &store.Mirror{InstallationID: testInst, GitHubRepoID: 1001, GitHubOwner: "octo-org", GitHubName: "repo",
-		GiteeOwner: "gitee-org", GiteeName: "repo", Direction: store.Push}
+	m := &store.Mirror{InstallationID: testInst, GitHubRepoID: 1001, A: store.Side{Owner: "octo-org", Name: "repo"},
+		B: store.Side{Owner: "gitee-org", Name: "repo"}, Direction: store.AToB}
 	if err := b.store.CreateMirror(ctx, m); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -62,7 +63,7 @@ func (s *Server) home(c echo.Context) error {
 		BaseURL:      s.baseURL(c),
 		PublicURLSet: cfg.PublicURL != "",
 		GitHubURL:    cfg.GitHubURL,
-		Configured:   cfg.AppConfigured() || s.registered.Load(),
+		Configured:   s.opts.App.Configured(),
 		Pages:        s.opts.Settings != nil,
 		SecretKeySet: cfg.SecretKey.IsSet(),
 		AdminEnabled: cfg.AdminToken.IsSet(),
@@ -89,7 +90,7 @@ func (s *Server) status(ctx context.Context, d *homeData) {
 	defer cancel()
 	mirrors, err := s.opts.Store.ListMirrors(ctx, store.MirrorFilter{})
 	if err != nil {
-		s.log.ErrorContext(ctx, "error listing mirrors for the front page", "error", err)
+		s.log.ErrorContext(ctx, "error listing mirrors for the front page", logkey.Error, err)
 		d.StatusError = true
 		return
 	}
@@ -114,10 +115,5 @@ func (s *Server) status(ctx context.Context, d *homeData) {
 	sort.Slice(d.ByStatus, func(i, j int) bool { return d.ByStatus[i].Status < d.ByStatus[j].Status })
 }
 
-// baseURL is the configured public URL, else the request's scheme and host.
-func (s *Server) baseURL(c echo.Context) string {
-	if s.cfg.PublicURL != "" {
-		return s.cfg.PublicURL
-	}
-	return c.Scheme() + "://" + c.Request().Host
-}
+// baseURL is where people and sites reach the App (config.BaseURL).
+func (s *Server) baseURL(c echo.Context) string { return s.cfg.BaseURL(c.Request()) }

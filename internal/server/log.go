@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
@@ -30,7 +31,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.String("request_id", requestID(c)),
 		}
 		if d := req.Header.Get(webhook.HeaderGitHubDelivery); d != "" && len(d) <= 64 {
-			attrs = append(attrs, slog.String(webhook.KeyDeliveryID, d))
+			attrs = append(attrs, slog.String(logkey.DeliveryID, d))
 		}
 		level := slog.LevelInfo
 		switch {

@@ -6,9 +6,11 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
+	"github.com/gitee-mirror/gitee-mirror/internal/forges"
 	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
 	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
 	"github.com/gitee-mirror/gitee-mirror/internal/store/sqlite"
@@ -29,7 +31,9 @@ func TestSettingsPagesMountedAndLiveRegistration(t *testing.T) {
 		w.WriteHeader(http.StatusTeapot)
 		w.Write([]byte("pages " + r.Method + " " + r.URL.Path))
 	})
-	srv, err := New(Options{Config: cfg, Store: st, Queue: &fakeQueue{}, Inbox: openInbox(t), Metrics: metrics.New(), Settings: pages})
+	app := &liveApp{}
+	srv, err := New(Options{Config: cfg, Store: st, Queue: &fakeQueue{}, Inbox: openInbox(t), Metrics: metrics.New(), Settings: pages,
+		GiteeUser: fakeGiteeUser, Deliveries: forges.Deliveries(), App: app})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,7 @@ func TestSettingsPagesMountedAndLiveRegistration(t *testing.T) {
 	if rec := do(http.MethodPost, "/webhooks/github", ping, signed...); rec.Code != http.StatusUnauthorized {
 		t.Errorf("delivery before registration: %d", rec.Code)
 	}
-	srv.UseWebhookSecret([]byte(secret))
+	app.register([]byte(secret))
 	if rec := do(http.MethodPost, "/webhooks/github", ping, signed...); rec.Code/100 != 2 {
 		t.Errorf("delivery after registration: %d %s", rec.Code, rec.Body)
 	}
@@ -64,3 +68,24 @@ func TestSettingsPagesMountedAndLiveRegistration(t *testing.T) {
 		t.Errorf("front page after registration:\n%s", rec.Body)
 	}
 }
+
+// liveApp is an AppState a registration changes while the server runs, as
+// the App's own does.
+type liveApp struct {
+	mu     sync.Mutex
+	secret []byte
+}
+
+func (a *liveApp) register(secret []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.secret = secret
+}
+
+func (a *liveApp) WebhookSecret() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.secret
+}
+
+func (a *liveApp) Configured() bool { return a.WebhookSecret() != nil }

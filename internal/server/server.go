@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
@@ -32,18 +33,24 @@ type Options struct {
 	Config *config.Config
 	Store  store.Store
 	Queue  webhook.Queue
-	// Inbox records accepted GitHub deliveries; Wake (nil: none) tells
-	// the webhook.Forwarder that does their work.
+	// Inbox records accepted GitHub and Gitee deliveries; Wake (nil:
+	// none) tells the webhook.Forwarder that does their work.
 	Inbox   store.Inbox
 	Wake    func()
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger // nil: discard
-	// HTTPClient reaches Gitee to check tokens; nil: a client with a
-	// 30 s timeout.
-	HTTPClient *http.Client
-	// GiteeUser checks a Gitee token and returns its login; nil: GET /user
-	// on the configured Gitee API.
+	// Sites reaches Gitee to check tokens (forge.Account); required
+	// unless GiteeUser is set.
+	Sites forge.Opener
+	// GiteeUser checks a Gitee token and returns its login; nil: the
+	// token's login on Sites' Gitee.
 	GiteeUser func(ctx context.Context, token string) (login string, err error)
+	// Deliveries verifies and reads Gitee's webhook deliveries (required).
+	Deliveries forge.Deliveries
+	// App tells the GitHub App's webhook secret and whether the App is
+	// configured, from the environment or a registration made on the
+	// pages since the start; nil: the Config's.
+	App AppState
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 	// Settings serves the pages for people under /settings (package
@@ -56,31 +63,45 @@ type Options struct {
 
 // Server is the App's HTTP server.
 type Server struct {
-	opts Options
-	cfg  *config.Config
-	log  *slog.Logger
-	echo *echo.Echo
-	http *http.Server
-	// github is the GitHub intake; UseWebhookSecret swaps it when the App
-	// is registered from the pages.
-	github atomic.Pointer[webhook.GitHub]
-	// registered: the App got credentials after the start.
-	registered atomic.Bool
+	opts  Options
+	cfg   *config.Config
+	log   *slog.Logger
+	echo  *echo.Echo
+	http  *http.Server
+	gitee *webhook.Gitee
 }
+
+// AppState is what the server needs to know of the GitHub App's
+// credentials, which a registration on the pages may set while it runs.
+type AppState interface {
+	// WebhookSecret is the App's webhook secret; nil while it has none.
+	WebhookSecret() []byte
+	// Configured reports whether the App has credentials.
+	Configured() bool
+}
+
+// configState is the AppState of a Config alone.
+type configState struct{ cfg *config.Config }
+
+func (c configState) WebhookSecret() []byte { return []byte(c.cfg.WebhookSecret.Reveal()) }
+func (c configState) Configured() bool      { return c.cfg.AppConfigured() }
 
 // New builds the server and its routes. It does not listen yet.
 func New(opts Options) (*Server, error) {
-	if opts.Config == nil || opts.Store == nil || opts.Queue == nil || opts.Inbox == nil || opts.Metrics == nil {
-		return nil, errors.New("server: Config, Store, Queue, Inbox and Metrics are required")
+	if opts.Config == nil || opts.Store == nil || opts.Queue == nil || opts.Inbox == nil || opts.Metrics == nil || opts.Deliveries == nil {
+		return nil, errors.New("server: Config, Store, Queue, Inbox, Metrics and Deliveries are required")
+	}
+	if opts.Sites == nil && opts.GiteeUser == nil {
+		return nil, errors.New("server: Sites or GiteeUser is required")
+	}
+	if opts.App == nil {
+		opts.App = configState{opts.Config}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
-	}
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	s := &Server{opts: opts, cfg: opts.Config, log: opts.Logger, echo: echo.New()}
 	if s.opts.GiteeUser == nil {
@@ -93,7 +114,7 @@ func New(opts Options) (*Server, error) {
 	e.Use(s.logRequests)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			s.log.ErrorContext(c.Request().Context(), "panic in handler", "error", err, "stack", string(stack),
+			s.log.ErrorContext(c.Request().Context(), "panic in handler", logkey.Error, err, "stack", string(stack),
 				"request_id", requestID(c))
 			return err
 		},
@@ -119,13 +140,17 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Metrics.Registry, promhttp.HandlerOpts{})))
 
-	gt := webhook.NewGitee(webhook.GiteeOptions{
-		MaxBytes: cfg.WebhookMaxBytes, Store: s.opts.Store, Queue: s.opts.Queue,
-		Metrics: s.opts.Metrics, Logger: s.log, Now: s.opts.Now,
+	s.gitee = webhook.NewGitee(webhook.GiteeOptions{
+		MaxBytes: cfg.WebhookMaxBytes, Deliveries: s.opts.Deliveries, Store: s.opts.Store,
+		Inbox: s.opts.Inbox, Wake: s.opts.Wake, Metrics: s.opts.Metrics, Logger: s.log, Now: s.opts.Now,
 	})
-	s.github.Store(s.newGitHub([]byte(cfg.WebhookSecret.Reveal())))
-	e.POST("/webhooks/github", func(c echo.Context) error { return s.github.Load().Handle(c) })
-	e.POST("/webhooks/gitee/:hookID", gt.Handle)
+	gh := webhook.NewGitHub(webhook.GitHubOptions{
+		Secret: s.opts.App.WebhookSecret, MaxBytes: cfg.WebhookMaxBytes,
+		Inbox: s.opts.Inbox, Wake: s.opts.Wake, Metrics: s.opts.Metrics, Logger: s.log,
+		Handlers: webhook.DefaultHandlers(s.opts.Store, s.opts.Queue),
+	})
+	e.POST("/webhooks/github", gh.Handle)
+	e.POST(store.HookPath+":hookID", s.gitee.Handle)
 
 	if s.opts.Settings != nil {
 		pages := echo.WrapHandler(s.opts.Settings)
@@ -143,22 +168,9 @@ func (s *Server) routes() {
 	admin.POST("/mirrors/:id/resume", s.resumeMirror)
 }
 
-// UseWebhookSecret starts checking GitHub deliveries with secret, for an App
-// registered while the server runs; the front page then counts the App as
-// configured.
-func (s *Server) UseWebhookSecret(secret []byte) {
-	s.github.Store(s.newGitHub(secret))
-	s.registered.Store(true)
-}
-
-// newGitHub is the GitHub intake checking deliveries with secret.
-func (s *Server) newGitHub(secret []byte) *webhook.GitHub {
-	return webhook.NewGitHub(webhook.GitHubOptions{
-		Secret: secret, MaxBytes: s.cfg.WebhookMaxBytes,
-		Inbox: s.opts.Inbox, Wake: s.opts.Wake, Metrics: s.opts.Metrics, Logger: s.log,
-		Handlers: webhook.DefaultHandlers(s.opts.Store, s.opts.Queue),
-	})
-}
+// WarmWebhooks loads what the Gitee intake needs to verify deliveries
+// without the main database (webhook.Gitee.Warm).
+func (s *Server) WarmWebhooks(ctx context.Context) error { return s.gitee.Warm(ctx) }
 
 // Handler is the server's HTTP handler, for tests and custom listeners.
 func (s *Server) Handler() http.Handler { return s.echo }

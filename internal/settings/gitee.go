@@ -3,13 +3,15 @@ package settings
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
-	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
@@ -173,7 +175,7 @@ func (h *Handler) setGitee(w http.ResponseWriter, r *http.Request, s *session) {
 		h.handleErr(w, r, s, err)
 		return
 	}
-	h.log.InfoContext(ctx, "Gitee token stored", "installation_id", in.ID, "gitee_login", login, "by", s.Login)
+	h.log.InfoContext(ctx, "Gitee token stored", logkey.InstallationID, in.ID, "gitee_login", login, "by", s.Login)
 	back(w, r, Prefix+"/installations/"+strconv.FormatInt(in.ID, 10), "Gitee connected as "+login+".")
 }
 
@@ -189,7 +191,7 @@ func (h *Handler) removeGitee(w http.ResponseWriter, r *http.Request, s *session
 		h.handleErr(w, r, s, err)
 		return
 	}
-	h.log.InfoContext(ctx, "Gitee token removed", "installation_id", in.ID, "by", s.Login)
+	h.log.InfoContext(ctx, "Gitee token removed", logkey.InstallationID, in.ID, "by", s.Login)
 	back(w, r, Prefix+"/installations/"+strconv.FormatInt(in.ID, 10), "Gitee token removed.")
 }
 
@@ -231,22 +233,20 @@ func giteeTokenError(err error, token string) string {
 	return "Could not check the token with Gitee: " + msg
 }
 
-// giteeClient is a Gitee client with token.
-func (h *Handler) giteeClient(token string) (*gitee.Client, error) {
-	cfg := h.opts.Config
-	return gitee.New(gitee.Config{BaseURL: cfg.GiteeAPIURL, GitBaseURL: cfg.GiteeURL, Token: token,
-		HTTPClient: h.opts.HTTPClient, Retry: gitee.RetryPolicy{MaxAttempts: 2}})
+// giteeForge is side B's site (Gitee) reached with token.
+func (h *Handler) giteeForge(token string) (forge.Forge, error) {
+	return h.opts.Sites.Open(forge.Gitee, forge.Credentials{Token: token})
 }
 
 // giteeUser asks the configured Gitee for the token's login.
 func (h *Handler) giteeUser(ctx context.Context, token string) (string, error) {
-	cl, err := h.giteeClient(token)
+	f, err := h.giteeForge(token)
 	if err != nil {
 		return "", err
 	}
-	u, err := cl.User(ctx)
-	if err != nil {
-		return "", err
+	acct, ok := f.(forge.Account)
+	if !ok {
+		return "", fmt.Errorf("%s cannot tell whose token this is", f.Name())
 	}
-	return u.Login, nil
+	return acct.Login(ctx)
 }

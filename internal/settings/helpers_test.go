@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
+	"github.com/gitee-mirror/gitee-mirror/internal/forges"
 	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
@@ -26,7 +27,7 @@ type fakeQueue struct {
 	requests []int64
 }
 
-func (q *fakeQueue) RequestSync(_ context.Context, id int64, _ string, _ bool) error {
+func (q *fakeQueue) RequestSync(_ context.Context, id int64, _ store.Trigger, _ bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.requests = append(q.requests, id)
@@ -106,7 +107,9 @@ func setup(t *testing.T, withApp bool) *testBundle {
 		f.AddInstallation(appID, aliceInst, "alice", "alice/*")
 		f.AddInstallation(appID, carolInst, "carol", "carol/secret")
 	}
-	h, err := New(Options{Config: cfg, Store: st, Queue: tb.queue, SessionKey: key, SetupCode: testSetupCode,
+	sites := forges.New(forges.Config{GitHubAPIURL: cfg.GitHubAPIURL, GitHubGitURL: cfg.GitHubURL,
+		GiteeAPIURL: cfg.GiteeAPIURL, GiteeGitURL: cfg.GiteeURL, GiteeAttempts: 2})
+	h, err := New(Options{Config: cfg, Store: st, Queue: tb.queue, Sites: sites, SessionKey: key, SetupCode: testSetupCode,
 		OnRegistered: func(context.Context) error { tb.registered <- struct{}{}; return nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -202,8 +205,8 @@ func (tb *testBundle) mirror(t *testing.T, inst, repoID int64, owner, name strin
 	if err := tb.store.UpsertInstallation(ctx, store.Installation{ID: inst, Account: owner, AccountType: "User"}); err != nil {
 		t.Fatal(err)
 	}
-	m := &store.Mirror{InstallationID: inst, GitHubRepoID: repoID, GitHubOwner: owner, GitHubName: name,
-		GiteeOwner: "gitee-alice", GiteeName: name, Direction: store.Push, ConfigSource: "settings", Status: store.StatusNew}
+	m := &store.Mirror{InstallationID: inst, GitHubRepoID: repoID, A: store.Side{Owner: owner, Name: name},
+		B: store.Side{Owner: "gitee-alice", Name: name}, Direction: store.AToB, ConfigSource: "settings", Status: store.StatusNew}
 	if err := tb.store.CreateMirror(ctx, m); err != nil {
 		t.Fatal(err)
 	}

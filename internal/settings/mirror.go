@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/jobs"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/validate"
@@ -103,7 +105,7 @@ func (h *Handler) renderRepo(w http.ResponseWriter, r *http.Request, s *session,
 		h.handleErr(w, r, s, err)
 		return
 	}
-	h.render(w, r, s, status, "repo", a.repo.FullName(), map[string]any{
+	h.render(w, r, s, status, logkey.Repo, a.repo.FullName(), map[string]any{
 		"Installation": a.in, "Repo": a.repo, "Level": a.level, "Admin": a.admin, "Mirrors": views,
 		"FromFile": fromFile, "Gitee": card, "Path": a.path(), "FormError": formErr,
 		"DefaultOwner": card.Login, "GiteeURL": h.opts.Config.GiteeURL,
@@ -116,12 +118,12 @@ func (h *Handler) mirrorView(ctx context.Context, r *http.Request, m *store.Mirr
 		return mirrorView{}, err
 	}
 	v := mirrorView{M: m, State: stateWords(m), Advice: advice(m.LastErrorClass), Runs: runs,
-		FromFile: m.ConfigSource == "file"}
-	if m.Direction == store.Pull {
-		v.HookURL = h.baseURL(r) + "/webhooks/gitee/" + m.HookID
+		FromFile: m.ConfigSource == store.SourceFile}
+	if m.Direction.FromB() {
+		v.HookURL = m.HookURL(h.baseURL(r))
 	}
 	for _, run := range runs {
-		if run.Outcome == "running" {
+		if run.Outcome == store.OutcomeRunning {
 			continue
 		}
 		for _, ref := range run.Refs {
@@ -171,22 +173,28 @@ func advice(class string) string {
 	return "An unexpected error: see the server's log, and report it."
 }
 
-// mirrorForm reads and checks the mirror form.
+// notice is a message for the person at the form: a whole sentence, shown
+// as it is. It is an error so that form checks return it.
+type notice string
+
+func (n notice) Error() string { return string(n) }
+
+// mirrorForm reads and checks the mirror form; a refusal is a notice.
 func mirrorForm(r *http.Request, m *store.Mirror) error {
-	m.GiteeOwner = strings.TrimSpace(r.PostFormValue("gitee_owner"))
-	if err := validate.Owner(validate.Gitee, m.GiteeOwner); err != nil {
+	owner := strings.TrimSpace(r.PostFormValue("gitee_owner"))
+	if err := validate.Owner(validate.Gitee, owner); err != nil {
 		return err
 	}
-	var err error
-	if m.GiteeName, err = validate.Name(validate.Gitee, strings.TrimSpace(r.PostFormValue("gitee_name"))); err != nil {
+	name, err := validate.Name(validate.Gitee, strings.TrimSpace(r.PostFormValue("gitee_name")))
+	if err != nil {
 		return err
 	}
-	switch d := store.Direction(r.PostFormValue("direction")); d {
-	case store.Push, store.Pull:
-		m.Direction = d
-	default:
-		return errors.New("Choose a direction: push (GitHub to Gitee) or pull (Gitee to GitHub).")
+	m.B = store.Side{Site: forge.Gitee, Owner: owner, Name: name}
+	d, err := store.DirectionOf(r.PostFormValue("direction"))
+	if err != nil {
+		return notice("Choose a direction: push (GitHub to Gitee) or pull (Gitee to GitHub).")
 	}
+	m.Direction = d
 	m.Branches = splitList(r.PostFormValue("branches"))
 	m.Tags = splitList(r.PostFormValue("tags"))
 	m.NoTags = r.PostFormValue("no_tags") == "on"
@@ -200,7 +208,7 @@ func mirrorForm(r *http.Request, m *store.Mirror) error {
 			m.Visibility = "private"
 		}
 	default:
-		return errors.New("Visibility is private, public or source.")
+		return notice("Visibility is private, public or source.")
 	}
 	if err := validate.Patterns("branch", m.Branches); err != nil {
 		return err
@@ -212,11 +220,7 @@ func mirrorForm(r *http.Request, m *store.Mirror) error {
 }
 
 func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' })
 }
 
 // adminAccess is repoAccess for changes: non-admins get 403.
@@ -241,15 +245,14 @@ func (h *Handler) createMirror(w http.ResponseWriter, r *http.Request, s *sessio
 	if !ok {
 		return
 	}
-	m := &store.Mirror{InstallationID: a.in.ID, GitHubRepoID: a.repo.ID, GitHubOwner: a.repo.Owner,
-		GitHubName: a.repo.Name, ConfigSource: "settings", Status: store.StatusNew}
+	m := &store.Mirror{InstallationID: a.in.ID, GitHubRepoID: a.repo.ID, A: store.Side{Site: forge.GitHub, Owner: a.repo.Owner, Name: a.repo.Name}, ConfigSource: store.SourceSettings, Status: store.StatusNew}
 	if err := mirrorForm(r, m); err != nil {
 		h.renderRepo(w, r, s, a, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
 	if existing, err := h.repoMirrors(ctx, a); err == nil {
 		for _, e := range existing {
-			if e.ConfigSource == "file" {
+			if e.ConfigSource == store.SourceFile {
 				h.renderRepo(w, r, s, a, http.StatusConflict, "This repository's .github/gitee-mirror.yml sets its mirrors, and the file wins: change the file instead.")
 				return
 			}
@@ -257,54 +260,60 @@ func (h *Handler) createMirror(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	err := h.opts.Store.CreateMirror(ctx, m)
 	if errors.Is(err, store.ErrConflict) {
-		h.renderRepo(w, r, s, a, http.StatusConflict, "This repository already mirrors to "+m.FullGiteeName()+".")
+		h.renderRepo(w, r, s, a, http.StatusConflict, "This repository already mirrors to "+m.B.FullName()+".")
 		return
 	}
 	if err != nil {
 		h.handleErr(w, r, s, err)
 		return
 	}
-	h.log.InfoContext(ctx, "mirror created", "mirror_id", m.ID, "repo", a.repo.FullName(), "by", s.Login)
-	notice := "Mirror to " + m.FullGiteeName() + " created."
-	if m.Direction == store.Pull {
+	h.log.InfoContext(ctx, "mirror created", logkey.MirrorID, m.ID, logkey.Repo, a.repo.FullName(), "by", s.Login)
+	notice := "Mirror to " + m.B.FullName() + " created."
+	if m.Direction.FromB() {
 		if err := h.registerHook(ctx, r, m); err != nil {
 			notice += " " + err.Error()
 		} else {
 			notice += " Gitee webhook registered."
 		}
 	}
-	if err := h.opts.Queue.RequestSync(ctx, m.ID, "manual", false); err != nil {
+	if err := h.opts.Queue.RequestSync(ctx, m.ID, store.TriggerManual, false); err != nil {
 		notice += " The first sync could not be queued: " + err.Error()
 	}
 	back(w, r, a.path(), notice)
 }
 
-// registerHook registers (or updates) the pull mirror's Gitee webhook:
-// signature mode, with a fresh secret.
+// registerHook registers (or updates) the pull mirror's Gitee webhook
+// (jobs.RegisterHook); a refusal is a notice for the person.
 func (h *Handler) registerHook(ctx context.Context, r *http.Request, m *store.Mirror) error {
 	cred, err := h.opts.Store.GetCredential(ctx, m.InstallationID, m.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return errors.New("Connect Gitee first, then save the mirror again to register its webhook.")
+		return notice("Connect Gitee first, then save the mirror again to register its webhook.")
 	}
 	if err != nil {
 		return err
 	}
-	cl, err := h.giteeClient(cred.Token)
+	hooks, err := h.giteeHooks(cred.Token)
 	if err != nil {
 		return err
 	}
-	secret := randomToken(32)
-	o := gitee.HookOptions{URL: h.baseURL(r) + "/webhooks/gitee/" + m.HookID, EncryptionType: gitee.SignatureMode,
-		Password: secret, PushEvents: true, TagPushEvents: true}
-	hook, err := cl.PutHook(ctx, m.GiteeOwner, m.GiteeName, m.GiteeHookRemoteID, o)
-	if err != nil {
-		return fmt.Errorf("The Gitee webhook could not be registered: %s. Check that the Gitee repository exists and the token has the hook scope.", strings.ReplaceAll(err.Error(), cred.Token, "[token]"))
+	if err := jobs.RegisterHook(ctx, h.opts.Store, hooks, m, h.baseURL(r)); err != nil {
+		return notice(fmt.Sprintf("The Gitee webhook could not be registered: %s. Check that the Gitee repository exists and the token has the hook scope.",
+			strings.ReplaceAll(err.Error(), cred.Token, "[token]")))
 	}
-	if err := h.opts.Store.SetMirrorHook(ctx, m.ID, secret, hook.ID); err != nil {
-		return err
-	}
-	m.GiteeHookRemoteID = hook.ID
 	return nil
+}
+
+// giteeHooks is Gitee's webhooks reached with token.
+func (h *Handler) giteeHooks(token string) (forge.Hooks, error) {
+	f, err := h.giteeForge(token)
+	if err != nil {
+		return nil, err
+	}
+	hooks, ok := f.(forge.Hooks)
+	if !ok {
+		return nil, fmt.Errorf("%s has no webhooks", f.Name())
+	}
+	return hooks, nil
 }
 
 // mirrorAction changes one mirror: save, sync, pause, resume, test-hook,
@@ -334,7 +343,7 @@ func (h *Handler) mirrorAction(w http.ResponseWriter, r *http.Request, s *sessio
 	notice := ""
 	switch r.PathValue("action") {
 	case "save":
-		if m.ConfigSource == "file" {
+		if m.ConfigSource == store.SourceFile {
 			h.renderRepo(w, r, s, a, http.StatusConflict, "This mirror comes from .github/gitee-mirror.yml, and the file wins: change the file instead.")
 			return
 		}
@@ -347,7 +356,7 @@ func (h *Handler) mirrorAction(w http.ResponseWriter, r *http.Request, s *sessio
 			break
 		}
 		notice = "Saved."
-		if m.Direction == store.Pull && (old.Direction != store.Pull || old.FullGiteeName() != m.FullGiteeName() || m.GiteeHookRemoteID == 0) {
+		if m.Direction.FromB() && (!old.Direction.FromB() || old.B.FullName() != m.B.FullName() || m.HookRemoteID == 0) {
 			if herr := h.registerHook(ctx, r, m); herr != nil {
 				notice += " " + herr.Error()
 			} else {
@@ -355,7 +364,7 @@ func (h *Handler) mirrorAction(w http.ResponseWriter, r *http.Request, s *sessio
 			}
 		}
 	case "sync":
-		err = h.opts.Queue.RequestSync(ctx, m.ID, "manual", false)
+		err = h.opts.Queue.RequestSync(ctx, m.ID, store.TriggerManual, false)
 		notice = "Sync requested."
 		if m.Paused {
 			notice += " The mirror is paused: resume it to sync."
@@ -365,7 +374,7 @@ func (h *Handler) mirrorAction(w http.ResponseWriter, r *http.Request, s *sessio
 		notice = "Paused."
 	case "resume":
 		if err = h.opts.Store.SetPaused(ctx, m.ID, false, ""); err == nil {
-			err = h.opts.Queue.RequestSync(ctx, m.ID, "manual", false)
+			err = h.opts.Queue.RequestSync(ctx, m.ID, store.TriggerManual, false)
 		}
 		notice = "Resumed; a sync is on its way."
 	case "test-hook":
@@ -381,25 +390,25 @@ func (h *Handler) mirrorAction(w http.ResponseWriter, r *http.Request, s *sessio
 		h.handleErr(w, r, s, err)
 		return
 	}
-	h.log.InfoContext(ctx, "mirror changed", "mirror_id", m.ID, "action", r.PathValue("action"), "by", s.Login)
+	h.log.InfoContext(ctx, "mirror changed", logkey.MirrorID, m.ID, logkey.Action, r.PathValue("action"), "by", s.Login)
 	back(w, r, a.path(), notice)
 }
 
 // removeHook deletes the mirror's Gitee webhook, best effort, and says what
 // is left to do.
 func (h *Handler) removeHook(ctx context.Context, m *store.Mirror) string {
-	if m.GiteeHookRemoteID == 0 {
+	if m.HookRemoteID == 0 {
 		return ""
 	}
 	cred, err := h.opts.Store.GetCredential(ctx, m.InstallationID, m.ID)
 	if err == nil {
-		var cl *gitee.Client
-		if cl, err = h.giteeClient(cred.Token); err == nil {
-			err = cl.DeleteHook(ctx, m.GiteeOwner, m.GiteeName, m.GiteeHookRemoteID)
+		var hooks forge.Hooks
+		if hooks, err = h.giteeHooks(cred.Token); err == nil {
+			err = hooks.DeleteHook(ctx, m.B.Owner, m.B.Name, m.HookRemoteID)
 		}
 	}
 	if err != nil {
-		h.log.WarnContext(ctx, "error deleting a Gitee webhook", "mirror_id", m.ID, "error", err)
+		h.log.WarnContext(ctx, "error deleting a Gitee webhook", logkey.MirrorID, m.ID, logkey.Error, err)
 		return " Its Gitee webhook could not be removed: remove it on Gitee (repository settings → WebHooks)."
 	}
 	return " Its Gitee webhook was removed."
@@ -407,8 +416,8 @@ func (h *Handler) removeHook(ctx context.Context, m *store.Mirror) string {
 
 // testHook asks Gitee to send the webhook a test delivery.
 func (h *Handler) testHook(ctx context.Context, r *http.Request, m *store.Mirror) (string, error) {
-	if m.Direction != store.Pull || m.GiteeHookRemoteID == 0 {
-		if m.Direction == store.Pull {
+	if !m.Direction.FromB() || m.HookRemoteID == 0 {
+		if m.Direction.FromB() {
 			if err := h.registerHook(ctx, r, m); err != nil {
 				return err.Error(), nil
 			}
@@ -423,12 +432,12 @@ func (h *Handler) testHook(ctx context.Context, r *http.Request, m *store.Mirror
 	if err != nil {
 		return "", err
 	}
-	cl, err := h.giteeClient(cred.Token)
+	hooks, err := h.giteeHooks(cred.Token)
 	if err != nil {
 		return "", err
 	}
-	if err := cl.TestHook(ctx, m.GiteeOwner, m.GiteeName, m.GiteeHookRemoteID); err != nil {
+	if err := hooks.TestHook(ctx, m.B.Owner, m.B.Name, m.HookRemoteID); err != nil {
 		return "Gitee could not test the webhook: " + strings.ReplaceAll(err.Error(), cred.Token, "[token]"), nil
 	}
-	return "Gitee sent a test delivery to " + h.baseURL(r) + "/webhooks/gitee/" + m.HookID + ". If this server's public URL is reachable from Gitee, it arrived.", nil
+	return "Gitee sent a test delivery to " + m.HookURL(h.baseURL(r)) + ". If this server's public URL is reachable from Gitee, it arrived.", nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
@@ -236,7 +237,7 @@ func (h *Handler) registered(w http.ResponseWriter, r *http.Request) {
 	h.log.InfoContext(ctx, "GitHub App registered", "app_id", reg.AppID, "slug", reg.Slug)
 	if h.opts.OnRegistered != nil {
 		if err := h.opts.OnRegistered(ctx); err != nil {
-			h.log.ErrorContext(ctx, "error starting with the registered App", "error", err)
+			h.log.ErrorContext(ctx, "error starting with the registered App", logkey.Error, err)
 			h.fail(w, r, nil, http.StatusInternalServerError, "The App was registered and stored, but this server could not start using it: "+err.Error()+". Restart the server.")
 			return
 		}

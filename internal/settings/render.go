@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -43,7 +44,7 @@ var funcs = template.FuncMap{
 	"join": strings.Join,
 	// newMirror is the blank form of a new mirror of repository name.
 	"newMirror": func(owner, name string) *store.Mirror {
-		return &store.Mirror{GiteeOwner: owner, GiteeName: name, Direction: store.Push, Visibility: "private", CreateMissing: true}
+		return &store.Mirror{B: store.Side{Owner: owner, Name: name}, Direction: store.AToB, Visibility: "private", CreateMissing: true}
 	},
 }
 
@@ -76,7 +77,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, sta
 	p.Notice = r.URL.Query().Get("notice")
 	var b bytes.Buffer
 	if err := h.pages[name].Execute(&b, p); err != nil {
-		h.log.ErrorContext(r.Context(), "error rendering a settings page", "page", name, "error", err)
+		h.log.ErrorContext(r.Context(), "error rendering a settings page", "page", name, logkey.Error, err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

@@ -177,7 +177,7 @@ func TestNonAdminCannotChangeMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Paused || got.Force || got.GiteeOwner != "gitee-alice" {
+	if got.Paused || got.Force || got.B.Owner != "gitee-alice" {
 		t.Errorf("mirror changed by a non-admin: %+v", got)
 	}
 	ms, _ := tb.store.ListMirrors(context.Background(), store.MirrorFilter{})
@@ -337,7 +337,7 @@ func TestPullMirrorRegistersWebhook(t *testing.T) {
 		t.Fatalf("hooks = %+v, mirrors = %d", hooks, len(ms))
 	}
 	m := ms[0]
-	if hooks[0].URL != tb.srv.URL+"/webhooks/gitee/"+m.HookID || m.HookSecret == "" || m.GiteeHookRemoteID == 0 {
+	if hooks[0].URL != tb.srv.URL+"/webhooks/gitee/"+m.HookID || m.HookSecret == "" || m.HookRemoteID == 0 {
 		t.Errorf("hook %+v for mirror %+v", hooks[0], m)
 	}
 	if code, body := b.post(fmt.Sprintf("%s/mirrors/%d/test-hook", repoPath, m.ID), nil); code != http.StatusOK || !strings.Contains(body, "test delivery") {

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -38,7 +40,7 @@ const Prefix = "/settings"
 
 // Queue is what the pages need from the job queue (jobs.Queue fits).
 type Queue interface {
-	RequestSync(ctx context.Context, mirrorID int64, trigger string, resume bool) error
+	RequestSync(ctx context.Context, mirrorID int64, trigger store.Trigger, resume bool) error
 }
 
 // AppCredentials are what the pages need of the GitHub App.
@@ -74,8 +76,11 @@ type Options struct {
 	// OnRegistered runs after a one-click registration stored new
 	// credentials, so the App can start using them without a restart.
 	OnRegistered func(ctx context.Context) error
-	// GiteeUser checks a Gitee token and returns its login; nil: GET /user
-	// on the configured Gitee API.
+	// Sites reaches Gitee with a person's token (checking it, registering
+	// webhooks); required.
+	Sites forge.Opener
+	// GiteeUser checks a Gitee token and returns its login; nil: the
+	// token's login on Sites' Gitee (forge.Account).
 	GiteeUser func(ctx context.Context, token string) (string, error)
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
@@ -97,8 +102,8 @@ type Handler struct {
 
 // New builds the pages.
 func New(opts Options) (*Handler, error) {
-	if opts.Config == nil || opts.Store == nil || opts.Queue == nil {
-		return nil, errors.New("settings: Config, Store and Queue are required")
+	if opts.Config == nil || opts.Store == nil || opts.Queue == nil || opts.Sites == nil {
+		return nil, errors.New("settings: Config, Store, Queue and Sites are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -179,17 +184,8 @@ func (h *Handler) style(w http.ResponseWriter, _ *http.Request) {
 	w.Write(styleCSS)
 }
 
-// baseURL is the public URL, else the request's scheme and host.
-func (h *Handler) baseURL(r *http.Request) string {
-	if u := h.opts.Config.PublicURL; u != "" {
-		return u
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+// baseURL is where people and sites reach the App (config.BaseURL).
+func (h *Handler) baseURL(r *http.Request) string { return h.opts.Config.BaseURL(r) }
 
 // storedCredentials are the environment's, else the registered App's.
 func (h *Handler) storedCredentials(ctx context.Context) AppCredentials {
@@ -236,7 +232,7 @@ func (h *Handler) handleErr(w http.ResponseWriter, r *http.Request, s *session, 
 	case errors.Is(err, context.DeadlineExceeded):
 		h.fail(w, r, s, http.StatusGatewayTimeout, "GitHub or Gitee took too long to answer; try again.")
 	default:
-		h.log.ErrorContext(r.Context(), "settings page failed", "path", r.URL.Path, "error", err)
+		h.log.ErrorContext(r.Context(), "settings page failed", "path", r.URL.Path, logkey.Error, err)
 		h.fail(w, r, s, http.StatusBadGateway, err.Error())
 	}
 }

@@ -25,15 +25,6 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// Direction of a mirror.
-type Direction string
-
-// Directions. Two-way ("both") comes with a later issue.
-const (
-	Push Direction = "push" // GitHub → Gitee
-	Pull Direction = "pull" // Gitee → GitHub
-)
-
 // Status is a mirror's state as people see it.
 type Status string
 
@@ -57,15 +48,15 @@ type Installation struct {
 	UpdatedAt   time.Time
 }
 
-// Mirror is one GitHub repository mirrored with one Gitee repository.
+// Mirror is two sides and a direction: side A is the repository the App is
+// installed on (GitHub, through the installation), side B the other one
+// (Gitee, through a person's token).
 type Mirror struct {
 	ID             int64
 	InstallationID int64
-	GitHubRepoID   int64  // stable across renames and transfers
-	GitHubOwner    string // current owner login
-	GitHubName     string // current name
-	GiteeOwner     string
-	GiteeName      string
+	GitHubRepoID   int64 // side A's repository id: stable across renames and transfers
+	A              Side
+	B              Side
 	Direction      Direction
 
 	Branches []string // glob filters, "!" excludes; empty = all
@@ -89,9 +80,10 @@ type Mirror struct {
 	// HookSecret is the Gitee webhook secret of this mirror (signature
 	// mode). Secret: stored encrypted, ErrNoKey without a key; never log.
 	HookSecret string
-	// GiteeHookRemoteID is the id Gitee gave the registered webhook, 0 if
-	// none is registered.
-	GiteeHookRemoteID int64
+	// HookRemoteID is the id side B's site gave the registered push
+	// webhook, 0 if none is registered. (Side A's pushes arrive through
+	// the App's installation.)
+	HookRemoteID int64
 
 	Paused       bool
 	PausedReason string
@@ -113,11 +105,21 @@ type Mirror struct {
 	UpdatedAt time.Time
 }
 
-// FullGitHubName is "owner/name" on GitHub.
-func (m *Mirror) FullGitHubName() string { return m.GitHubOwner + "/" + m.GitHubName }
+// Source is the side a one-way mirror copies from.
+func (m *Mirror) Source() Side {
+	if m.Direction == BToA {
+		return m.B
+	}
+	return m.A
+}
 
-// FullGiteeName is "owner/name" on Gitee.
-func (m *Mirror) FullGiteeName() string { return m.GiteeOwner + "/" + m.GiteeName }
+// Target is the side a one-way mirror copies to.
+func (m *Mirror) Target() Side {
+	if m.Direction == BToA {
+		return m.A
+	}
+	return m.B
+}
 
 // MirrorFilter selects mirrors to list; zero fields match all.
 type MirrorFilter struct {
@@ -130,10 +132,10 @@ type MirrorFilter struct {
 type SyncRun struct {
 	ID           int64
 	MirrorID     int64
-	Trigger      string // "push", "gitee-push", "reconcile", "manual", "config"
+	Trigger      Trigger
 	StartedAt    time.Time
 	FinishedAt   time.Time // zero while running
-	Outcome      string    // "ok", "diverged", "failed", "interrupted", "running"
+	Outcome      Outcome
 	ErrorClass   string
 	ErrorMessage string
 	Refs         []mirror.RefResult

@@ -15,23 +15,13 @@
 // database, the queue or a sync.
 package webhook
 
-// Log attribute keys, constant across the App so that logs can be searched
-// by them.
-const (
-	KeyDeliveryID     = "delivery_id"
-	KeyEvent          = "event"
-	KeyAction         = "action"
-	KeyInstallationID = "installation_id"
-	KeyRepo           = "repo"
-	KeyMirrorID       = "mirror_id"
-	KeyRef            = "ref"
-)
+import "github.com/gitee-mirror/gitee-mirror/internal/forge"
 
 // Sources, the "source" label of the webhook metrics and store.Delivery's
 // Source.
 const (
-	SourceGitHub = "github"
-	SourceGitee  = "gitee"
+	SourceGitHub = string(forge.GitHub)
+	SourceGitee  = string(forge.Gitee)
 )
 
 // Verdicts, the "verdict" label of the webhook metric.
@@ -46,18 +36,6 @@ const (
 	VerdictNotFound     = "not-found"
 	VerdictPing         = "ping"
 )
-
-// Sync triggers this package asks for (store.SyncRun.Trigger).
-const (
-	TriggerPush        = "push"        // a GitHub push
-	TriggerGiteePush   = "gitee-push"  // a Gitee push hook
-	TriggerPermissions = "permissions" // the installation accepted new permissions
-	TriggerUnarchived  = "unarchived"  // the GitHub repository was unarchived
-)
-
-// ConfigPath is the mirror configuration file on a repository's default
-// branch.
-const ConfigPath = ".github/gitee-mirror.yml"
 
 // ArchivedReason is the pause reason of the mirrors of an archived GitHub
 // repository; unarchiving resumes mirrors paused with exactly this reason.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
@@ -109,7 +110,7 @@ func (f *Forwarder) Run(ctx context.Context) {
 		case errors.As(err, &rf):
 			wait = rf.wait
 		case err != nil:
-			f.log.ErrorContext(ctx, "error reading the webhook inbox", "error", err)
+			f.log.ErrorContext(ctx, "error reading the webhook inbox", logkey.Error, err)
 			wait = f.opts.RetryBase
 		case more:
 			continue
@@ -202,7 +203,7 @@ func (f *Forwarder) batch(ctx context.Context) (more bool, err error) {
 // parse returns the work of one delivery, or nil when there is none (an
 // ignored action, or a delivery this version cannot handle, logged).
 func (f *Forwarder) parse(ctx context.Context, d *store.Delivery) *Task {
-	log := f.log.With(KeyDeliveryID, d.ID, KeyEvent, d.Event)
+	log := f.log.With(logkey.DeliveryID, d.ID, logkey.Event, d.Event)
 	h, ok := f.handlers[d.Event]
 	if !ok {
 		f.count(d, "dropped")
@@ -212,7 +213,7 @@ func (f *Forwarder) parse(ctx context.Context, d *store.Delivery) *Task {
 	task, err := h.Parse(d.Event, d.Payload)
 	if err != nil {
 		f.count(d, "dropped")
-		log.ErrorContext(ctx, "accepted webhook delivery dropped: this version cannot parse it", "error", err.Error())
+		log.ErrorContext(ctx, "accepted webhook delivery dropped: this version cannot parse it", logkey.Error, err.Error())
 		return nil
 	}
 	if task == nil {
@@ -223,8 +224,8 @@ func (f *Forwarder) parse(ctx context.Context, d *store.Delivery) *Task {
 
 // run does the work of one delivery.
 func (f *Forwarder) run(ctx context.Context, d *store.Delivery, task *Task) error {
-	log := f.log.With(KeyDeliveryID, d.ID, KeyEvent, d.Event,
-		KeyAction, task.Action, KeyInstallationID, task.InstallationID, KeyRepo, task.Repo)
+	log := f.log.With(logkey.DeliveryID, d.ID, logkey.Event, d.Event,
+		logkey.Action, task.Action, logkey.InstallationID, task.InstallationID, logkey.Repo, task.Repo)
 	tctx, cancel := context.WithTimeout(ctx, taskTimeout)
 	defer cancel()
 	if err := task.Run(tctx, log); err != nil {
@@ -237,7 +238,7 @@ func (f *Forwarder) run(ctx context.Context, d *store.Delivery, task *Task) erro
 
 // failed records a failed attempt and returns when to try again.
 func (f *Forwarder) failed(ctx context.Context, d *store.Delivery, werr error) error {
-	log := f.log.With(KeyDeliveryID, d.ID, KeyEvent, d.Event)
+	log := f.log.With(logkey.DeliveryID, d.ID, logkey.Event, d.Event)
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), taskTimeout)
 	defer cancel()
 	n, err := f.opts.Inbox.Failed(fctx, d.Seq, werr.Error())
@@ -252,7 +253,7 @@ func (f *Forwarder) failed(ctx context.Context, d *store.Delivery, werr error) e
 	}
 	f.count(d, "failed")
 	wait := min(f.opts.RetryBase<<(n-1), maxRetryWait)
-	log.WarnContext(ctx, "webhook delivery's work failed; retrying", "attempts", n, "retry_in", wait.String(), "error", werr)
+	log.WarnContext(ctx, "webhook delivery's work failed; retrying", "attempts", n, "retry_in", wait.String(), logkey.Error, werr)
 	return &retryError{wait: wait, err: werr}
 }
 
@@ -269,7 +270,7 @@ func (f *Forwarder) updateGauge(ctx context.Context) {
 	}
 	pending, givenUp, err := f.opts.Inbox.Counts(ctx, f.opts.MaxAttempts)
 	if err != nil {
-		f.log.WarnContext(ctx, "error counting the webhook inbox", "error", err)
+		f.log.WarnContext(ctx, "error counting the webhook inbox", logkey.Error, err)
 		return
 	}
 	f.opts.Metrics.InboxPending.Set(float64(pending))

@@ -10,6 +10,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/repoconfig"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/store/sqlite"
 	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
@@ -57,7 +58,7 @@ func TestForwarderKeepsOrder(t *testing.T) {
 	const n = 150
 	var want []int64
 	for i := range int64(n) {
-		m := b.mirror(t, testRepoID+i, fmt.Sprintf("repo%d", i), store.Push, "")
+		m := b.mirror(t, testRepoID+i, fmt.Sprintf("repo%d", i), store.AToB, "")
 		want = append(want, m.ID)
 	}
 	for i := range int64(n) {
@@ -93,10 +94,10 @@ func TestForwarderKeepsOrder(t *testing.T) {
 func TestForwarderCoalesces(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m1 := b.mirror(t, testRepoID, "repo1", store.Push, "")
-	m2 := b.mirror(t, testRepoID+1, "repo2", store.Push, "")
+	m1 := b.mirror(t, testRepoID, "repo1", store.AToB, "")
+	m2 := b.mirror(t, testRepoID+1, "repo2", store.AToB, "")
 	cfgPush := pushPayload("refs/heads/main", "main")
-	cfgPush["commits"] = commits(map[string][]string{"modified": {webhook.ConfigPath}})
+	cfgPush["commits"] = commits(map[string][]string{"modified": {repoconfig.Path}})
 	for i := range 10 {
 		switch i {
 		case 3:
@@ -115,7 +116,7 @@ func TestForwarderCoalesces(t *testing.T) {
 		t.Fatalf("syncs = %v, want mirrors %v", got, want)
 	}
 	for i := range want {
-		if got[i].MirrorID != want[i] || got[i].Trigger != webhook.TriggerPush {
+		if got[i].MirrorID != want[i] || got[i].Trigger != store.TriggerPush {
 			t.Errorf("sync %d = %+v, want mirror %d", i, got[i], want[i])
 		}
 	}
@@ -135,7 +136,7 @@ func TestForwarderCoalesces(t *testing.T) {
 func TestForwarderGivesUp(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 	b.queue.setErr(errors.New("queue full"))
 	b.put(t, "stuck", "push", pushFor(t, testRepoID))
 	for i := 1; i < testMaxAttempts; i++ {
@@ -202,7 +203,7 @@ func TestForwarderDropsWhatItCannotParse(t *testing.T) {
 func TestForwarderRun(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 	path := b.inbox.Path()
 	waitSyncs := func(q *fakeQueue, n int) {
 		t.Helper()

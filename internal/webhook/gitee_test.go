@@ -13,7 +13,6 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/gitee"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
-	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
 const hookSecret = "gitee-hook-secret"
@@ -31,9 +30,7 @@ func (b *testBundle) gitee(t *testing.T, hookID string, h map[string]string, bod
 	for k, v := range h {
 		req.Header.Set(k, v)
 	}
-	rec := httptest.NewRecorder()
-	b.e.ServeHTTP(rec, req)
-	return rec
+	return b.serveGitHub(req) // the same path: the inbox, then the Forwarder
 }
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
@@ -49,35 +46,35 @@ func TestGiteeDeliveries(t *testing.T) {
 		wantSync bool
 		wantBody string
 	}{
-		"password mode": {store.Pull, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"},
+		"password mode": {store.BToA, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"},
 			http.StatusOK, true, "accepted"},
-		"signature mode": {store.Pull, map[string]string{"X-Gitee-Token": sig, "X-Gitee-Timestamp": ms(now), "X-Gitee-Event": "Push Hook"},
+		"signature mode": {store.BToA, map[string]string{"X-Gitee-Token": sig, "X-Gitee-Timestamp": ms(now), "X-Gitee-Event": "Push Hook"},
 			http.StatusOK, true, "accepted"},
-		"signature mode, URL-encoded": {store.Pull, map[string]string{"X-Gitee-Token": url.QueryEscape(sig), "X-Gitee-Timestamp": ms(now), "X-Gitee-Event": "Tag Push Hook"},
+		"signature mode, URL-encoded": {store.BToA, map[string]string{"X-Gitee-Token": url.QueryEscape(sig), "X-Gitee-Timestamp": ms(now), "X-Gitee-Event": "Tag Push Hook"},
 			http.StatusOK, true, "accepted"},
-		"tag push": {store.Pull, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Tag Push Hook"},
+		"tag push": {store.BToA, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Tag Push Hook"},
 			http.StatusOK, true, "accepted"},
-		"stale timestamp": {store.Pull, map[string]string{
+		"stale timestamp": {store.BToA, map[string]string{
 			"X-Gitee-Token":     gitee.SignWebhook(hookSecret, ms(now.Add(-10*time.Minute))),
 			"X-Gitee-Timestamp": ms(now.Add(-10 * time.Minute)), "X-Gitee-Event": "Push Hook"},
 			http.StatusUnauthorized, false, ""},
-		"future timestamp": {store.Pull, map[string]string{
+		"future timestamp": {store.BToA, map[string]string{
 			"X-Gitee-Token":     gitee.SignWebhook(hookSecret, ms(now.Add(time.Hour))),
 			"X-Gitee-Timestamp": ms(now.Add(time.Hour)), "X-Gitee-Event": "Push Hook"},
 			http.StatusUnauthorized, false, ""},
-		"wrong password": {store.Pull, map[string]string{"X-Gitee-Token": "guess", "X-Gitee-Event": "Push Hook"},
+		"wrong password": {store.BToA, map[string]string{"X-Gitee-Token": "guess", "X-Gitee-Event": "Push Hook"},
 			http.StatusUnauthorized, false, ""},
-		"wrong signature": {store.Pull, map[string]string{"X-Gitee-Token": gitee.SignWebhook("other", ms(now)), "X-Gitee-Timestamp": ms(now), "X-Gitee-Event": "Push Hook"},
+		"wrong signature": {store.BToA, map[string]string{"X-Gitee-Token": gitee.SignWebhook("other", ms(now)), "X-Gitee-Timestamp": ms(now), "X-Gitee-Event": "Push Hook"},
 			http.StatusUnauthorized, false, ""},
-		"no token": {store.Pull, map[string]string{"X-Gitee-Event": "Push Hook"},
+		"no token": {store.BToA, map[string]string{"X-Gitee-Event": "Push Hook"},
 			http.StatusUnauthorized, false, ""},
-		"ping": {store.Pull, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook", "X-Gitee-Ping": "true"},
+		"ping": {store.BToA, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook", "X-Gitee-Ping": "true"},
 			http.StatusOK, false, "pong"},
-		"unverified ping": {store.Pull, map[string]string{"X-Gitee-Token": "guess", "X-Gitee-Ping": "true"},
+		"unverified ping": {store.BToA, map[string]string{"X-Gitee-Token": "guess", "X-Gitee-Ping": "true"},
 			http.StatusUnauthorized, false, ""},
-		"other event": {store.Pull, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Issue Hook"},
+		"other event": {store.BToA, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Issue Hook"},
 			http.StatusAccepted, false, "ignored"},
-		"push-direction mirror": {store.Push, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"},
+		"push-direction mirror": {store.AToB, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"},
 			http.StatusAccepted, false, "ignored"},
 	}
 	for name, tc := range tests {
@@ -93,7 +90,7 @@ func TestGiteeDeliveries(t *testing.T) {
 			}
 			got := b.queue.Syncs()
 			if tc.wantSync {
-				if want := (syncReq{m.ID, webhook.TriggerGiteePush, true}); len(got) != 1 || got[0] != want {
+				if want := (syncReq{m.ID, store.TriggerGiteePush, true}); len(got) != 1 || got[0] != want {
 					t.Errorf("syncs = %v, want [%v]", got, want)
 				}
 			} else if len(got) != 0 {
@@ -119,16 +116,37 @@ func TestGiteeUnknownHook(t *testing.T) {
 func TestGiteeMirrorWithoutSecret(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Pull, "")
+	m := b.mirror(t, testRepoID, "repo", store.BToA, "")
 	rec := b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": "", "X-Gitee-Event": "Push Hook"}, giteePush)
 	wantCode(t, rec, http.StatusUnauthorized)
 }
 
+// Gitee deliveries are acknowledged from the inbox, like GitHub's: an
+// unavailable queue does not fail them (the Forwarder retries), an inbox
+// that cannot take them does.
 func TestGiteeQueueUnavailable(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Pull, hookSecret)
+	m := b.mirror(t, testRepoID, "repo", store.BToA, hookSecret)
 	b.queue.setErr(errors.New("queue full"))
+	rec := b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"}, giteePush)
+	wantCode(t, rec, http.StatusOK)
+	if b.drainErr == nil || len(b.pending(t)) != 1 {
+		t.Fatalf("with the queue down, the delivery should stay pending: drain %v, pending %d", b.drainErr, len(b.pending(t)))
+	}
+	b.queue.setErr(nil)
+	if err := b.fwd.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.queue.Syncs(); len(got) != 1 || got[0] != (syncReq{m.ID, store.TriggerGiteePush, true}) {
+		t.Errorf("syncs after the queue came back = %+v", got)
+	}
+}
+
+func TestGiteeInboxUnavailable(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *setupOptions) { o.wrapInbox = func(in store.Inbox) store.Inbox { return failingInbox{in} } })
+	m := b.mirror(t, testRepoID, "repo", store.BToA, hookSecret)
 	rec := b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"}, giteePush)
 	wantCode(t, rec, http.StatusServiceUnavailable)
 }
@@ -136,7 +154,7 @@ func TestGiteeQueueUnavailable(t *testing.T) {
 func TestGiteeBodyCap(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(o *setupOptions) { o.maxBytes = 512 })
-	m := b.mirror(t, testRepoID, "repo", store.Pull, hookSecret)
+	m := b.mirror(t, testRepoID, "repo", store.BToA, hookSecret)
 	body := `{"ref":"` + strings.Repeat("a", 1000) + `"}`
 	rec := b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"}, body)
 	wantCode(t, rec, http.StatusRequestEntityTooLarge)
@@ -156,7 +174,7 @@ func TestGiteeBodyCap(t *testing.T) {
 func TestGiteeMetrics(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Pull, hookSecret)
+	m := b.mirror(t, testRepoID, "repo", store.BToA, hookSecret)
 	wantCode(t, b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"}, giteePush), http.StatusOK)
 	wantCode(t, b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": "x", "X-Gitee-Event": "Push Hook"}, giteePush), http.StatusUnauthorized)
 	wantCode(t, b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Surprise Hook"}, giteePush), http.StatusAccepted)

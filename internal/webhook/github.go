@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
@@ -28,8 +29,10 @@ const taskTimeout = 5 * time.Second
 
 // GitHubOptions configure the GitHub intake.
 type GitHubOptions struct {
-	// Secret is the App's webhook secret; empty refuses every delivery.
-	Secret []byte
+	// Secret returns the App's webhook secret: from the environment, or
+	// from a registration made on the pages since the start. Empty (or a
+	// nil Secret) refuses every delivery.
+	Secret func() []byte
 	// MaxBytes caps the body (413 beyond); 0 means 25 MiB.
 	MaxBytes int64
 	// Inbox records accepted deliveries; Wake (nil: none) tells the
@@ -44,7 +47,7 @@ type GitHubOptions struct {
 
 // GitHub is the intake of GitHub's webhook deliveries.
 type GitHub struct {
-	secret   []byte
+	secret   func() []byte
 	maxBytes int64
 	inbox    store.Inbox
 	wake     func()
@@ -53,7 +56,15 @@ type GitHub struct {
 	handlers map[string]EventHandler
 }
 
-// DefaultHandlers are the event handlers of the App.
+// webhookSecret is the current secret; nil without one.
+func (g *GitHub) webhookSecret() []byte {
+	if g.secret == nil {
+		return nil
+	}
+	return g.secret()
+}
+
+// DefaultHandlers are the handlers of the App's GitHub events.
 func DefaultHandlers(st store.Store, q Queue) []EventHandler {
 	return []EventHandler{
 		&Push{Store: st, Queue: q},
@@ -95,15 +106,15 @@ func (g *GitHub) Handle(c echo.Context) error {
 		g.count("", verdictOf(err))
 		return err
 	}
-	if err := VerifySignature(g.secret, req.Header.Get(HeaderGitHubSignature), body); err != nil {
+	if err := VerifySignature(g.webhookSecret(), req.Header.Get(HeaderGitHubSignature), body); err != nil {
 		g.count("", VerdictBadSignature)
-		g.log.WarnContext(req.Context(), "GitHub delivery refused", "error", err.Error(),
-			KeyDeliveryID, clip(req.Header.Get(HeaderGitHubDelivery)))
+		g.log.WarnContext(req.Context(), "GitHub delivery refused", logkey.Error, err.Error(),
+			logkey.DeliveryID, clip(req.Header.Get(HeaderGitHubDelivery)))
 		return echo.NewHTTPError(http.StatusUnauthorized, "invalid signature")
 	}
 
 	event, delivery := req.Header.Get(HeaderGitHubEvent), req.Header.Get(HeaderGitHubDelivery)
-	log := g.log.With(KeyDeliveryID, delivery, KeyEvent, event)
+	log := g.log.With(logkey.DeliveryID, delivery, logkey.Event, event)
 	if event == "" || delivery == "" {
 		g.count(event, VerdictBadRequest)
 		return echo.NewHTTPError(http.StatusBadRequest, "missing "+HeaderGitHubEvent+" or "+HeaderGitHubDelivery)
@@ -122,7 +133,7 @@ func (g *GitHub) Handle(c echo.Context) error {
 	task, err := h.Parse(event, payload)
 	if err != nil {
 		g.count(event, VerdictBadRequest)
-		log.WarnContext(req.Context(), "GitHub payload refused", "error", err.Error())
+		log.WarnContext(req.Context(), "GitHub payload refused", logkey.Error, err.Error())
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	if task == nil {
@@ -130,7 +141,7 @@ func (g *GitHub) Handle(c echo.Context) error {
 		log.DebugContext(req.Context(), "GitHub action ignored")
 		return c.JSON(http.StatusAccepted, status(VerdictIgnored))
 	}
-	log = log.With(KeyAction, task.Action, KeyInstallationID, task.InstallationID, KeyRepo, task.Repo)
+	log = log.With(logkey.Action, task.Action, logkey.InstallationID, task.InstallationID, logkey.Repo, task.Repo)
 	return g.accept(c, log, event, delivery, payload)
 }
 
@@ -143,7 +154,7 @@ func (g *GitHub) accept(c echo.Context, log *slog.Logger, event, delivery string
 	first, err := g.inbox.Accept(ctx, &store.Delivery{Source: SourceGitHub, ID: delivery, Event: event, Payload: payload})
 	if err != nil {
 		g.count(event, VerdictUnavailable)
-		log.ErrorContext(ctx, "error recording GitHub delivery", "error", err)
+		log.ErrorContext(ctx, "error recording GitHub delivery", logkey.Error, err)
 		return unavailable()
 	}
 	if !first {

@@ -50,7 +50,7 @@ func TestGitHubBadSignature(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, func(o *setupOptions) { o.secret = tc.secret })
-			m := b.mirror(t, testRepoID, "repo", store.Push, "")
+			m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 			wantCode(t, b.githubRaw(t, "push", "bad-1", body, tc.sig), http.StatusUnauthorized)
 			if got := b.queue.Syncs(); len(got) != 0 {
 				t.Errorf("queued %v", got)
@@ -72,7 +72,7 @@ func TestGitHubBadSignature(t *testing.T) {
 func TestGitHubDuplicateDelivery(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 	p := pushPayload("refs/heads/feature", "main")
 	wantCode(t, b.github(t, "push", "dup-1", p), http.StatusOK)
 	rec := b.github(t, "push", "dup-1", p)
@@ -108,7 +108,7 @@ func TestGitHubBodyCap(t *testing.T) {
 func TestGitHubQueueUnavailable(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 	p := pushPayload("refs/heads/feature", "main")
 	b.queue.setErr(errors.New("queue full"))
 	// Accepted all the same: the inbox has it, and its work waits.
@@ -138,7 +138,7 @@ func TestGitHubQueueUnavailable(t *testing.T) {
 func TestGitHubInboxUnavailable(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(o *setupOptions) { o.wrapInbox = func(in store.Inbox) store.Inbox { return failingInbox{in} } })
-	b.mirror(t, testRepoID, "repo", store.Push, "")
+	b.mirror(t, testRepoID, "repo", store.AToB, "")
 	rec := b.github(t, "push", "s-1", pushPayload("refs/heads/x", "main"))
 	wantCode(t, rec, http.StatusServiceUnavailable)
 	if strings.Contains(rec.Body.String(), "disk I/O") {
@@ -186,7 +186,7 @@ func TestGitHubIgnoredAndBad(t *testing.T) {
 func TestGitHubFormEncoded(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 	body := []byte("payload=" + url.QueryEscape(string(toJSON(t, pushPayload("refs/heads/x", "main")))))
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/github", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -202,7 +202,7 @@ func TestGitHubFormEncoded(t *testing.T) {
 func TestGitHubLogContext(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mirror(t, testRepoID, "repo", store.Push, "")
+	b.mirror(t, testRepoID, "repo", store.AToB, "")
 	wantCode(t, b.github(t, "push", "log-1", pushPayload("refs/heads/x", "main")), http.StatusOK)
 	logs := b.logs.String()
 	for _, want := range []string{`"delivery_id":"log-1"`, `"event":"push"`, `"installation_id":42`, `"repo":"octo-org/repo"`} {

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/forges"
 	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
@@ -38,11 +39,14 @@ type fakeQueue struct {
 	syncs   []syncReq
 	configs []configReq
 	err     error // returned by every call while set
+	// st, when set, records each sync request in the store first, as the
+	// App's queue does (a write to the main database).
+	st store.Store
 }
 
 type syncReq struct {
 	MirrorID int64
-	Trigger  string
+	Trigger  store.Trigger
 	Resume   bool
 }
 
@@ -51,11 +55,16 @@ type configReq struct {
 	Owner, Name            string
 }
 
-func (q *fakeQueue) RequestSync(_ context.Context, id int64, trigger string, resume bool) error {
+func (q *fakeQueue) RequestSync(_ context.Context, id int64, trigger store.Trigger, resume bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.err != nil {
 		return q.err
+	}
+	if q.st != nil {
+		if _, err := q.st.RequestSync(context.Background(), id, resume); err != nil {
+			return err
+		}
 	}
 	q.syncs = append(q.syncs, syncReq{id, trigger, resume})
 	return nil
@@ -94,6 +103,8 @@ type syncBuffer = logtest.Buffer
 
 type testBundle struct {
 	store   *sqlite.Store
+	dbPath  string
+	giteeIn *webhook.Gitee
 	inbox   *sqlite.Inbox
 	fwd     *webhook.Forwarder
 	queue   *fakeQueue
@@ -109,6 +120,8 @@ type setupOptions struct {
 	secret    string
 	maxBytes  int64
 	wrapInbox func(store.Inbox) store.Inbox // wraps the real inbox when set
+	busy      time.Duration                 // the store's busy timeout; 0: its default
+	writes    bool                          // the queue writes each request to the store
 }
 
 // setup builds both intakes over a real SQLite store in a temp dir and a
@@ -125,7 +138,12 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), box)
+	var stOpts []sqlite.Option
+	if o.busy > 0 {
+		stOpts = append(stOpts, sqlite.WithBusyTimeout(o.busy))
+	}
+	dbPath := filepath.Join(t.TempDir(), "test.db")
+	st, err := sqlite.Open(context.Background(), dbPath, box, stOpts...)
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
 	}
@@ -136,8 +154,11 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 	}
 	t.Cleanup(func() { _ = inbox.Close() })
 	b := &testBundle{
-		store: st, inbox: inbox, queue: &fakeQueue{}, metrics: metrics.New(), logs: &syncBuffer{},
+		store: st, dbPath: dbPath, inbox: inbox, queue: &fakeQueue{}, metrics: metrics.New(), logs: &syncBuffer{},
 		e: echo.New(), now: time.Now(),
+	}
+	if o.writes {
+		b.queue.st = st
 	}
 	var in store.Inbox = inbox
 	if o.wrapInbox != nil {
@@ -145,19 +166,20 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 	}
 	log := slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b.fwd = webhook.NewForwarder(webhook.ForwarderOptions{
-		Inbox: inbox, Handlers: webhook.DefaultHandlers(st, b.queue), Metrics: b.metrics, Logger: log,
+		Inbox: inbox, Handlers: webhook.ForwardHandlers(st, b.queue), Metrics: b.metrics, Logger: log,
 		MaxAttempts: testMaxAttempts, RetryBase: time.Millisecond,
 	})
 	gh := webhook.NewGitHub(webhook.GitHubOptions{
-		Secret: []byte(o.secret), MaxBytes: o.maxBytes, Inbox: in, Metrics: b.metrics, Logger: log,
+		Secret: func() []byte { return []byte(o.secret) }, MaxBytes: o.maxBytes, Inbox: in, Metrics: b.metrics, Logger: log,
 		Handlers: webhook.DefaultHandlers(st, b.queue),
 	})
 	gt := webhook.NewGitee(webhook.GiteeOptions{
-		MaxBytes: o.maxBytes, Store: st, Queue: b.queue, Metrics: b.metrics, Logger: log,
+		MaxBytes: o.maxBytes, Deliveries: forges.Deliveries(), Store: st, Inbox: in, Metrics: b.metrics, Logger: log,
 		Now: func() time.Time { return b.now },
 	})
 	b.e.POST("/webhooks/github", gh.Handle)
 	b.e.POST("/webhooks/gitee/:hookID", gt.Handle)
+	b.giteeIn = gt
 	return b
 }
 
@@ -185,7 +207,7 @@ func (b *testBundle) githubRaw(t *testing.T, event, delivery string, body []byte
 	return b.serveGitHub(req)
 }
 
-// serveGitHub serves a GitHub delivery, then lets the Forwarder do the
+// serveGitHub serves a delivery (GitHub's or Gitee's), then lets the Forwarder do the
 // work it was accepted for (drainErr keeps its error), as the App's
 // forwarder does right after.
 func (b *testBundle) serveGitHub(req *http.Request) *httptest.ResponseRecorder {
@@ -240,8 +262,8 @@ func (b *testBundle) mirror(t *testing.T, repoID int64, target string, d store.D
 	t.Helper()
 	b.installation(t, testInst)
 	m := &store.Mirror{
-		InstallationID: testInst, GitHubRepoID: repoID, GitHubOwner: "octo-org", GitHubName: "repo",
-		GiteeOwner: "gitee-org", GiteeName: target, Direction: d, HookSecret: hookSecret,
+		InstallationID: testInst, GitHubRepoID: repoID, A: store.Side{Owner: "octo-org", Name: "repo"},
+		B: store.Side{Owner: "gitee-org", Name: target}, Direction: d, HookSecret: hookSecret,
 	}
 	if err := b.store.CreateMirror(context.Background(), m); err != nil {
 		t.Fatal(err)

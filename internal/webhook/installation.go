@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -76,7 +77,7 @@ func (h *Installation) Parse(_ string, payload []byte) (*Task, error) {
 			if err != nil {
 				return fmt.Errorf("error listing mirrors: %w", err)
 			}
-			return requestSyncs(ctx, log, h.Queue, mirrors, TriggerPermissions)
+			return requestSyncs(ctx, log, h.Queue, mirrors, store.TriggerPermissions)
 		}
 	default:
 		return nil, nil
@@ -109,14 +110,14 @@ func applyConfigs(ctx context.Context, log *slog.Logger, q Queue, installationID
 		if err := q.ApplyConfig(ctx, installationID, r.GetID(), owner, name); err != nil {
 			return fmt.Errorf("error requesting the mirror configuration of %s/%s be read: %w", owner, name, err)
 		}
-		log.InfoContext(ctx, "mirror configuration to be read", KeyRepo, owner+"/"+name)
+		log.InfoContext(ctx, "mirror configuration to be read", logkey.Repo, owner+"/"+name)
 	}
 	return nil
 }
 
 // requestSyncs asks for a sync of each mirror, resuming those paused after
 // failures. A mirror deleted since it was listed is skipped.
-func requestSyncs(ctx context.Context, log *slog.Logger, q Queue, mirrors []*store.Mirror, trigger string) error {
+func requestSyncs(ctx context.Context, log *slog.Logger, q Queue, mirrors []*store.Mirror, trigger store.Trigger) error {
 	for _, m := range mirrors {
 		err := q.RequestSync(ctx, m.ID, trigger, true)
 		if errors.Is(err, store.ErrNotFound) {
@@ -125,7 +126,7 @@ func requestSyncs(ctx context.Context, log *slog.Logger, q Queue, mirrors []*sto
 		if err != nil {
 			return fmt.Errorf("error requesting sync of mirror %d: %w", m.ID, err)
 		}
-		log.InfoContext(ctx, "sync requested", KeyMirrorID, m.ID, KeyRepo, m.FullGitHubName())
+		log.InfoContext(ctx, "sync requested", logkey.MirrorID, m.ID, logkey.Repo, m.A.FullName())
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -77,7 +78,7 @@ func deleteMirrors(ctx context.Context, log *slog.Logger, st store.Store, f stor
 		if err := st.DeleteMirror(ctx, m.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("error deleting mirror %d: %w", m.ID, err)
 		}
-		log.InfoContext(ctx, "mirror deleted", KeyMirrorID, m.ID, KeyRepo, m.FullGitHubName())
+		log.InfoContext(ctx, "mirror deleted", logkey.MirrorID, m.ID, logkey.Repo, m.A.FullName())
 	}
 	return nil
 }

@@ -28,8 +28,8 @@ func TestInstallationRepositoriesAdded(t *testing.T) {
 func TestInstallationRepositoriesRemoved(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	gone := b.mirror(t, testRepoID, "repo", store.Push, "")
-	kept := b.mirror(t, testRepoID+1, "other", store.Push, "")
+	gone := b.mirror(t, testRepoID, "repo", store.AToB, "")
+	kept := b.mirror(t, testRepoID+1, "other", store.AToB, "")
 	p := map[string]any{
 		"action":               "removed",
 		"installation":         map[string]any{"id": testInst},

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
-	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
 // installationPayload is an installation event for testInst.
@@ -47,7 +46,7 @@ func TestInstallationCreated(t *testing.T) {
 func TestInstallationDeleted(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 	wantCode(t, b.github(t, "installation", "in-2", installationPayload("deleted", false)), http.StatusOK)
 	if _, err := b.store.GetInstallation(t.Context(), testInst); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("installation still there: %v", err)
@@ -82,11 +81,11 @@ func TestInstallationSuspend(t *testing.T) {
 func TestInstallationNewPermissions(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m1 := b.mirror(t, testRepoID, "one", store.Push, "")
-	m2 := b.mirror(t, testRepoID+1, "two", store.Pull, "")
+	m1 := b.mirror(t, testRepoID, "one", store.AToB, "")
+	m2 := b.mirror(t, testRepoID+1, "two", store.BToA, "")
 	wantCode(t, b.github(t, "installation", "in-7", installationPayload("new_permissions_accepted", false)), http.StatusOK)
 	got := b.queue.Syncs()
-	want := []syncReq{{m1.ID, webhook.TriggerPermissions, true}, {m2.ID, webhook.TriggerPermissions, true}}
+	want := []syncReq{{m1.ID, store.TriggerPermissions, true}, {m2.ID, store.TriggerPermissions, true}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("syncs = %v, want %v", got, want)
 	}

@@ -11,16 +11,18 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
+	"github.com/gitee-mirror/gitee-mirror/internal/repoconfig"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
 // maxPushCommits is the most commits a push payload lists; a push with as
-// many may have had more, so the list cannot show whether ConfigPath changed.
+// many may have had more, so the list cannot show whether repoconfig.Path changed.
 const maxPushCommits = 2048
 
 // Push handles "push": branch and tag pushes, creations and deletions. It
 // asks for a sync of every mirror fed from GitHub, and for the mirror
-// configuration to be re-read when the push may have changed ConfigPath on
+// configuration to be re-read when the push may have changed repoconfig.Path on
 // the default branch (also for a repository without mirrors yet).
 type Push struct {
 	Store store.Store
@@ -59,18 +61,18 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 			}
 			var fed []*store.Mirror
 			for _, m := range mirrors {
-				if fromGitHub(m.Direction) {
+				if m.Direction.FromA() {
 					fed = append(fed, m)
 				}
 			}
-			if err := requestSyncs(ctx, log.With(KeyRef, ref), h.Queue, fed, TriggerPush); err != nil {
+			if err := requestSyncs(ctx, log.With(logkey.Ref, ref), h.Queue, fed, store.TriggerPush); err != nil {
 				return err
 			}
 			if applyConfig {
 				if err := h.Queue.ApplyConfig(ctx, inst, repoID, owner, name); err != nil {
 					return fmt.Errorf("error requesting the mirror configuration be read: %w", err)
 				}
-				log.InfoContext(ctx, "mirror configuration to be re-read", KeyRef, ref)
+				log.InfoContext(ctx, "mirror configuration to be re-read", logkey.Ref, ref)
 			}
 			return nil
 		},
@@ -78,7 +80,7 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 }
 
 // mayChangeConfig reports whether a push to the default branch may have
-// changed ConfigPath. When the commit list cannot tell (truncated, empty,
+// changed repoconfig.Path. When the commit list cannot tell (truncated, empty,
 // history rewritten, branch created) it says yes: reading the file once
 // more is cheap, missing a change is not.
 func mayChangeConfig(ev *github.PushEvent) bool {
@@ -90,7 +92,7 @@ func mayChangeConfig(ev *github.PushEvent) bool {
 		return true
 	}
 	for _, c := range ev.Commits {
-		if slices.Contains(c.Added, ConfigPath) || slices.Contains(c.Modified, ConfigPath) || slices.Contains(c.Removed, ConfigPath) {
+		if slices.Contains(c.Added, repoconfig.Path) || slices.Contains(c.Modified, repoconfig.Path) || slices.Contains(c.Removed, repoconfig.Path) {
 			return true
 		}
 	}
@@ -116,13 +118,6 @@ func pushAction(ev *github.PushEvent) string {
 	}
 	return kind + " pushed"
 }
-
-// fromGitHub reports whether GitHub pushes feed mirrors of direction d
-// (push, and two-way once it exists).
-func fromGitHub(d store.Direction) bool { return d != store.Pull }
-
-// fromGitee reports whether Gitee pushes feed mirrors of direction d.
-func fromGitee(d store.Direction) bool { return d != store.Push }
 
 // splitFullName returns owner and name from "owner/name", falling back to
 // the separate fields.

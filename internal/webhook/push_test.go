@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/repoconfig"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
-	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
 // pushPayload is a push to octo-org/repo (testRepoID) in testInst with one
@@ -41,15 +41,15 @@ func commits(files ...map[string][]string) []map[string]any {
 func TestPushRequestsSyncOfPushMirrors(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	push := b.mirror(t, testRepoID, "repo", store.Push, "")
-	b.mirror(t, testRepoID, "repo-back", store.Pull, "") // fed from Gitee
-	b.mirror(t, testRepoID+1, "other", store.Push, "")   // another repository
+	push := b.mirror(t, testRepoID, "repo", store.AToB, "")
+	b.mirror(t, testRepoID, "repo-back", store.BToA, "") // fed from Gitee
+	b.mirror(t, testRepoID+1, "other", store.AToB, "")   // another repository
 
 	rec := b.github(t, "push", "push-1", pushPayload("refs/heads/feature", "main"))
 	wantCode(t, rec, http.StatusOK)
 	wantBody(t, rec, "accepted")
 	got := b.queue.Syncs()
-	if want := (syncReq{push.ID, webhook.TriggerPush, true}); len(got) != 1 || got[0] != want {
+	if want := (syncReq{push.ID, store.TriggerPush, true}); len(got) != 1 || got[0] != want {
 		t.Errorf("syncs = %v, want [%v]", got, want)
 	}
 	if c := b.queue.Configs(); len(c) != 0 {
@@ -62,7 +62,7 @@ func TestPushRequestsSyncOfPushMirrors(t *testing.T) {
 
 func TestPushKinds(t *testing.T) {
 	t.Parallel()
-	cfg := webhook.ConfigPath
+	cfg := repoconfig.Path
 	tests := map[string]struct {
 		ref        string
 		edit       func(p map[string]any)
@@ -103,7 +103,7 @@ func TestPushKinds(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			m := b.mirror(t, testRepoID, "repo", store.Push, "")
+			m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 			p := pushPayload(tc.ref, "main")
 			if tc.edit != nil {
 				tc.edit(p)
@@ -129,7 +129,7 @@ func TestPushConfigToRepoWithoutMirror(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	p := pushPayload("refs/heads/trunk", "trunk")
-	p["commits"] = commits(map[string][]string{"added": {webhook.ConfigPath}})
+	p["commits"] = commits(map[string][]string{"added": {repoconfig.Path}})
 	wantCode(t, b.github(t, "push", "new-1", p), http.StatusOK)
 	if got, want := b.queue.Configs(), (configReq{testInst, testRepoID, "octo-org", "repo"}); len(got) != 1 || got[0] != want {
 		t.Errorf("configs = %v, want [%v]", got, want)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -61,7 +62,7 @@ func (h *Repository) Parse(_ string, payload []byte) (*Task, error) {
 				if err := h.Store.SetPaused(ctx, m.ID, true, ArchivedReason); err != nil {
 					return fmt.Errorf("error pausing mirror %d: %w", m.ID, err)
 				}
-				log.InfoContext(ctx, "mirror paused", KeyMirrorID, m.ID)
+				log.InfoContext(ctx, "mirror paused", logkey.MirrorID, m.ID)
 				return nil
 			})
 		}
@@ -74,10 +75,10 @@ func (h *Repository) Parse(_ string, payload []byte) (*Task, error) {
 				if err := h.Store.SetPaused(ctx, m.ID, false, ""); err != nil {
 					return fmt.Errorf("error resuming mirror %d: %w", m.ID, err)
 				}
-				if err := h.Queue.RequestSync(ctx, m.ID, TriggerUnarchived, true); err != nil {
+				if err := h.Queue.RequestSync(ctx, m.ID, store.TriggerUnarchived, true); err != nil {
 					return fmt.Errorf("error requesting sync of mirror %d: %w", m.ID, err)
 				}
-				log.InfoContext(ctx, "mirror resumed", KeyMirrorID, m.ID)
+				log.InfoContext(ctx, "mirror resumed", logkey.MirrorID, m.ID)
 				return nil
 			})
 		}

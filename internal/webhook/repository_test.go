@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
-	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
 func repositoryPayload(action, owner, name string) map[string]any {
@@ -23,13 +22,13 @@ func repositoryPayload(action, owner, name string) map[string]any {
 func TestRepositoryRenamedAndTransferred(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 	wantCode(t, b.github(t, "repository", "r-1", repositoryPayload("renamed", "octo-org", "new-name")), http.StatusOK)
-	if got := b.getMirror(t, m.ID).FullGitHubName(); got != "octo-org/new-name" {
+	if got := b.getMirror(t, m.ID).A.FullName(); got != "octo-org/new-name" {
 		t.Errorf("after rename: %s", got)
 	}
 	wantCode(t, b.github(t, "repository", "r-2", repositoryPayload("transferred", "new-owner", "new-name")), http.StatusOK)
-	if got := b.getMirror(t, m.ID).FullGitHubName(); got != "new-owner/new-name" {
+	if got := b.getMirror(t, m.ID).A.FullName(); got != "new-owner/new-name" {
 		t.Errorf("after transfer: %s", got)
 	}
 }
@@ -37,7 +36,7 @@ func TestRepositoryRenamedAndTransferred(t *testing.T) {
 func TestRepositoryDeleted(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 	wantCode(t, b.github(t, "repository", "r-3", repositoryPayload("deleted", "octo-org", "repo")), http.StatusOK)
 	if _, err := b.store.GetMirror(t.Context(), m.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("mirror still there: %v", err)
@@ -47,7 +46,7 @@ func TestRepositoryDeleted(t *testing.T) {
 func TestRepositoryArchived(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 	wantCode(t, b.github(t, "repository", "r-4", repositoryPayload("archived", "octo-org", "repo")), http.StatusOK)
 	got := b.getMirror(t, m.ID)
 	if !got.Paused || got.PausedReason != "the GitHub repository was archived" {
@@ -57,7 +56,7 @@ func TestRepositoryArchived(t *testing.T) {
 	if got := b.getMirror(t, m.ID); got.Paused {
 		t.Errorf("still paused after unarchive")
 	}
-	if got := b.queue.Syncs(); len(got) != 1 || got[0] != (syncReq{m.ID, webhook.TriggerUnarchived, true}) {
+	if got := b.queue.Syncs(); len(got) != 1 || got[0] != (syncReq{m.ID, store.TriggerUnarchived, true}) {
 		t.Errorf("syncs = %v", got)
 	}
 }
@@ -65,7 +64,7 @@ func TestRepositoryArchived(t *testing.T) {
 func TestRepositoryUnarchivedKeepsPersonsPause(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.Push, "")
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
 	if err := b.store.SetPaused(t.Context(), m.ID, true, "paused by a person"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -25,7 +27,7 @@ func newHookID() (string, error) {
 // if empty) and its times. A HookSecret needs a key (store.ErrNoKey).
 func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 	if m.HookSecret != "" && s.box == nil {
-		return fmt.Errorf("error creating mirror of %s: hook secret: %w", m.FullGitHubName(), store.ErrNoKey)
+		return fmt.Errorf("error creating mirror of %s: hook secret: %w", m.A.FullName(), store.ErrNoKey)
 	}
 	hookID := m.HookID
 	if hookID == "" {
@@ -52,18 +54,18 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `
 			INSERT INTO mirrors (
-				installation_id, github_repo_id, github_owner, github_name,
-				gitee_owner, gitee_name, direction, branches, tags, no_tags, force, prune,
+				installation_id, github_repo_id, a_site, a_owner, a_name,
+				b_site, b_owner, b_name, direction, branches, tags, no_tags, force, prune,
 				create_missing, visibility, config_source, config_sha,
-				hook_id, gitee_hook_remote_id,
+				hook_id, hook_remote_id,
 				paused, paused_reason, paused_by_failures, consecutive_failures, status,
 				last_error, last_error_class, last_sync_at, request_seq, created_at, updated_at
-			) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING id`,
-			m.InstallationID, m.GitHubRepoID, m.GitHubOwner, m.GitHubName,
-			m.GiteeOwner, m.GiteeName, string(m.Direction), branches, tags, m.NoTags, m.Force, m.Prune,
+			m.InstallationID, m.GitHubRepoID, string(siteA(m.A)), m.A.Owner, m.A.Name,
+			string(siteB(m.B)), m.B.Owner, m.B.Name, string(m.Direction), branches, tags, m.NoTags, m.Force, m.Prune,
 			m.CreateMissing, m.Visibility, m.ConfigSource, m.ConfigSHA,
-			hookID, m.GiteeHookRemoteID,
+			hookID, m.HookRemoteID,
 			m.Paused, m.PausedReason, m.PausedByFailures, m.ConsecutiveFailures, string(status),
 			m.LastError, m.LastErrorClass, nanos(m.LastSyncAt), m.RequestSeq, nanos(now), nanos(now),
 		).Scan(&id)
@@ -83,12 +85,18 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("error creating mirror of %s to %s: %w", m.FullGitHubName(), m.FullGiteeName(), err)
+		return fmt.Errorf("error creating mirror of %s to %s: %w", m.A.FullName(), m.B.FullName(), err)
 	}
 	m.ID, m.HookID, m.Status = id, hookID, status
+	m.A.Site, m.B.Site = siteA(m.A), siteB(m.B)
 	m.CreatedAt, m.UpdatedAt = now, now
 	return nil
 }
+
+// siteA and siteB are a side's site, the App's when unset: side A is the
+// GitHub repository of the installation, side B a Gitee repository.
+func siteA(s store.Side) forge.Site { return cmp.Or(s.Site, forge.GitHub) }
+func siteB(s store.Side) forge.Site { return cmp.Or(s.Site, forge.Gitee) }
 
 // UpdateMirrorSettings saves the settings fields of m (target, direction,
 // filters, force, prune, create-missing, visibility, config source and sha)
@@ -105,11 +113,11 @@ func (s *Store) UpdateMirrorSettings(ctx context.Context, m *store.Mirror) error
 	now := s.nowTime()
 	res, err := s.db.ExecContext(ctx, `
 		UPDATE mirrors SET
-			gitee_owner = ?, gitee_name = ?, direction = ?, branches = ?, tags = ?,
+			b_site = ?, b_owner = ?, b_name = ?, direction = ?, branches = ?, tags = ?,
 			no_tags = ?, force = ?, prune = ?, create_missing = ?, visibility = ?,
 			config_source = ?, config_sha = ?, updated_at = ?
 		WHERE id = ?`,
-		m.GiteeOwner, m.GiteeName, string(m.Direction), branches, tags,
+		string(siteB(m.B)), m.B.Owner, m.B.Name, string(m.Direction), branches, tags,
 		m.NoTags, m.Force, m.Prune, m.CreateMissing, m.Visibility,
 		m.ConfigSource, m.ConfigSHA, nanos(now), m.ID)
 	if err == nil {
@@ -193,7 +201,7 @@ func (s *Store) DeleteMirror(ctx context.Context, id int64) error {
 // the repository; none is not an error.
 func (s *Store) RenameRepository(ctx context.Context, githubRepoID int64, owner, name string) error {
 	_, err := s.db.ExecContext(ctx, `
-		UPDATE mirrors SET github_owner = ?, github_name = ?, updated_at = ?
+		UPDATE mirrors SET a_owner = ?, a_name = ?, updated_at = ?
 		WHERE github_repo_id = ?`,
 		owner, name, nanos(s.nowTime()), githubRepoID)
 	if err != nil {

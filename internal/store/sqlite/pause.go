@@ -108,7 +108,7 @@ func (s *Store) SetMirrorHook(ctx context.Context, mirrorID int64, hookSecret st
 		sealed = b
 	}
 	res, err := s.db.ExecContext(ctx, `
-		UPDATE mirrors SET hook_secret = ?, gitee_hook_remote_id = ?, updated_at = ? WHERE id = ?`,
+		UPDATE mirrors SET hook_secret = ?, hook_remote_id = ?, updated_at = ? WHERE id = ?`,
 		sealed, remoteID, nanos(s.nowTime()), mirrorID)
 	if err == nil {
 		err = affected(res)

@@ -10,25 +10,14 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
-// Run outcomes, as store.SyncRun.Outcome spells them.
-const (
-	outcomeRunning  = "running"
-	outcomeOK       = "ok"
-	outcomeDiverged = "diverged"
-	outcomeFailed   = "failed"
-	// outcomeInterrupted: the App stopped during the sync, which runs
-	// again after the restart; not a failure of the mirror.
-	outcomeInterrupted = "interrupted"
-)
-
 // outcomeStatus is the mirror status each final outcome leaves.
-var outcomeStatus = map[string]store.Status{
-	outcomeOK:       store.StatusInSync,
-	outcomeDiverged: store.StatusDiverged,
-	outcomeFailed:   store.StatusFailing,
+var outcomeStatus = map[store.Outcome]store.Status{
+	store.OutcomeOK:       store.StatusInSync,
+	store.OutcomeDiverged: store.StatusDiverged,
+	store.OutcomeFailed:   store.StatusFailing,
 	// The job is back in the queue: it shows as failing (with the
 	// interruption as the last error) until it has run again.
-	outcomeInterrupted: store.StatusFailing,
+	store.OutcomeInterrupted: store.StatusFailing,
 }
 
 // errFinished: FinishRun on a run that already finished, which would count
@@ -49,11 +38,11 @@ func (s *Store) StartRun(ctx context.Context, run *store.SyncRun) error {
 		INSERT INTO sync_runs (mirror_id, run_trigger, started_at, outcome, refs, bytes)
 		VALUES (?, ?, ?, ?, ?, ?)
 		RETURNING id`,
-		run.MirrorID, run.Trigger, nanos(run.StartedAt), outcomeRunning, refs, run.Bytes).Scan(&run.ID)
+		run.MirrorID, run.Trigger, nanos(run.StartedAt), store.OutcomeRunning, refs, run.Bytes).Scan(&run.ID)
 	if err != nil {
 		return fmt.Errorf("error starting run of mirror %d: %w", run.MirrorID, classify(err))
 	}
-	run.Outcome = outcomeRunning
+	run.Outcome = store.OutcomeRunning
 	return nil
 }
 
@@ -78,7 +67,7 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 	var mirrorID int64
 	var failures int
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var trigger string
+		var trigger store.Trigger
 		var started int64
 		err := tx.QueryRowContext(ctx, `
 			UPDATE sync_runs SET finished_at = ?, outcome = ?, error_class = ?, error_message = ?,
@@ -86,7 +75,7 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 			WHERE id = ? AND outcome = ?
 			RETURNING mirror_id, run_trigger, started_at`,
 			nanos(run.FinishedAt), run.Outcome, run.ErrorClass, run.ErrorMessage, refs, run.Bytes,
-			run.ID, outcomeRunning).Scan(&mirrorID, &trigger, &started)
+			run.ID, store.OutcomeRunning).Scan(&mirrorID, &trigger, &started)
 		if errors.Is(err, sql.ErrNoRows) {
 			var exists bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sync_runs WHERE id = ?)`, run.ID).Scan(&exists); err != nil {

@@ -42,7 +42,7 @@ func TestSecretsBoundToRow(t *testing.T) {
 	}
 	var ms []*store.Mirror
 	for i := range 2 {
-		m := &store.Mirror{InstallationID: 1, GitHubRepoID: int64(i + 1), GiteeName: "x", HookSecret: "hook"}
+		m := &store.Mirror{InstallationID: 1, GitHubRepoID: int64(i + 1), B: store.Side{Name: "x"}, HookSecret: "hook"}
 		if err := s.CreateMirror(ctx, m); err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 // finish starts and finishes a run of mirrorID started at start.
-func (b *bundle) finish(t *testing.T, mirrorID int64, trigger, outcome string, start time.Time, refs ...mirror.RefResult) *store.SyncRun {
+func (b *bundle) finish(t *testing.T, mirrorID int64, trigger store.Trigger, outcome store.Outcome, start time.Time, refs ...mirror.RefResult) *store.SyncRun {
 	t.Helper()
 	r := &store.SyncRun{MirrorID: mirrorID, Trigger: trigger, StartedAt: start}
 	noErr(t, "StartRun", b.s.StartRun(b.ctx, r))

@@ -14,8 +14,8 @@ func testMirrorHook(t *testing.T, open Opener) {
 		m := b.mirror(t, newMirror(1, 1, "a"))
 		noErr(t, "SetMirrorHook", b.s.SetMirrorHook(b.ctx, m.ID, "s3cret", 55))
 		got := b.get(t, m.ID)
-		if got.HookSecret != "s3cret" || got.GiteeHookRemoteID != 55 || got.HookID != m.HookID {
-			t.Errorf("after SetMirrorHook: secret %q, remote id %d, hook id %q", got.HookSecret, got.GiteeHookRemoteID, got.HookID)
+		if got.HookSecret != "s3cret" || got.HookRemoteID != 55 || got.HookID != m.HookID {
+			t.Errorf("after SetMirrorHook: secret %q, remote id %d, hook id %q", got.HookSecret, got.HookRemoteID, got.HookID)
 		}
 		byHook, err := b.s.GetMirrorByHookID(b.ctx, m.HookID)
 		noErr(t, "GetMirrorByHookID", err)
@@ -24,8 +24,8 @@ func testMirrorHook(t *testing.T, open Opener) {
 		}
 
 		noErr(t, "SetMirrorHook (remove)", b.s.SetMirrorHook(b.ctx, m.ID, "", 0))
-		if got := b.get(t, m.ID); got.HookSecret != "" || got.GiteeHookRemoteID != 0 {
-			t.Errorf("after removing the hook: secret %q, remote id %d", got.HookSecret, got.GiteeHookRemoteID)
+		if got := b.get(t, m.ID); got.HookSecret != "" || got.HookRemoteID != 0 {
+			t.Errorf("after removing the hook: secret %q, remote id %d", got.HookSecret, got.HookRemoteID)
 		}
 		wantErr(t, "SetMirrorHook of unknown mirror", b.s.SetMirrorHook(b.ctx, m.ID+100, "", 1), store.ErrNotFound)
 	})
@@ -45,8 +45,8 @@ func testMirrorHook(t *testing.T, open Opener) {
 		m := b.mirror(t, newMirror(1, 1, "a"))
 		wantErr(t, "SetMirrorHook with a secret", b.s.SetMirrorHook(b.ctx, m.ID, "s3cret", 1), store.ErrNoKey)
 		noErr(t, "SetMirrorHook without a secret", b.s.SetMirrorHook(b.ctx, m.ID, "", 9))
-		if got := b.get(t, m.ID); got.HookSecret != "" || got.GiteeHookRemoteID != 9 {
-			t.Errorf("after SetMirrorHook: secret %q, remote id %d", got.HookSecret, got.GiteeHookRemoteID)
+		if got := b.get(t, m.ID); got.HookSecret != "" || got.HookRemoteID != 9 {
+			t.Errorf("after SetMirrorHook: secret %q, remote id %d", got.HookSecret, got.HookRemoteID)
 		}
 	})
 }

@@ -6,30 +6,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
 // fullMirror has every settings field set.
 func fullMirror(installationID int64) *store.Mirror {
 	return &store.Mirror{
-		InstallationID:    installationID,
-		GitHubRepoID:      1001,
-		GitHubOwner:       "octo",
-		GitHubName:        "hello",
-		GiteeOwner:        "gitee-octo",
-		GiteeName:         "hello-mirror",
-		Direction:         store.Pull,
-		Branches:          []string{"main", "release/*", "!release/old"},
-		Tags:              []string{"v*"},
-		NoTags:            true,
-		Force:             true,
-		Prune:             true,
-		CreateMissing:     true,
-		Visibility:        "private",
-		ConfigSource:      "settings",
-		ConfigSHA:         "0123456789abcdef0123456789abcdef01234567",
-		HookSecret:        "hook-secret",
-		GiteeHookRemoteID: 77,
+		InstallationID: installationID,
+		GitHubRepoID:   1001,
+		A:              store.Side{Site: forge.GitHub, Owner: "octo", Name: "hello"},
+		B:              store.Side{Site: forge.Gitee, Owner: "gitee-octo", Name: "hello-mirror"},
+		Direction:      store.BToA,
+		Branches:       []string{"main", "release/*", "!release/old"},
+		Tags:           []string{"v*"},
+		NoTags:         true,
+		Force:          true,
+		Prune:          true,
+		CreateMissing:  true,
+		Visibility:     "private",
+		ConfigSource:   "settings",
+		ConfigSHA:      "0123456789abcdef0123456789abcdef01234567",
+		HookSecret:     "hook-secret",
+		HookRemoteID:   77,
 	}
 }
 
@@ -37,8 +36,7 @@ func fullMirror(installationID int64) *store.Mirror {
 func wantSettings(t *testing.T, got, want *store.Mirror) {
 	t.Helper()
 	if got.InstallationID != want.InstallationID || got.GitHubRepoID != want.GitHubRepoID ||
-		got.GitHubOwner != want.GitHubOwner || got.GitHubName != want.GitHubName ||
-		got.GiteeOwner != want.GiteeOwner || got.GiteeName != want.GiteeName ||
+		got.A != want.A || got.B != want.B ||
 		got.Direction != want.Direction ||
 		!slices.Equal(got.Branches, want.Branches) || !slices.Equal(got.Tags, want.Tags) ||
 		got.NoTags != want.NoTags || got.Force != want.Force || got.Prune != want.Prune ||
@@ -75,7 +73,7 @@ func testMirrors(t *testing.T, open Opener) {
 			noErr(t, name, err)
 			wantSettings(t, got, fullMirror(1))
 			if got.ID != m.ID || got.HookID != m.HookID || got.HookSecret != "hook-secret" ||
-				got.GiteeHookRemoteID != 77 || got.Status != store.StatusNew || got.Paused ||
+				got.HookRemoteID != 77 || got.Status != store.StatusNew || got.Paused ||
 				got.ConsecutiveFailures != 0 || got.RequestSeq != 0 || !got.LastSyncAt.IsZero() {
 				t.Errorf("%s = %+v", name, got)
 			}
@@ -128,7 +126,7 @@ func testMirrors(t *testing.T, open Opener) {
 		b.mirror(t, newMirror(1, 2, "a")) // other repository, same target
 		b.mirror(t, newMirror(2, 1, "a")) // other installation
 		other := newMirror(1, 1, "a")
-		other.GiteeOwner = "someone-else"
+		other.B.Owner = "someone-else"
 		b.mirror(t, other)
 		ms, err := b.s.ListMirrors(b.ctx, store.MirrorFilter{})
 		noErr(t, "ListMirrors", err)
@@ -164,10 +162,10 @@ func testMirrors(t *testing.T, open Opener) {
 
 		want := fullMirror(1)
 		want.ID = m.ID
-		want.GitHubRepoID, want.GitHubOwner, want.GitHubName = m.GitHubRepoID, m.GitHubOwner, m.GitHubName
+		want.GitHubRepoID, want.A.Owner, want.A.Name = m.GitHubRepoID, m.A.Owner, m.A.Name
 		upd := *want
 		// Not settings: these must not be written.
-		upd.GitHubOwner, upd.GitHubName, upd.HookID = "evil", "evil", "evil"
+		upd.A.Owner, upd.A.Name, upd.HookID = "evil", "evil", "evil"
 		upd.RequestSeq, upd.ConsecutiveFailures, upd.Status, upd.Paused = 0, 0, store.StatusInSync, true
 		noErr(t, "UpdateMirrorSettings", b.s.UpdateMirrorSettings(b.ctx, &upd))
 		if upd.UpdatedAt.Before(m.UpdatedAt) {
@@ -184,8 +182,8 @@ func testMirrors(t *testing.T, open Opener) {
 		wantTime(t, "CreatedAt", got.CreatedAt, m.CreatedAt)
 
 		taken := b.mirror(t, newMirror(1, 1, "b"))
-		taken.GiteeName = want.GiteeName
-		taken.GiteeOwner = want.GiteeOwner
+		taken.B.Name = want.B.Name
+		taken.B.Owner = want.B.Owner
 		wantErr(t, "UpdateMirrorSettings to a taken target", b.s.UpdateMirrorSettings(b.ctx, taken), store.ErrConflict)
 	})
 
@@ -286,12 +284,12 @@ func testMirrors(t *testing.T, open Opener) {
 		other := b.mirror(t, newMirror(1, 8, "c"))
 		noErr(t, "RenameRepository", b.s.RenameRepository(b.ctx, 7, "new-owner", "new-name"))
 		for _, m := range []*store.Mirror{m1, m2} {
-			if got := b.get(t, m.ID); got.FullGitHubName() != "new-owner/new-name" || got.FullGiteeName() != m.FullGiteeName() {
-				t.Errorf("mirror %d after rename: %s → %s", m.ID, got.FullGitHubName(), got.FullGiteeName())
+			if got := b.get(t, m.ID); got.A.FullName() != "new-owner/new-name" || got.B.FullName() != m.B.FullName() {
+				t.Errorf("mirror %d after rename: %s → %s", m.ID, got.A.FullName(), got.B.FullName())
 			}
 		}
-		if got := b.get(t, other.ID); got.FullGitHubName() != other.FullGitHubName() {
-			t.Errorf("other repository renamed too: %s", got.FullGitHubName())
+		if got := b.get(t, other.ID); got.A.FullName() != other.A.FullName() {
+			t.Errorf("other repository renamed too: %s", got.A.FullName())
 		}
 	})
 }

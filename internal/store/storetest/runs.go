@@ -78,7 +78,7 @@ func testRuns(t *testing.T, open Opener) {
 		b.installation(t, 1)
 		m := b.mirror(t, newMirror(1, 1, "a"))
 		steps := []struct {
-			outcome  string
+			outcome  store.Outcome
 			failures int
 			status   store.Status
 			lastErr  string
@@ -115,7 +115,7 @@ func testRuns(t *testing.T, open Opener) {
 		m := b.mirror(t, newMirror(1, 1, "a"))
 		run := &store.SyncRun{MirrorID: m.ID, Trigger: "push"}
 		noErr(t, "StartRun", b.s.StartRun(b.ctx, run))
-		for _, bad := range []string{"", "running", "OK", "success"} {
+		for _, bad := range []store.Outcome{"", "running", "OK", "success"} {
 			run.Outcome = bad
 			if _, err := b.s.FinishRun(b.ctx, run); err == nil {
 				t.Errorf("FinishRun with outcome %q: no error", bad)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -85,11 +86,9 @@ func newMirror(installationID, repoID int64, target string) *store.Mirror {
 	return &store.Mirror{
 		InstallationID: installationID,
 		GitHubRepoID:   repoID,
-		GitHubOwner:    "owner",
-		GitHubName:     fmt.Sprintf("r%d", repoID),
-		GiteeOwner:     "gitee-owner",
-		GiteeName:      target,
-		Direction:      store.Push,
+		A:              store.Side{Site: forge.GitHub, Owner: "owner", Name: fmt.Sprintf("r%d", repoID)},
+		B:              store.Side{Site: forge.Gitee, Owner: "gitee-owner", Name: target},
+		Direction:      store.AToB,
 		ConfigSource:   "file",
 	}
 }
@@ -98,7 +97,7 @@ func newMirror(installationID, repoID int64, target string) *store.Mirror {
 func (b *bundle) mirror(t *testing.T, m *store.Mirror) *store.Mirror {
 	t.Helper()
 	if err := b.s.CreateMirror(b.ctx, m); err != nil {
-		t.Fatalf("CreateMirror(%s → %s): %v", m.FullGitHubName(), m.FullGiteeName(), err)
+		t.Fatalf("CreateMirror(%s → %s): %v", m.A.FullName(), m.B.FullName(), err)
 	}
 	return m
 }
@@ -115,7 +114,7 @@ func (b *bundle) get(t *testing.T, id int64) *store.Mirror {
 
 // run starts and finishes a run of mirrorID with outcome, returning the
 // failure count.
-func (b *bundle) run(t *testing.T, mirrorID int64, outcome string) int {
+func (b *bundle) run(t *testing.T, mirrorID int64, outcome store.Outcome) int {
 	t.Helper()
 	r := &store.SyncRun{MirrorID: mirrorID, Trigger: "push"}
 	if err := b.s.StartRun(b.ctx, r); err != nil {

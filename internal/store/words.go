@@ -1,0 +1,106 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+)
+
+// Side is one repository of a mirror: a site and owner/name on it.
+type Side struct {
+	Site  forge.Site
+	Owner string
+	Name  string
+}
+
+// FullName is "owner/name".
+func (s Side) FullName() string { return s.Owner + "/" + s.Name }
+
+// Direction of a mirror: which side is the source. Stored as it is.
+type Direction string
+
+// Directions. Two-way ("both") comes with a later issue.
+const (
+	AToB Direction = "a-to-b" // side A is the source: GitHub → Gitee, "push"
+	BToA Direction = "b-to-a" // side B is the source: Gitee → GitHub, "pull"
+)
+
+// The words people write for a direction in .github/gitee-mirror.yml and
+// on the pages (the App's side A is GitHub).
+const (
+	WordPush = "push"
+	WordPull = "pull"
+)
+
+// DirectionOf reads a direction as people write it ("push", "pull").
+func DirectionOf(word string) (Direction, error) {
+	switch word {
+	case WordPush:
+		return AToB, nil
+	case WordPull:
+		return BToA, nil
+	}
+	return "", fmt.Errorf("direction %q is not %s (GitHub to Gitee) or %s (Gitee to GitHub)", word, WordPush, WordPull)
+}
+
+// Word is the direction as people write it.
+func (d Direction) Word() string {
+	switch d {
+	case AToB:
+		return WordPush
+	case BToA:
+		return WordPull
+	}
+	return string(d)
+}
+
+// FromA reports whether side A's pushes feed the mirror.
+func (d Direction) FromA() bool { return d != BToA }
+
+// FromB reports whether side B's pushes feed the mirror.
+func (d Direction) FromB() bool { return d != AToB }
+
+// Trigger says what asked for a sync run.
+type Trigger string
+
+// Triggers.
+const (
+	TriggerPush        Trigger = "push"        // a GitHub push webhook
+	TriggerGiteePush   Trigger = "gitee-push"  // a Gitee push hook
+	TriggerReconcile   Trigger = "reconcile"   // the periodic drift check
+	TriggerManual      Trigger = "manual"      // "Sync now", or a new token
+	TriggerConfig      Trigger = "config"      // the mirror's settings changed
+	TriggerPermissions Trigger = "permissions" // the installation accepted new permissions
+	TriggerUnarchived  Trigger = "unarchived"  // the GitHub repository was unarchived
+	TriggerRecovered   Trigger = "recovered"   // a sync whose process died runs again
+)
+
+// Outcome of a sync run.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeRunning  Outcome = "running"
+	OutcomeOK       Outcome = "ok"
+	OutcomeDiverged Outcome = "diverged"
+	OutcomeFailed   Outcome = "failed"
+	// OutcomeInterrupted: the App stopped during the sync; it runs again
+	// after the restart and does not count toward the pause.
+	OutcomeInterrupted Outcome = "interrupted"
+)
+
+// Where a mirror's settings come from (Mirror.ConfigSource).
+const (
+	SourceFile     = "file"     // .github/gitee-mirror.yml, which wins
+	SourceSettings = "settings" // the settings page
+)
+
+// HookPath is where a mirror's side-B webhook delivers, under the App's
+// base URL: HookPath + Mirror.HookID.
+const HookPath = "/webhooks/gitee/"
+
+// HookURL is the URL of m's side-B webhook under the App's base URL.
+func (m *Mirror) HookURL(base string) string {
+	return strings.TrimSuffix(base, "/") + HookPath + m.HookID
+}
