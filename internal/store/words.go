@@ -104,3 +104,14 @@ const HookPath = "/webhooks/gitee/"
 func (m *Mirror) HookURL(base string) string {
 	return strings.TrimSuffix(base, "/") + HookPath + m.HookID
 }
+
+// DefaultSites fills the sides' sites the App leaves unset: side A is a
+// GitHub repository, side B a Gitee one. Backends call it before writing.
+func (m *Mirror) DefaultSites() {
+	if m.A.Site == "" {
+		m.A.Site = forge.GitHub
+	}
+	if m.B.Site == "" {
+		m.B.Site = forge.Gitee
+	}
+}

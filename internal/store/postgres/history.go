@@ -43,7 +43,7 @@ func (s *Store) trimHistory(ctx context.Context, tx pgx.Tx, mirrorID int64, run 
 		DELETE FROM sync_runs WHERE id IN (
 			SELECT id FROM sync_runs WHERE mirror_id = $1 AND outcome <> $2
 			ORDER BY started_at DESC, id DESC OFFSET $3)`,
-		mirrorID, outcomeRunning, s.keepRuns)
+		mirrorID, store.OutcomeRunning, s.keepRuns)
 	if err != nil {
 		return fmt.Errorf("error dropping old runs: %w", err)
 	}

@@ -26,8 +26,9 @@ func newHookID() (string, error) {
 // CreateMirror inserts m and sets m.ID, m.HookID (if empty), m.Status (new,
 // if empty) and its times. A HookSecret needs a key (store.ErrNoKey).
 func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
+	m.DefaultSites()
 	if m.HookSecret != "" && s.box == nil {
-		return fmt.Errorf("error creating mirror of %s: hook secret: %w", m.FullGitHubName(), store.ErrNoKey)
+		return fmt.Errorf("error creating mirror of %s: hook secret: %w", m.A.FullName(), store.ErrNoKey)
 	}
 	hookID := m.HookID
 	if hookID == "" {
@@ -46,21 +47,22 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			INSERT INTO mirrors (
-				installation_id, github_repo_id, github_owner, github_name,
-				gitee_owner, gitee_name, direction, branches, tags, no_tags, force, prune,
+				installation_id, github_repo_id, a_owner, a_name,
+				b_owner, b_name, direction, branches, tags, no_tags, force, prune,
 				create_missing, visibility, config_source, config_sha,
-				hook_id, gitee_hook_remote_id,
+				hook_id, hook_remote_id,
 				paused, paused_reason, paused_by_failures, consecutive_failures, status,
-				last_error, last_error_class, last_sync_at, request_seq, created_at, updated_at
+				last_error, last_error_class, last_sync_at, request_seq, created_at, updated_at, a_site, b_site
 			) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-				$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28)
+				$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28, $29, $30)
 			RETURNING id`,
-			m.InstallationID, m.GitHubRepoID, m.GitHubOwner, m.GitHubName,
-			m.GiteeOwner, m.GiteeName, string(m.Direction), list(m.Branches), list(m.Tags), m.NoTags, m.Force, m.Prune,
+			m.InstallationID, m.GitHubRepoID, m.A.Owner, m.A.Name,
+			m.B.Owner, m.B.Name, string(m.Direction), list(m.Branches), list(m.Tags), m.NoTags, m.Force, m.Prune,
 			m.CreateMissing, m.Visibility, m.ConfigSource, m.ConfigSHA,
-			hookID, m.GiteeHookRemoteID,
+			hookID, m.HookRemoteID,
 			m.Paused, m.PausedReason, m.PausedByFailures, m.ConsecutiveFailures, string(status),
 			m.LastError, m.LastErrorClass, nullTime(m.LastSyncAt), m.RequestSeq, now,
+			string(m.A.Site), string(m.B.Site),
 		).Scan(&id)
 		if err != nil {
 			return classify(err)
@@ -78,7 +80,7 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("error creating mirror of %s to %s: %w", m.FullGitHubName(), m.FullGiteeName(), err)
+		return fmt.Errorf("error creating mirror of %s to %s: %w", m.A.FullName(), m.B.FullName(), err)
 	}
 	m.ID, m.HookID, m.Status = id, hookID, status
 	m.CreatedAt, m.UpdatedAt = now, now
@@ -89,16 +91,17 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 // filters, force, prune, create-missing, visibility, config source and sha)
 // and sets m.UpdatedAt.
 func (s *Store) UpdateMirrorSettings(ctx context.Context, m *store.Mirror) error {
+	m.DefaultSites()
 	now := s.nowTime()
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE mirrors SET
-			gitee_owner = $1, gitee_name = $2, direction = $3, branches = $4, tags = $5,
+			b_owner = $1, b_name = $2, direction = $3, branches = $4, tags = $5,
 			no_tags = $6, force = $7, prune = $8, create_missing = $9, visibility = $10,
-			config_source = $11, config_sha = $12, updated_at = $13
+			config_source = $11, config_sha = $12, updated_at = $13, b_site = $15
 		WHERE id = $14`,
-		m.GiteeOwner, m.GiteeName, string(m.Direction), list(m.Branches), list(m.Tags),
+		m.B.Owner, m.B.Name, string(m.Direction), list(m.Branches), list(m.Tags),
 		m.NoTags, m.Force, m.Prune, m.CreateMissing, m.Visibility,
-		m.ConfigSource, m.ConfigSHA, now, m.ID)
+		m.ConfigSource, m.ConfigSHA, now, m.ID, string(m.B.Site))
 	if err == nil {
 		err = affected(tag)
 	}
@@ -184,7 +187,7 @@ func (s *Store) DeleteMirror(ctx context.Context, id int64) error {
 // the repository; none is not an error.
 func (s *Store) RenameRepository(ctx context.Context, githubRepoID int64, owner, name string) error {
 	_, err := s.pool.Exec(ctx, `
-		UPDATE mirrors SET github_owner = $1, github_name = $2, updated_at = $3
+		UPDATE mirrors SET a_owner = $1, a_name = $2, updated_at = $3
 		WHERE github_repo_id = $4`,
 		owner, name, s.nowTime(), githubRepoID)
 	if err != nil {

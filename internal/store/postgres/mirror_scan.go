@@ -5,16 +5,17 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
 // mirrorColumns is what queryMirrors reads, from mirrors m joined with
 // installations i.
 const mirrorColumns = `
-	m.id, m.installation_id, m.github_repo_id, m.github_owner, m.github_name,
-	m.gitee_owner, m.gitee_name, m.direction, m.branches, m.tags, m.no_tags, m.force, m.prune,
+	m.id, m.installation_id, m.github_repo_id, m.a_site, m.a_owner, m.a_name,
+	m.b_site, m.b_owner, m.b_name, m.direction, m.branches, m.tags, m.no_tags, m.force, m.prune,
 	m.create_missing, m.visibility, m.config_source, m.config_sha,
-	m.hook_id, m.hook_secret, m.gitee_hook_remote_id,
+	m.hook_id, m.hook_secret, m.hook_remote_id,
 	m.paused, m.paused_reason, m.paused_by_failures, m.consecutive_failures, m.status,
 	m.last_error, m.last_error_class, m.last_sync_at, m.request_seq, m.created_at, m.updated_at`
 
@@ -34,20 +35,22 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 		var (
 			m                 store.Mirror
 			direction, status string
+			siteA, siteB      string
 			sealed            []byte
 			lastSync          *time.Time
 		)
 		err := rows.Scan(
-			&m.ID, &m.InstallationID, &m.GitHubRepoID, &m.GitHubOwner, &m.GitHubName,
-			&m.GiteeOwner, &m.GiteeName, &direction, &m.Branches, &m.Tags, &m.NoTags, &m.Force, &m.Prune,
+			&m.ID, &m.InstallationID, &m.GitHubRepoID, &siteA, &m.A.Owner, &m.A.Name,
+			&siteB, &m.B.Owner, &m.B.Name, &direction, &m.Branches, &m.Tags, &m.NoTags, &m.Force, &m.Prune,
 			&m.CreateMissing, &m.Visibility, &m.ConfigSource, &m.ConfigSHA,
-			&m.HookID, &sealed, &m.GiteeHookRemoteID,
+			&m.HookID, &sealed, &m.HookRemoteID,
 			&m.Paused, &m.PausedReason, &m.PausedByFailures, &m.ConsecutiveFailures, &status,
 			&m.LastError, &m.LastErrorClass, &lastSync, &m.RequestSeq, &m.CreatedAt, &m.UpdatedAt)
 		if err != nil {
 			return nil, fmt.Errorf("error reading mirror row: %w", err)
 		}
 		m.Direction, m.Status = store.Direction(direction), store.Status(status)
+		m.A.Site, m.B.Site = forge.Site(siteA), forge.Site(siteB)
 		if m.Paused {
 			// The column keeps the last sync's status for when it resumes.
 			m.Status = store.StatusPaused

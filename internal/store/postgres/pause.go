@@ -109,7 +109,7 @@ func (s *Store) SetMirrorHook(ctx context.Context, mirrorID int64, hookSecret st
 		sealed = b
 	}
 	tag, err := s.pool.Exec(ctx, `
-		UPDATE mirrors SET hook_secret = $1, gitee_hook_remote_id = $2, updated_at = $3 WHERE id = $4`,
+		UPDATE mirrors SET hook_secret = $1, hook_remote_id = $2, updated_at = $3 WHERE id = $4`,
 		sealed, remoteID, s.nowTime(), mirrorID)
 	if err == nil {
 		err = affected(tag)

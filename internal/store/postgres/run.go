@@ -12,25 +12,14 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
-// Run outcomes, as store.SyncRun.Outcome spells them.
-const (
-	outcomeRunning  = "running"
-	outcomeOK       = "ok"
-	outcomeDiverged = "diverged"
-	outcomeFailed   = "failed"
-	// outcomeInterrupted: the App stopped during the sync, which runs
-	// again after the restart; not a failure of the mirror.
-	outcomeInterrupted = "interrupted"
-)
-
 // outcomeStatus is the mirror status each final outcome leaves.
-var outcomeStatus = map[string]store.Status{
-	outcomeOK:       store.StatusInSync,
-	outcomeDiverged: store.StatusDiverged,
-	outcomeFailed:   store.StatusFailing,
+var outcomeStatus = map[store.Outcome]store.Status{
+	store.OutcomeOK:       store.StatusInSync,
+	store.OutcomeDiverged: store.StatusDiverged,
+	store.OutcomeFailed:   store.StatusFailing,
 	// The job is back in the queue: it shows as failing (with the
 	// interruption as the last error) until it has run again.
-	outcomeInterrupted: store.StatusFailing,
+	store.OutcomeInterrupted: store.StatusFailing,
 }
 
 // errFinished: FinishRun on a run that already finished, which would count
@@ -51,11 +40,11 @@ func (s *Store) StartRun(ctx context.Context, run *store.SyncRun) error {
 		INSERT INTO sync_runs (mirror_id, run_trigger, started_at, outcome, refs, bytes)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		RETURNING id`,
-		run.MirrorID, run.Trigger, run.StartedAt.UTC(), outcomeRunning, refs, run.Bytes).Scan(&run.ID)
+		run.MirrorID, run.Trigger, run.StartedAt.UTC(), store.OutcomeRunning, refs, run.Bytes).Scan(&run.ID)
 	if err != nil {
 		return fmt.Errorf("error starting run of mirror %d: %w", run.MirrorID, classify(err))
 	}
-	run.Outcome = outcomeRunning
+	run.Outcome = store.OutcomeRunning
 	return nil
 }
 
@@ -79,7 +68,7 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 	}
 	var mirrorID int64
 	var failures int
-	var trigger string
+	var trigger store.Trigger
 	var started time.Time
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
@@ -88,7 +77,7 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 			WHERE id = $7 AND outcome = $8
 			RETURNING mirror_id, run_trigger, started_at`,
 			run.FinishedAt.UTC(), run.Outcome, run.ErrorClass, run.ErrorMessage, refs, run.Bytes,
-			run.ID, outcomeRunning).Scan(&mirrorID, &trigger, &started)
+			run.ID, store.OutcomeRunning).Scan(&mirrorID, &trigger, &started)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var exists bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sync_runs WHERE id = $1)`, run.ID).Scan(&exists); err != nil {

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -26,6 +24,7 @@ func newHookID() (string, error) {
 // CreateMirror inserts m and sets m.ID, m.HookID (if empty), m.Status (new,
 // if empty) and its times. A HookSecret needs a key (store.ErrNoKey).
 func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
+	m.DefaultSites()
 	if m.HookSecret != "" && s.box == nil {
 		return fmt.Errorf("error creating mirror of %s: hook secret: %w", m.A.FullName(), store.ErrNoKey)
 	}
@@ -62,8 +61,8 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 				last_error, last_error_class, last_sync_at, request_seq, created_at, updated_at
 			) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING id`,
-			m.InstallationID, m.GitHubRepoID, string(siteA(m.A)), m.A.Owner, m.A.Name,
-			string(siteB(m.B)), m.B.Owner, m.B.Name, string(m.Direction), branches, tags, m.NoTags, m.Force, m.Prune,
+			m.InstallationID, m.GitHubRepoID, string(m.A.Site), m.A.Owner, m.A.Name,
+			string(m.B.Site), m.B.Owner, m.B.Name, string(m.Direction), branches, tags, m.NoTags, m.Force, m.Prune,
 			m.CreateMissing, m.Visibility, m.ConfigSource, m.ConfigSHA,
 			hookID, m.HookRemoteID,
 			m.Paused, m.PausedReason, m.PausedByFailures, m.ConsecutiveFailures, string(status),
@@ -88,20 +87,15 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 		return fmt.Errorf("error creating mirror of %s to %s: %w", m.A.FullName(), m.B.FullName(), err)
 	}
 	m.ID, m.HookID, m.Status = id, hookID, status
-	m.A.Site, m.B.Site = siteA(m.A), siteB(m.B)
 	m.CreatedAt, m.UpdatedAt = now, now
 	return nil
 }
-
-// siteA and siteB are a side's site, the App's when unset: side A is the
-// GitHub repository of the installation, side B a Gitee repository.
-func siteA(s store.Side) forge.Site { return cmp.Or(s.Site, forge.GitHub) }
-func siteB(s store.Side) forge.Site { return cmp.Or(s.Site, forge.Gitee) }
 
 // UpdateMirrorSettings saves the settings fields of m (target, direction,
 // filters, force, prune, create-missing, visibility, config source and sha)
 // and sets m.UpdatedAt.
 func (s *Store) UpdateMirrorSettings(ctx context.Context, m *store.Mirror) error {
+	m.DefaultSites()
 	branches, err := jsonList(m.Branches)
 	if err != nil {
 		return fmt.Errorf("error encoding branch filters: %w", err)
@@ -117,7 +111,7 @@ func (s *Store) UpdateMirrorSettings(ctx context.Context, m *store.Mirror) error
 			no_tags = ?, force = ?, prune = ?, create_missing = ?, visibility = ?,
 			config_source = ?, config_sha = ?, updated_at = ?
 		WHERE id = ?`,
-		string(siteB(m.B)), m.B.Owner, m.B.Name, string(m.Direction), branches, tags,
+		string(m.B.Site), m.B.Owner, m.B.Name, string(m.Direction), branches, tags,
 		m.NoTags, m.Force, m.Prune, m.CreateMissing, m.Visibility,
 		m.ConfigSource, m.ConfigSHA, nanos(now), m.ID)
 	if err == nil {
