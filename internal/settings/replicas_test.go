@@ -15,7 +15,7 @@ import (
 func TestSignInAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	tb := setup(t, true)
-	second, err := New(Options{Config: tb.cfg, Store: tb.store, Queue: tb.queue, SessionKey: []byte(strings.Repeat("k", 32)),
+	second, err := New(Options{Config: tb.cfg, Store: tb.store, Queue: tb.queue, Sites: tb.h.opts.Sites, SessionKey: []byte(strings.Repeat("k", 32)),
 		OnRegistered: func(context.Context) error { return nil }})
 	if err != nil {
 		t.Fatal(err)

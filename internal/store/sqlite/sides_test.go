@@ -9,7 +9,7 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
-// A database written before mirrors were two sides (schema version 2,
+// A database written before mirrors were two sides (schema version 3,
 // directions "push" and "pull") opens without a person doing anything: its
 // mirrors come back as side A on GitHub, side B on Gitee, and the direction
 // naming the source side.
@@ -26,7 +26,7 @@ func TestMigrateOldMirrorsToSides(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Unix(1, 0) }
-	if err := applyMigrations(ctx, db, ms[:2], now); err != nil {
+	if err := applyMigrations(ctx, db, ms[:3], now); err != nil {
 		t.Fatalf("old schema: %v", err)
 	}
 	for _, q := range []string{

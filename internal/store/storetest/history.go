@@ -66,8 +66,9 @@ func testHistory(t *testing.T, open Opener) {
 		b.installation(t, 1)
 		m := b.mirror(t, newMirror(1, 1, "a"))
 		steps := []struct {
-			trigger, outcome string
-			refs             []mirror.RefResult
+			trigger store.Trigger
+			outcome store.Outcome
+			refs    []mirror.RefResult
 		}{
 			{"reconcile", "ok", []mirror.RefResult{unchanged}},
 			{"reconcile", "ok", []mirror.RefResult{updated}},   // wrote something

@@ -1,4 +1,4 @@
--- A mirror is two sides and a direction (as SQLite's 0003_sides): side A
+-- A mirror is two sides and a direction (as SQLite's 0004_sides): side A
 -- is the repository the App is installed on (GitHub), side B the other one
 -- (Gitee); the direction names the source side: 'a-to-b' (was 'push'),
 -- 'b-to-a' (was 'pull').
