@@ -86,8 +86,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 	}
 	var ids []int64
 	for i := range 4 {
-		m := &store.Mirror{InstallationID: installationID, GitHubRepoID: int64(100 + i), GitHubOwner: "acme",
-			GitHubName: fmt.Sprint("r", i), GiteeOwner: "acme", GiteeName: fmt.Sprint("r", i), Direction: store.Push, ConfigSource: "settings"}
+		m := &store.Mirror{InstallationID: installationID, GitHubRepoID: int64(100 + i), A: store.Side{Owner: "acme", Name: fmt.Sprint("r", i)}, B: store.Side{Owner: "acme", Name: fmt.Sprint("r", i)}, Direction: store.AToB, ConfigSource: "settings"}
 		if err := st.CreateMirror(ctx, m); err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +97,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 	for r, q := range queues {
 		wg.Go(func() {
 			for i := range 30 {
-				if err := q.RequestSync(ctx, ids[(i+r)%len(ids)], TriggerPush, false); err != nil {
+				if err := q.RequestSync(ctx, ids[(i+r)%len(ids)], store.TriggerPush, false); err != nil {
 					t.Errorf("replica %d: RequestSync: %v", r, err)
 				}
 			}
@@ -190,8 +189,8 @@ func TestRequestWhileAnotherReplicaSettles(t *testing.T) {
 	if err := stA.UpsertInstallation(ctx, store.Installation{ID: installationID, Account: "acme"}); err != nil {
 		t.Fatal(err)
 	}
-	m := &store.Mirror{InstallationID: installationID, GitHubRepoID: 1, GitHubOwner: "acme", GitHubName: "r",
-		GiteeOwner: "acme", GiteeName: "r", Direction: store.Push, ConfigSource: "settings"}
+	m := &store.Mirror{InstallationID: installationID, GitHubRepoID: 1, A: store.Side{Owner: "acme", Name: "r"},
+		B: store.Side{Owner: "acme", Name: "r"}, Direction: store.AToB, ConfigSource: "settings"}
 	if err := stA.CreateMirror(ctx, m); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +212,7 @@ func TestRequestWhileAnotherReplicaSettles(t *testing.T) {
 	intercept := &interceptStore{Store: stA, armed: runner.arm}
 	intercept.hook = func() {
 		done := make(chan error, 1)
-		go func() { done <- qB.RequestSync(ctx, m.ID, TriggerPush, false) }()
+		go func() { done <- qB.RequestSync(ctx, m.ID, store.TriggerPush, false) }()
 		tick := time.NewTicker(5 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -242,7 +241,7 @@ func TestRequestWhileAnotherReplicaSettles(t *testing.T) {
 		defer cancel()
 		_ = qA.Stop(ctx)
 	})
-	if err := qA.RequestSync(ctx, m.ID, TriggerPush, false); err != nil {
+	if err := qA.RequestSync(ctx, m.ID, store.TriggerPush, false); err != nil {
 		t.Fatal(err)
 	}
 

@@ -47,15 +47,15 @@ func TestMirrorFormRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.want == "" {
-				if code != http.StatusOK || got.GiteeName != "proj" {
-					t.Errorf("save: %d, mirror %s/%s\n%.2000s", code, got.GiteeOwner, got.GiteeName, body)
+				if code != http.StatusOK || got.B.Name != "proj" {
+					t.Errorf("save: %d, mirror %s/%s\n%.2000s", code, got.B.Owner, got.B.Name, body)
 				}
 				return
 			}
 			if code != http.StatusUnprocessableEntity || !strings.Contains(body, tc.want) {
 				t.Errorf("save: %d, want 422 with %q\n%.3000s", code, tc.want, body)
 			}
-			if got.GiteeOwner != "gitee-alice" || got.GiteeName != "proj" || len(got.Branches) != 0 || len(got.Tags) != 0 {
+			if got.B.Owner != "gitee-alice" || got.B.Name != "proj" || len(got.Branches) != 0 || len(got.Tags) != 0 {
 				t.Errorf("a refused form changed the mirror: %+v", got)
 			}
 			if len(body) > 200_000 {
