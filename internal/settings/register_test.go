@@ -166,7 +166,7 @@ func TestAnnounceSetupCode(t *testing.T) {
 				tb.cfg.SecretKey = ""
 			}
 			var logs logtest.Buffer
-			h, err := New(Options{Config: tb.cfg, Store: tb.store, Queue: tb.queue, SetupCode: testSetupCode,
+			h, err := New(Options{Config: tb.cfg, Store: tb.store, Queue: tb.queue, Sites: tb.h.opts.Sites, SetupCode: testSetupCode,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			if err != nil {
 				t.Fatal(err)
@@ -206,7 +206,7 @@ func TestSetupCodeSharedByReplicas(t *testing.T) {
 	var replicas []*Handler
 	for range 2 {
 		var logs logtest.Buffer
-		h, err := New(Options{Config: tb.cfg, Store: tb.store, Queue: tb.queue, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		h, err := New(Options{Config: tb.cfg, Store: tb.store, Queue: tb.queue, Sites: tb.h.opts.Sites, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		if err != nil {
 			t.Fatal(err)
 		}
