@@ -402,7 +402,10 @@ func (m *model) fault(cancel context.CancelFunc) (string, func()) {
 		at := int32(1 + m.rng.Intn(8))
 		lose := m.rng.Intn(2) == 0
 		m.state.setLose(lose)
-		m.forge.OnRequest(func(*http.Request) {
+		m.forge.OnRequest(func(r *http.Request) {
+			if fixedPush(r) {
+				return
+			}
 			if n.Add(1) == at {
 				cancel()
 			}
@@ -423,12 +426,20 @@ func (m *model) fault(cancel context.CancelFunc) (string, func()) {
 		lose := m.rng.Intn(2) == 0
 		m.state.setLose(lose)
 		m.forge.OnRequest(func(r *http.Request) {
-			if strings.Contains(r.URL.Path, "/gh/") && strings.Contains(r.URL.String(), "receive-pack") {
+			if !fixedPush(r) && strings.Contains(r.URL.Path, "/gh/") && strings.Contains(r.URL.String(), "receive-pack") {
 				cancel()
 			}
 		})
 		return fmt.Sprintf("sync stopped between the pushes (state lost: %v)", lose), func() { m.forge.OnRequest(nil) }
 	}
+}
+
+// fixedPush is a push whose body has a known length. Cutting one short
+// makes git http-backend (2.39) spin for ever on the missing bytes, which
+// would hang the forge, not test the sync: such cuts are left out. A
+// streamed (chunked) push cut mid-pack is in, as are cut fetches.
+func fixedPush(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.ContentLength >= 0 && strings.HasSuffix(r.URL.Path, "git-receive-pack")
 }
 
 func summary(res *mirror.Result) string {
