@@ -2,6 +2,7 @@ package actioncmd
 
 import (
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -39,8 +40,19 @@ func FuzzInputs(f *testing.F) {
 		if err != nil {
 			noToken("error", err.Error())
 		} else {
-			for _, ep := range []struct{ url, token string }{{ro.sync.Source.URL, ro.sync.Source.Token}, {ro.sync.Target.URL, ro.sync.Target.Token}} {
+			for _, ep := range []struct{ url, token, local string }{
+				{ro.sync.Source.URL, ro.sync.Source.Token, ro.src.local},
+				{ro.sync.Target.URL, ro.sync.Target.Token, ro.dst.local},
+			} {
 				noToken("URL", ep.url)
+				if ep.local != "" {
+					// A local path is served on loopback by serveLocal,
+					// which sets the URL then and drops any token.
+					if ep.url != "" || !filepath.IsAbs(ep.local) {
+						t.Fatalf("local side %q got URL %q", ep.local, ep.url)
+					}
+					continue
+				}
 				u, perr := url.Parse(ep.url)
 				if perr != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
 					t.Fatalf("accepted URL %q", ep.url)
