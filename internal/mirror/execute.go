@@ -87,16 +87,16 @@ func (s *syncer) execute(ctx context.Context, tr *transfer, plan []Step) (result
 		switch {
 		case rep.unpackErr != "":
 			results[i].Outcome, results[i].Class = Rejected, failure.Rejected
-			results[i].Message = s.redact(fmt.Sprintf("the target could not store the objects (%s)%s", rep.unpackErr, said(rep.messages)))
+			results[i].Message = s.redact(fmt.Sprintf("the %s could not store the objects (%s)%s", tr.dst.side, rep.unpackErr, said(rep.messages)))
 		case ok && st.ok:
 			results[i].Outcome = doneOutcome(plan[i].Action)
 			results[i].Message = plan[i].Reason
 		case ok:
-			results[i].Outcome, results[i].Class, results[i].Message = classifyRejection(s.redact(st.reason), rep.messages)
+			results[i].Outcome, results[i].Class, results[i].Message = classifyRejection(tr.dst.side, s.redact(st.reason), rep.messages)
 			failed = append(failed, c)
 		default:
 			results[i].Outcome, results[i].Class = Failed, failure.Internal
-			results[i].Message = "the target reported no status for this ref"
+			results[i].Message = "the " + tr.dst.side + " reported no status for this ref"
 			failed = append(failed, c)
 		}
 	}
@@ -206,14 +206,16 @@ func doneOutcome(a Action) Outcome {
 
 // classifyRejection turns receive-pack's reason for refusing a ref into an
 // outcome a person can act on.
-func classifyRejection(reason, messages string) (Outcome, failure.Class, string) {
+// side names the repository that refused it ("source" or "target"): in a
+// two-way sync's second leg the one written is the source.
+func classifyRejection(side, reason, messages string) (Outcome, failure.Class, string) {
 	text := strings.ToLower(reason + " " + messages)
 	if strings.Contains(text, "workflow") && (strings.Contains(text, "permission") || strings.Contains(text, "scope")) {
 		return Rejected, failure.Permission, "GitHub refused to update a workflow file: the token lacks the `workflows` permission. " +
 			"For the App, accept the workflows permission in its installation settings; for a personal token, add the workflow scope" +
 			said(messages)
 	}
-	return Rejected, failure.Rejected, "the target refused the update (" + reason + ")" + said(messages)
+	return Rejected, failure.Rejected, "the " + side + " refused the update (" + reason + ")" + said(messages)
 }
 
 func said(messages string) string {
