@@ -72,7 +72,7 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 		}
 		// The id binds the ciphertext to the row, so it is sealed after
 		// the insert, in the same transaction.
-		sealed, err := s.seal(m.HookSecret, hookSecretAD(id))
+		sealed, err := store.Seal(s.box, m.HookSecret, store.HookSecretAD(id))
 		if err != nil {
 			return err
 		}

@@ -58,7 +58,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 		m.Branches, m.Tags = fromList(m.Branches), fromList(m.Tags)
 		m.LastSyncAt, m.CreatedAt, m.UpdatedAt = fromNull(lastSync), m.CreatedAt.UTC(), m.UpdatedAt.UTC()
 		if sealed != nil {
-			if m.HookSecret, err = s.open(sealed, hookSecretAD(m.ID)); err != nil {
+			if m.HookSecret, err = store.Unseal(s.box, sealed, store.HookSecretAD(m.ID)); err != nil {
 				return nil, fmt.Errorf("error decrypting hook secret of mirror %d: %w", m.ID, err)
 			}
 		}

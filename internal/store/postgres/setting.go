@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
 // Setting reads an App setting, decrypting a secret one; "" and
@@ -17,7 +19,7 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	if sealed == nil {
 		return value, nil
 	}
-	value, err = s.open(sealed, settingAD(key))
+	value, err = store.Unseal(s.box, sealed, store.SettingAD(key))
 	if err != nil {
 		return "", fmt.Errorf("error decrypting setting %q: %w", key, err)
 	}
@@ -29,7 +31,7 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 func (s *Store) SetSetting(ctx context.Context, key, value string, secret bool) error {
 	plain, sealed := value, []byte(nil)
 	if secret {
-		b, err := s.seal(value, settingAD(key))
+		b, err := store.Seal(s.box, value, store.SettingAD(key))
 		if err != nil {
 			return fmt.Errorf("error storing setting %q: %w", key, err)
 		}

@@ -15,7 +15,7 @@ func (s *Store) SetCredential(ctx context.Context, c store.Credential) error {
 	if c.Token == "" {
 		return fmt.Errorf("error storing credential for installation %d mirror %d: empty token", c.InstallationID, c.MirrorID)
 	}
-	sealed, err := s.seal(c.Token, credentialAD(c.InstallationID, c.MirrorID))
+	sealed, err := store.Seal(s.box, c.Token, store.CredentialAD(c.InstallationID, c.MirrorID))
 	if err != nil {
 		return fmt.Errorf("error storing credential for installation %d mirror %d: %w", c.InstallationID, c.MirrorID, err)
 	}
@@ -61,7 +61,7 @@ func (s *Store) GetCredential(ctx context.Context, installationID, mirrorID int6
 	if err != nil {
 		return nil, fmt.Errorf("error loading credential for installation %d mirror %d: %w", installationID, mirrorID, noRows(err))
 	}
-	if c.Token, err = s.open(sealed, credentialAD(installationID, c.MirrorID)); err != nil {
+	if c.Token, err = store.Unseal(s.box, sealed, store.CredentialAD(installationID, c.MirrorID)); err != nil {
 		return nil, fmt.Errorf("error decrypting credential for installation %d mirror %d: %w", installationID, c.MirrorID, err)
 	}
 	c.UpdatedAt = fromNanos(updated)

@@ -78,7 +78,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 	ms := make([]*store.Mirror, 0, len(found))
 	for _, f := range found {
 		if f.sealed != nil {
-			secret, err := s.open(f.sealed, hookSecretAD(f.m.ID))
+			secret, err := store.Unseal(s.box, f.sealed, store.HookSecretAD(f.m.ID))
 			if err != nil {
 				return nil, fmt.Errorf("error decrypting hook secret of mirror %d: %w", f.m.ID, err)
 			}

@@ -101,7 +101,7 @@ func (s *Store) SetStatus(ctx context.Context, mirrorID int64, st store.Status) 
 func (s *Store) SetMirrorHook(ctx context.Context, mirrorID int64, hookSecret string, remoteID int64) error {
 	var sealed any // NULL: no secret
 	if hookSecret != "" {
-		b, err := s.seal(hookSecret, hookSecretAD(mirrorID))
+		b, err := store.Seal(s.box, hookSecret, store.HookSecretAD(mirrorID))
 		if err != nil {
 			return fmt.Errorf("error saving hook of mirror %d: %w", mirrorID, err)
 		}
