@@ -2,6 +2,7 @@ package forgetest
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -90,9 +91,16 @@ func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 		req.Header.Del("Git-Protocol")
 	}
 	req.Body = in
-	if r.ContentLength < 0 {
-		// net/http/cgi refuses chunked bodies, and git sends big pushes chunked.
+	if r.Method == http.MethodPost {
+		// Every body is read whole before git starts: net/http/cgi refuses
+		// chunked bodies (git sends big pushes chunked), and git http-backend
+		// 2.39 spins forever on a body shorter than its Content-Length, which
+		// is what a client killed mid-push leaves. A cut body is refused here.
 		body, n, done, err := f.buffer(in)
+		if err == nil && r.ContentLength >= 0 && n != r.ContentLength {
+			done()
+			err = fmt.Errorf("body of %d bytes, Content-Length %d", n, r.ContentLength)
+		}
 		if err != nil {
 			http.Error(w, "reading request body: "+err.Error(), http.StatusBadRequest)
 			return

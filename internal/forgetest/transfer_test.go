@@ -1,14 +1,19 @@
 package forgetest
 
 import (
+	"bufio"
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestLargeChunkedPush pushes more than git's 1 MiB http.postBuffer, which
@@ -153,5 +158,41 @@ func TestWorkIsDeterministic(t *testing.T) {
 	}
 	if heads[0] != heads[1] {
 		t.Errorf("same steps gave tags %s and %s", heads[0], heads[1])
+	}
+}
+
+// TestCutPushBody sends a push whose body ends before its Content-Length,
+// as a client killed mid-pack leaves it. git http-backend 2.39 spins
+// forever on such a body; the forge must refuse it without starting git.
+func TestCutPushBody(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	before := b.f.Refs("bob", "dst")
+	u, err := url.Parse(b.f.GitURL("bob", "dst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	auth := base64.StdEncoding.EncodeToString([]byte("bob:" + bobToken))
+	fmt.Fprintf(c, "POST %s/git-receive-pack HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"+
+		"Content-Type: application/x-git-receive-pack-request\r\nContent-Length: 1000\r\n\r\n0000PACK",
+		u.Path, u.Host, auth)
+	c.(*net.TCPConn).CloseWrite()
+	// A deadline turns the old hang into a failure instead of a stuck run.
+	c.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a cut push body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", resp.StatusCode)
+	}
+	if after := b.f.Refs("bob", "dst"); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("refs changed: %v -> %v", before, after)
 	}
 }
