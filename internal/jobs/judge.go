@@ -32,13 +32,15 @@ func judge(res *mirror.Result, err error) verdict {
 	if res == nil {
 		return verdict{outcome: store.OutcomeOK, status: store.StatusInSync}
 	}
-	var bad, diverged []mirror.RefResult
+	var bad, diverged, conflicts []mirror.RefResult
 	for _, r := range res.Refs {
 		switch r.Outcome {
 		case mirror.Rejected, mirror.Failed:
 			bad = append(bad, r)
 		case mirror.Diverged:
 			diverged = append(diverged, r)
+		case mirror.Conflict:
+			conflicts = append(conflicts, r)
 		}
 	}
 	if len(bad) > 0 {
@@ -62,20 +64,33 @@ func judge(res *mirror.Result, err error) verdict {
 		}
 		return verdict{outcome: store.OutcomeFailed, status: store.StatusFailing, class: class, message: msg, err: &failure.Error{Class: class, Message: msg}}
 	}
+	if len(conflicts) > 0 {
+		// A conflict is a two-way mirror's diverged ref: nothing lost,
+		// nothing written, a person decides.
+		msg := fmt.Sprintf("%d %s changed on both sides since the last sync (conflict) and %s left alone on both: %s "+
+			"(the mirror's page and the check run give both commits and the commands that resolve them)",
+			len(conflicts), plural(len(conflicts), "ref", "refs"), plural(len(conflicts), "was", "were"), listRefs(conflicts))
+		return verdict{outcome: store.OutcomeDiverged, status: store.StatusDiverged, class: failure.Diverged, message: msg}
+	}
 	if len(diverged) > 0 {
-		names := make([]string, 0, maxListed)
-		for i, r := range diverged {
-			if i == maxListed {
-				names = append(names, fmt.Sprintf("and %d more", len(diverged)-maxListed))
-				break
-			}
-			names = append(names, r.Ref)
-		}
 		msg := fmt.Sprintf("%d %s diverged on the target and %s left alone: %s (set force: true to overwrite them after a backup)",
-			len(diverged), plural(len(diverged), "ref", "refs"), plural(len(diverged), "was", "were"), strings.Join(names, ", "))
+			len(diverged), plural(len(diverged), "ref", "refs"), plural(len(diverged), "was", "were"), listRefs(diverged))
 		return verdict{outcome: store.OutcomeDiverged, status: store.StatusDiverged, class: failure.Diverged, message: msg}
 	}
 	return verdict{outcome: store.OutcomeOK, status: store.StatusInSync}
+}
+
+// listRefs names the first maxListed refs.
+func listRefs(refs []mirror.RefResult) string {
+	names := make([]string, 0, maxListed+1)
+	for i, r := range refs {
+		if i == maxListed {
+			names = append(names, fmt.Sprintf("and %d more", len(refs)-maxListed))
+			break
+		}
+		names = append(names, r.Ref)
+	}
+	return strings.Join(names, ", ")
 }
 
 func plural(n int, one, many string) string {

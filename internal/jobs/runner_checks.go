@@ -17,16 +17,32 @@ import (
 // maxCheckRuns bounds the check runs one sync creates.
 const maxCheckRuns = 10
 
+// gitURLs are a mirror's sides' Git URLs, without credentials: what the
+// commands that resolve a conflict name.
+type gitURLs struct{ a, b string }
+
 // checkRef is a branch whose pushed commit gets a check run.
 func checkRef(r mirror.RefResult) bool {
-	if !strings.HasPrefix(r.Ref, "refs/heads/") || r.Source == "" {
+	if !strings.HasPrefix(r.Ref, "refs/heads/") || checkSHA(r) == "" {
 		return false
 	}
 	switch r.Outcome {
-	case mirror.Diverged, mirror.Rejected, mirror.Failed:
+	case mirror.Diverged, mirror.Rejected, mirror.Failed, mirror.Conflict:
 		return true
 	}
 	return r.Changed()
+}
+
+// checkSHA is the side-A commit a ref's check run is on: the source's,
+// or, when a two-way sync wrote side A, the commit it wrote there.
+func checkSHA(r mirror.RefResult) string {
+	if r.Side == mirror.SideSource {
+		if r.Outcome == mirror.Deleted {
+			return ""
+		}
+		return r.Target
+	}
+	return r.Source
 }
 
 // reportChecks creates a "Gitee mirror" check run on the source commit of
@@ -34,23 +50,24 @@ func checkRef(r mirror.RefResult) bool {
 // neutral when the branch diverged (nothing lost, nothing written), failure
 // when it was not mirrored. Failing to report is logged, not an error: the
 // sync itself is recorded either way.
-func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, gh forge.Checks, m *store.Mirror, res *mirror.Result, syncErr error) {
+func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, gh forge.Checks, m *store.Mirror, urls gitURLs, res *mirror.Result, syncErr error) {
 	var order []string
 	bySHA := map[string][]mirror.RefResult{}
 	for _, ref := range res.Refs {
 		if !checkRef(ref) {
 			continue
 		}
-		if _, ok := bySHA[ref.Source]; !ok {
+		sha := checkSHA(ref)
+		if _, ok := bySHA[sha]; !ok {
 			if len(order) == maxCheckRuns {
 				continue
 			}
-			order = append(order, ref.Source)
+			order = append(order, sha)
 		}
-		bySHA[ref.Source] = append(bySHA[ref.Source], ref)
+		bySHA[sha] = append(bySHA[sha], ref)
 	}
 	for _, sha := range order {
-		cr := checkRun(m, bySHA[sha], res, syncErr)
+		cr := checkRun(m, urls, bySHA[sha], res, syncErr)
 		if r.cfg.DetailsURL != nil {
 			cr.DetailsURL = r.cfg.DetailsURL(m)
 		}
@@ -64,14 +81,16 @@ func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, gh f
 }
 
 // checkRun describes the outcome for one commit's branches.
-func checkRun(m *store.Mirror, refs []mirror.RefResult, res *mirror.Result, syncErr error) forge.CheckRun {
+func checkRun(m *store.Mirror, urls gitURLs, refs []mirror.RefResult, res *mirror.Result, syncErr error) forge.CheckRun {
 	conclusion := forge.ConclusionSuccess
 	var bad *mirror.RefResult
+	conflict := false
 	for i, ref := range refs {
 		switch ref.Outcome {
 		case mirror.Rejected, mirror.Failed:
 			conclusion, bad = forge.ConclusionFailure, &refs[i]
-		case mirror.Diverged:
+		case mirror.Diverged, mirror.Conflict:
+			conflict = conflict || ref.Outcome == mirror.Conflict
 			if conclusion == forge.ConclusionSuccess {
 				conclusion = forge.ConclusionNeutral
 			}
@@ -91,26 +110,45 @@ func checkRun(m *store.Mirror, refs []mirror.RefResult, res *mirror.Result, sync
 			class = failure.Rejected
 		}
 		title = fmt.Sprintf("Not mirrored to %s: %s", target, class)
+	case conflict:
+		title = fmt.Sprintf("Conflict with %s: changed on both sides, nothing overwritten", target)
 	case conclusion == forge.ConclusionNeutral:
 		title = fmt.Sprintf("Diverged on %s: not overwritten", target)
+	case m.Direction.TwoWay():
+		title = "In sync with " + target
 	default:
 		title = "Mirrored to " + target
 	}
 	return forge.CheckRun{
 		Name: forge.CheckRunName, Conclusion: conclusion, Title: title,
-		Summary:    checkSummary(m, refs, res, syncErr),
+		Summary:    checkSummary(m, urls, refs, res, syncErr),
 		ExternalID: strconv.FormatInt(m.ID, 10),
 	}
 }
 
 // checkSummary is the Markdown shown on the commit: the commit's branches,
 // then every diverged ref of the sync, then the error.
-func checkSummary(m *store.Mirror, refs []mirror.RefResult, res *mirror.Result, syncErr error) string {
+func checkSummary(m *store.Mirror, urls gitURLs, refs []mirror.RefResult, res *mirror.Result, syncErr error) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "GitHub **%s** → Gitee **%s**\n\n", m.A.FullName(), m.B.FullName())
+	arrow := "→"
+	if m.Direction.TwoWay() {
+		arrow = "↔"
+	}
+	fmt.Fprintf(&b, "GitHub **%s** %s Gitee **%s**\n\n", m.A.FullName(), arrow, m.B.FullName())
 	b.WriteString("| Ref | Outcome | Note |\n|---|---|---|\n")
 	for _, ref := range refs {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", cell(ref.Ref), ref.Outcome, cell(refNote(ref)))
+	}
+	if cs := Conflicts(res.Refs, urls.a, urls.b); len(cs) > 0 {
+		b.WriteString("\n**Conflicts**: these refs changed on both GitHub and Gitee since the last sync; " +
+			"nothing was written to either side, nothing was lost. Keep one side's commit:\n\n")
+		for _, c := range cs {
+			fmt.Fprintf(&b, "- `%s`: GitHub `%s`, Gitee `%s`\n", cell(c.Ref), c.A, c.B)
+			if c.KeepA != "" {
+				fmt.Fprintf(&b, "  - keep GitHub's: `%s`\n  - keep Gitee's: `%s`\n", c.KeepA, c.KeepB)
+			}
+		}
+		b.WriteString("\n" + ResolveAdvice + "\n")
 	}
 	var diverged []mirror.RefResult
 	for _, ref := range res.Refs {
@@ -135,8 +173,14 @@ func refNote(r mirror.RefResult) string {
 	switch {
 	case r.Message != "":
 		return r.Message
+	case r.Backup != "" && r.Side == mirror.SideSource:
+		return "old GitHub commit kept as " + r.Backup
 	case r.Backup != "":
 		return "old Gitee commit kept as " + r.Backup
+	case r.Side == mirror.SideSource && r.Changed():
+		return "from Gitee"
+	case r.Side == mirror.SideTarget && r.Changed():
+		return "to Gitee"
 	}
 	return ""
 }

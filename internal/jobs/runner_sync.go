@@ -12,6 +12,7 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/repoconfig"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 // userAgent is sent to both sites by the App's syncs.
@@ -46,7 +47,8 @@ func (r *DefaultRunner) Sync(ctx context.Context, m *store.Mirror) (*mirror.Resu
 		return nil, err
 	}
 	b := side{Side: m.B, forge: fb, git: endpoint(fb, m.B, fb.GitCredentials())}
-	r.ensureHook(ctx, log, fb, m)
+	// After the sync, which may have created side B's repository.
+	defer r.ensureHook(ctx, log, fb, m)
 	res, err := r.syncWith(ctx, log, m, r.sideA(m, fa, token), b)
 	if cached && refusedToken(err) {
 		// The kept token may be what was refused: once more with a new one.
@@ -89,9 +91,15 @@ func (r *DefaultRunner) syncWith(ctx context.Context, log *slog.Logger, m *store
 			return nil, err
 		}
 	}
+	if err := validate.Force(m.Direction.TwoWay(), m.Force); err != nil {
+		return nil, failure.Wrap(failure.Invalid, err, "the mirror's settings do not go together")
+	}
 	opts := mirror.Options{
 		Source: src.git, Target: dst.git,
 		Branches: m.Branches, Tags: m.Tags, NoTags: m.NoTags, Force: m.Force, Prune: m.Prune,
+		// Two-way: side A is the core's source, side B its target, peers;
+		// L is the store's ref state.
+		TwoWay:     m.Direction.TwoWay(),
 		State:      refState{ctx: ctx, st: r.cfg.Store, id: m.ID},
 		HTTPClient: r.cfg.HTTPClient, Logger: log, CacheDir: r.cfg.CacheDir, UserAgent: userAgent,
 	}
@@ -106,7 +114,7 @@ func (r *DefaultRunner) syncWith(ctx context.Context, log *slog.Logger, m *store
 			r.setDefaultBranch(bg, log, src, dst, source, res)
 		}
 		if checks, ok := src.forge.(forge.Checks); ok {
-			r.reportChecks(bg, log, checks, m, res, err)
+			r.reportChecks(bg, log, checks, m, gitURLs{a: a.git.URL, b: b.git.URL}, res, err)
 		}
 	}
 	return res, err
@@ -170,7 +178,8 @@ func targetVisibility(setting string, sourcePrivate bool) (forge.Visibility, err
 func (r *DefaultRunner) setDefaultBranch(ctx context.Context, log *slog.Logger, src, dst side, repo *forge.Repo, res *mirror.Result) {
 	created := map[string]bool{}
 	for _, ref := range res.Refs {
-		if ref.Outcome == mirror.Created && strings.HasPrefix(ref.Ref, "refs/heads/") {
+		// Side source: a two-way sync created it on the source, not here.
+		if ref.Outcome == mirror.Created && ref.Side != mirror.SideSource && strings.HasPrefix(ref.Ref, "refs/heads/") {
 			created[strings.TrimPrefix(ref.Ref, "refs/heads/")] = true
 		}
 	}

@@ -355,7 +355,7 @@ func TestCheckRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cr := checkRun(m, tt.refs, all, tt.err)
+			cr := checkRun(m, gitURLs{}, tt.refs, all, tt.err)
 			if cr.Conclusion != tt.conclusion || cr.Title != tt.title || cr.ExternalID != "3" {
 				t.Errorf("check run = %q %q %q, want %q %q", cr.Conclusion, cr.Title, cr.ExternalID, tt.conclusion, tt.title)
 			}
@@ -365,6 +365,56 @@ func TestCheckRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckRunTwoWay: a conflict is neutral and shows both commits with the
+// commands that resolve it; a commit a two-way sync brought to GitHub gets
+// its check run on that commit.
+func TestCheckRunTwoWay(t *testing.T) {
+	t.Parallel()
+	m := &store.Mirror{ID: 4, A: store.Side{Owner: "o", Name: "r"}, B: store.Side{Owner: "g", Name: "r"}, Direction: store.Both}
+	urls := gitURLs{a: "https://github.example/o/r.git", b: "https://gitee.example/g/r.git"}
+	toB := mirror.RefResult{Ref: "refs/heads/main", Outcome: mirror.Updated, Source: "aaa", Target: "bbb", Side: mirror.SideTarget}
+	toA := mirror.RefResult{Ref: "refs/heads/dev", Outcome: mirror.Updated, Source: "ccc", Target: "ddd", Side: mirror.SideSource}
+	conflict := mirror.RefResult{Ref: "refs/heads/topic", Outcome: mirror.Conflict, Source: "eee", Target: "fff"}
+	all := &mirror.Result{Refs: []mirror.RefResult{toB, toA, conflict}}
+	tests := []struct {
+		name       string
+		ref        mirror.RefResult
+		sha        string
+		conclusion string
+		title      string
+		summary    []string
+	}{
+		{"to Gitee", toB, "aaa", forge.ConclusionSuccess, "In sync with Gitee g/r", []string{"GitHub **o/r** ↔ Gitee **g/r**", "| `refs/heads/main` | updated | to Gitee |"}},
+		{"from Gitee", toA, "ddd", forge.ConclusionSuccess, "In sync with Gitee g/r", []string{"| `refs/heads/dev` | updated | from Gitee |"}},
+		{"conflict", conflict, "eee", forge.ConclusionNeutral, "Conflict with Gitee g/r: changed on both sides, nothing overwritten", []string{
+			"`refs/heads/topic`: GitHub `eee`, Gitee `fff`",
+			"keep GitHub's: `git fetch https://github.example/o/r.git refs/heads/topic && git push --force https://gitee.example/g/r.git FETCH_HEAD:refs/heads/topic`",
+			"keep Gitee's: `git fetch https://gitee.example/g/r.git refs/heads/topic && git push --force https://github.example/o/r.git FETCH_HEAD:refs/heads/topic`",
+			"merge the two commits",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if !checkRef(tt.ref) || checkSHA(tt.ref) != tt.sha {
+				t.Errorf("checkRef = %v, checkSHA = %q; want a check run on %q", checkRef(tt.ref), checkSHA(tt.ref), tt.sha)
+			}
+			cr := checkRun(m, urls, []mirror.RefResult{tt.ref}, all, nil)
+			if cr.Conclusion != tt.conclusion || cr.Title != tt.title {
+				t.Errorf("check run = %q %q, want %q %q", cr.Conclusion, cr.Title, tt.conclusion, tt.title)
+			}
+			for _, s := range tt.summary {
+				if !strings.Contains(cr.Summary, s) {
+					t.Errorf("summary %q lacks %q", cr.Summary, s)
+				}
+			}
+		})
+	}
+	if v := judge(all, nil); v.outcome != store.OutcomeDiverged || !strings.Contains(v.message, "refs/heads/topic") || !strings.Contains(v.message, "conflict") {
+		t.Errorf("verdict = %+v, want diverged naming the conflict", v)
 	}
 }
 

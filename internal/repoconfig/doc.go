@@ -4,10 +4,10 @@
 // The file holds either one mirror at the top level:
 //
 //	target: gitee/acme/widget   # or acme/widget
-//	direction: push             # push (GitHub → Gitee, default) or pull
+//	direction: push             # push (GitHub → Gitee, default), pull, or both (two-way)
 //	branches: [main, "release/*"]
 //	tags: "v*"                  # a list, a comma-separated string, or false for none
-//	force: false                # overwrite diverged refs after a backup
+//	force: false                # overwrite diverged refs after a backup (not with both)
 //	prune: true                 # delete refs the source no longer has
 //	create-missing: true        # create the Gitee repository if absent
 //	visibility: source          # private, public, or source (as on GitHub)

@@ -17,16 +17,16 @@ var keys = []string{"target", "direction", "branches", "tags", "force", "prune",
 func (p *parser) mirror(n *yaml.Node, prefix string) (Mirror, bool) {
 	before := len(p.errs)
 	m := defaults(n.Line)
-	seen := map[string]bool{}
+	seen := map[string]int{} // key → its line
 	hasTarget := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		field := prefix + k.Value
-		if seen[k.Value] {
+		if seen[k.Value] != 0 {
 			p.fail(k.Line, field, "given twice: keep one")
 			continue
 		}
-		seen[k.Value] = true
+		seen[k.Value] = k.Line
 		switch k.Value {
 		case "target":
 			hasTarget = true
@@ -51,6 +51,9 @@ func (p *parser) mirror(n *yaml.Node, prefix string) (Mirror, bool) {
 	}
 	if !hasTarget {
 		p.fail(n.Line, prefix+"target", "missing: name the Gitee repository as owner/name (or gitee/owner/name)")
+	}
+	if err := validate.Force(m.Direction.TwoWay(), m.Force); err != nil {
+		p.fail(seen["force"], prefix+"force", "%s", strings.TrimPrefix(err.Error(), "force: "))
 	}
 	return m, len(p.errs) == before
 }
@@ -87,20 +90,15 @@ func (p *parser) target(v *yaml.Node, field string) (owner, name string) {
 }
 
 func (p *parser) direction(v *yaml.Node, field string) store.Direction {
-	s, ok := p.scalar(v, field, "push (GitHub → Gitee) or pull (Gitee → GitHub)")
+	const want = "push (GitHub → Gitee), pull (Gitee → GitHub) or both (two-way)"
+	s, ok := p.scalar(v, field, want)
 	if !ok {
 		return store.AToB
 	}
-	word := strings.ToLower(strings.TrimSpace(s))
-	if d, err := store.DirectionOf(word); err == nil {
+	if d, err := store.DirectionOf(strings.ToLower(strings.TrimSpace(s))); err == nil {
 		return d
 	}
-	switch word {
-	case "both":
-		p.fail(v.Line, field, "two-way mirrors are not supported yet: want push or pull")
-	default:
-		p.fail(v.Line, field, "want push (GitHub → Gitee) or pull (Gitee → GitHub), got %q", s)
-	}
+	p.fail(v.Line, field, "want %s, got %q", want, s)
 	return store.AToB
 }
 

@@ -26,8 +26,11 @@ type mirrorView struct {
 	Advice   string // what to do about the last error
 	Runs     []*store.SyncRun
 	Diverged []mirror.RefResult
-	HookURL  string
-	FromFile bool
+	// Conflicts are a two-way mirror's refs changed on both sides, with
+	// the commands that resolve them.
+	Conflicts []jobs.Conflict
+	HookURL   string
+	FromFile  bool
 }
 
 // access is the checked context of a repository request.
@@ -119,6 +122,9 @@ func (h *Handler) mirrorView(ctx context.Context, r *http.Request, m *store.Mirr
 	}
 	v := mirrorView{M: m, State: stateWords(m), Advice: advice(m.LastErrorClass), Runs: runs,
 		FromFile: m.ConfigSource == store.SourceFile}
+	if m.Direction.TwoWay() && m.LastErrorClass == "diverged" {
+		v.Advice = conflictAdvice
+	}
 	if m.Direction.FromB() {
 		v.HookURL = m.HookURL(h.baseURL(r))
 	}
@@ -131,10 +137,21 @@ func (h *Handler) mirrorView(ctx context.Context, r *http.Request, m *store.Mirr
 				v.Diverged = append(v.Diverged, ref)
 			}
 		}
+		v.Conflicts = jobs.Conflicts(run.Refs, gitURL(h.opts.Config.GitHubURL, m.A), gitURL(h.opts.Config.GiteeURL, m.B))
 		break // the newest finished run says what is diverged now
 	}
 	return v, nil
 }
+
+// gitURL is a side's Git URL under its site's web address, as people
+// clone it.
+func gitURL(web string, s store.Side) string {
+	return strings.TrimSuffix(web, "/") + "/" + s.FullName() + ".git"
+}
+
+// conflictAdvice is what to do about a two-way mirror's conflicts.
+const conflictAdvice = "Some refs changed on both GitHub and Gitee since the last sync; neither side was overwritten. " +
+	"Keep one side's commit with the commands below, or merge the two and push the merge to both sides."
 
 // stateWords is a mirror's state as people read it.
 func stateWords(m *store.Mirror) string {
@@ -192,7 +209,7 @@ func mirrorForm(r *http.Request, m *store.Mirror) error {
 	m.B = store.Side{Site: forge.Gitee, Owner: owner, Name: name}
 	d, err := store.DirectionOf(r.PostFormValue("direction"))
 	if err != nil {
-		return notice("Choose a direction: push (GitHub to Gitee) or pull (Gitee to GitHub).")
+		return notice("Choose a direction: push (GitHub to Gitee), pull (Gitee to GitHub) or both (two-way).")
 	}
 	m.Direction = d
 	m.Branches = splitList(r.PostFormValue("branches"))
@@ -216,7 +233,7 @@ func mirrorForm(r *http.Request, m *store.Mirror) error {
 	if err := validate.Patterns("tag", m.Tags); err != nil {
 		return err
 	}
-	return nil
+	return validate.Force(m.Direction.TwoWay(), m.Force)
 }
 
 func splitList(s string) []string {

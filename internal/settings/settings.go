@@ -29,7 +29,7 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/parts/*.html
 var templateFS embed.FS
 
 //go:embed static/style.css

@@ -20,10 +20,14 @@ func (s Side) FullName() string { return s.Owner + "/" + s.Name }
 // Direction of a mirror: which side is the source. Stored as it is.
 type Direction string
 
-// Directions. Two-way ("both") comes with a later issue.
+// Directions.
 const (
 	AToB Direction = "a-to-b" // side A is the source: GitHub → Gitee, "push"
 	BToA Direction = "b-to-a" // side B is the source: Gitee → GitHub, "pull"
+	// Both makes the sides peers (DESIGN.md's two-way table): a push on
+	// either reaches the other; a ref changed on both since the last sync
+	// is a conflict, left alone on both and reported. "both".
+	Both Direction = "both"
 )
 
 // The words people write for a direction in .github/gitee-mirror.yml and
@@ -31,17 +35,21 @@ const (
 const (
 	WordPush = "push"
 	WordPull = "pull"
+	WordBoth = "both"
 )
 
-// DirectionOf reads a direction as people write it ("push", "pull").
+// DirectionOf reads a direction as people write it ("push", "pull",
+// "both").
 func DirectionOf(word string) (Direction, error) {
 	switch word {
 	case WordPush:
 		return AToB, nil
 	case WordPull:
 		return BToA, nil
+	case WordBoth:
+		return Both, nil
 	}
-	return "", fmt.Errorf("direction %q is not %s (GitHub to Gitee) or %s (Gitee to GitHub)", word, WordPush, WordPull)
+	return "", fmt.Errorf("direction %q is not %s (GitHub to Gitee), %s (Gitee to GitHub) or %s (two-way)", word, WordPush, WordPull, WordBoth)
 }
 
 // Word is the direction as people write it.
@@ -51,9 +59,14 @@ func (d Direction) Word() string {
 		return WordPush
 	case BToA:
 		return WordPull
+	case Both:
+		return WordBoth
 	}
 	return string(d)
 }
+
+// TwoWay reports whether the sides are peers (Both).
+func (d Direction) TwoWay() bool { return d == Both }
 
 // FromA reports whether side A's pushes feed the mirror.
 func (d Direction) FromA() bool { return d != BToA }
