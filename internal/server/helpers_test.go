@@ -68,7 +68,9 @@ type testBundle struct {
 	wakes atomic.Int64
 	queue *fakeQueue
 	logs  *syncBuffer
-	// responses collects every response body, to look for canaries.
+	// responses collects every response body, to look for canaries;
+	// parallel subtests write it, under respMu.
+	respMu    sync.Mutex
 	responses strings.Builder
 }
 
@@ -173,6 +175,8 @@ func (b *testBundle) do(t *testing.T, method, path, body string, headers ...stri
 	}
 	rec := httptest.NewRecorder()
 	b.srv.Handler().ServeHTTP(rec, req)
+	b.respMu.Lock()
+	defer b.respMu.Unlock()
 	b.responses.WriteString(rec.Body.String())
 	for k, v := range rec.Header() {
 		b.responses.WriteString(k + ": " + strings.Join(v, ",") + "\n")
