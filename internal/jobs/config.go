@@ -56,6 +56,11 @@ type Config struct {
 	// ReconcileInterval is how often every active mirror is checked for
 	// drift; 0 means the default (10 minutes), negative disables it.
 	ReconcileInterval time.Duration
+	// ReconcileSpread is how long a reconcile round spreads its mirrors'
+	// syncs over, evenly; 0 means ReconcileInterval (each mirror is checked
+	// once an interval, at its own point of it), negative means all at
+	// once.
+	ReconcileSpread time.Duration
 	// PollInterval is how often River looks for new jobs (SQLite has no
 	// LISTEN/NOTIFY); default 100 ms.
 	PollInterval time.Duration
@@ -112,6 +117,17 @@ func (c Config) withDefaults() (Config, error) {
 
 // jobTimeout bounds one job: a sync plus its bookkeeping.
 func (c Config) jobTimeout() time.Duration { return c.SyncTimeout + jobSlack }
+
+// reconcileSpread is the spread of a reconcile round; 0 for none.
+func (c Config) reconcileSpread() time.Duration {
+	switch {
+	case c.ReconcileSpread < 0:
+		return 0
+	case c.ReconcileSpread == 0:
+		return max(c.ReconcileInterval, 0)
+	}
+	return c.ReconcileSpread
+}
 
 // maxAttempts keeps River from discarding a failing sync job before the
 // mirror is paused.

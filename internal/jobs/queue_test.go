@@ -295,7 +295,7 @@ func TestReconcile(t *testing.T) {
 	if err := b.q.Stop(stop); err != nil {
 		t.Fatal(err)
 	}
-	b.start(t, b.runner, func(c *Config) { c.ReconcileInterval = DefaultReconcileInterval })
+	b.start(t, b.runner, func(c *Config) { c.ReconcileInterval, c.ReconcileSpread = DefaultReconcileInterval, -1 })
 
 	seen := map[int64]bool{}
 	for range 2 {

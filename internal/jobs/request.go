@@ -54,8 +54,10 @@ func (q *Queue) enqueueSync(ctx context.Context, mirrorID int64, trigger store.T
 	if err != nil {
 		return fmt.Errorf("error enqueueing sync of mirror %d: %w", mirrorID, err)
 	}
-	if res.UniqueSkippedAsDuplicate && trigger != store.TriggerReconcile && res.Job.State == rivertype.JobStateRetryable {
-		// A push should not wait out the backoff of an earlier failure.
+	if res.UniqueSkippedAsDuplicate && trigger != store.TriggerReconcile &&
+		(res.Job.State == rivertype.JobStateRetryable || res.Job.State == rivertype.JobStateScheduled) {
+		// A push should not wait out the backoff of an earlier failure,
+		// nor its mirror's turn in a spread reconcile round.
 		if _, err := q.client.JobRetry(ctx, res.Job.ID); err != nil {
 			q.log.Warn("could not bring a waiting sync forward", slog.Int64(logkey.MirrorID, mirrorID), slog.Any(logkey.Error, err))
 		}
