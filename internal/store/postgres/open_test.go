@@ -51,6 +51,35 @@ func TestMigrateConcurrently(t *testing.T) {
 	}
 }
 
+// TestMigrateJobsConcurrently: replicas starting together each migrate
+// River's tables (their job queues start), and none fails on an object
+// another one is creating.
+func TestMigrateJobsConcurrently(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	const replicas = 4
+	stores := make([]*postgres.Store, replicas)
+	for i := range stores {
+		s, err := postgres.Open(t.Context(), db.URL(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		stores[i] = s
+	}
+	errs := make([]error, replicas)
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Go(func() { errs[i] = s.Jobs().MigrateJobs(t.Context(), nil) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: %v", i, err)
+		}
+	}
+}
+
 // TestNewerSchemaRefused: a database migrated by a newer program is not
 // touched by an older one (a rolling upgrade's old replicas restart).
 func TestNewerSchemaRefused(t *testing.T) {

@@ -38,8 +38,18 @@ func New[TTx any](driver riverdriver.Driver[TTx], begin Tx[TTx], lock Locker) *D
 	return &DB[TTx]{driver: driver, begin: begin, lock: lock}
 }
 
-// MigrateJobs implements store.JobDB.
+// migrateKey is the lock River's migrations run under.
+const migrateKey = "river:migrate"
+
+// MigrateJobs implements store.JobDB. Replicas that start together take
+// turns: River's migrator does not lock, and two running one migration at
+// once fail on the objects the other created.
 func (d *DB[TTx]) MigrateJobs(ctx context.Context, log *slog.Logger) error {
+	unlock, err := d.lock(ctx, migrateKey)
+	if err != nil {
+		return fmt.Errorf("error waiting for another replica's job queue migrations: %w", err)
+	}
+	defer unlock()
 	migrator, err := rivermigrate.New(d.driver, &rivermigrate.Config{Logger: log})
 	if err != nil {
 		return fmt.Errorf("error preparing job queue migrations: %w", err)
