@@ -9,7 +9,9 @@
 // to run as root, so when the tests run as root the cluster runs as the
 // "postgres" user (which that package creates), its directory handed over.
 //
-// PGTEST_BIN names another directory of server binaries.
+// PGTEST_BIN names another directory of server binaries; PGTEST_SETTINGS
+// adds server settings, name=value separated by spaces (a benchmark loads
+// pg_stat_statements with it).
 //
 // When the cluster cannot start, a test that asks for a database is skipped
 // with the reason, unless the environment variable CI is set: then it
@@ -245,6 +247,9 @@ func (c *cluster) run(bin string, cred *syscall.Credential) error {
 		"-c", "unix_socket_directories="+c.dir,
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=400", "-c", "shared_buffers=64MB")
+	for _, kv := range strings.Fields(os.Getenv("PGTEST_SETTINGS")) {
+		c.cmd.Args = append(c.cmd.Args, "-c", kv)
+	}
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	if err := c.cmd.Start(); err != nil {
 		return fmt.Errorf("error starting postgres: %w", err)
