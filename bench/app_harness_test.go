@@ -371,16 +371,6 @@ func (r *appReplica) memory() (peak, now int64) {
 	return peak, now
 }
 
-// peakRSS is the largest VmHWM of the replicas, in KiB.
-func (a *appBench) peakRSS() int64 {
-	var top int64
-	for _, r := range a.reps {
-		p, _ := r.memory()
-		top = max(top, p)
-	}
-	return top
-}
-
 // memoryLine is each replica's peak and current RSS.
 func (a *appBench) memoryLine() string {
 	var parts []string
@@ -571,11 +561,6 @@ type delivered struct {
 	verdict string
 	at      time.Time // when the answer was read
 	err     error
-}
-
-// deliver POSTs a webhook delivery to replica 0.
-func (a *appBench) deliver(event, id string, body []byte) delivered {
-	return a.deliverTo(0, event, id, body)
 }
 
 // deliverTo POSTs a webhook delivery as GitHub sends one to an App
