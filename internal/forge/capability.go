@@ -53,6 +53,13 @@ type Contents interface {
 	RepoFile(ctx context.Context, owner, name, path, ref string) (content []byte, sha string, err error)
 }
 
+// Commits resolves a branch or tag to its commit, so that what is read
+// there and what is reported on it are the same commit.
+type Commits interface {
+	// CommitSHA is the commit ref names; failure.NotFound when none.
+	CommitSHA(ctx context.Context, owner, name, ref string) (string, error)
+}
+
 // Access is a permission level asked of a narrowed token.
 type Access string
 

@@ -325,7 +325,7 @@ func (f *Forge) githubPatchRepo(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if f.access(c, v.owner, v.name) < Write {
+	if f.access(c, v.owner, v.name) < Write || (c.inst != nil && !c.inst.perms.allows("administration", "write")) {
 		msg := githubNeedsAdmin
 		if c.inst != nil {
 			msg = githubNotIntegrations

@@ -82,6 +82,8 @@ type appState struct {
 	apps       map[int64]*ghApp
 	installs   map[int64]*appInstall
 	minted     []MintedToken
+	requests   []TokenRequest // githubtokens.go
+	tokens     tokenPolicy
 	nextCheck  int64
 	checkRuns  map[string][]*CheckRun // by "owner/name"
 	nextStatus int64
@@ -94,6 +96,7 @@ func newAppState() appState {
 		installs:  map[int64]*appInstall{},
 		checkRuns: map[string][]*CheckRun{},
 		statuses:  map[string][]*CommitStatus{},
+		tokens:    tokenPolicy{scopes: TokenScopes()},
 	}
 }
 
@@ -606,7 +609,16 @@ func (f *Forge) githubMintToken(w http.ResponseWriter, r *http.Request) {
 	suspended := !inst.suspended.IsZero()
 	account, instRepos, instPerms := inst.account, maps.Clone(inst.repos), maps.Clone(inst.perms)
 	selection := inst.selection()
+	tooWide := f.api.apps.tokens.tooWide(body)
+	f.api.apps.requests = append(f.api.apps.requests, TokenRequest{InstallationID: inst.id,
+		Repositories: slices.Clone(body.Repositories), RepositoryIDs: slices.Clone(body.RepositoryIDs),
+		Permissions: maps.Clone(Permissions(body.Permissions)), Refused: tooWide})
 	f.api.mu.Unlock()
+	if tooWide != "" {
+		f.t.Errorf("forgetest: a token request for installation %d %s", inst.id, tooWide)
+		githubError(w, http.StatusUnprocessableEntity, "forgetest: this token request "+tooWide)
+		return
+	}
 	if suspended {
 		githubError(w, http.StatusForbidden, installSuspend)
 		return

@@ -59,16 +59,6 @@ func appSetup(t *testing.T) appBundle {
 	return appBundle{f: f, key: key, app: app}
 }
 
-// client is the App's installation client (tokens minted by ghinstallation).
-func (b appBundle) client(t *testing.T) *githubapp.Client {
-	t.Helper()
-	c, err := b.app.InstallationClient(testInstallID, githubapp.Options{GitURL: b.f.BaseURL(), Retries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // signJWT signs claims with the PEM key as an App's JWT.
 func signJWT(t *testing.T, keyPEM []byte, claims map[string]any) string {
 	t.Helper()
@@ -94,6 +84,7 @@ func TestAppMintsTokensAndPushes(t *testing.T) {
 	t.Parallel()
 	b := appSetup(t)
 	f, ctx := b.f, context.Background()
+	f.AllowWideTokens() // GitHub's own rules: unnarrowed requests below
 
 	apps := b.app.Apps().Apps
 	me, _, err := apps.Get(ctx, "")
@@ -269,7 +260,7 @@ func TestAppContents(t *testing.T) {
 	if err := w.Push(f.GitURL("acme", "priv"), githubapp.GitUsername, mintFor(t, b, "priv"), "HEAD:refs/heads/main", "refs/tags/v1"); err != nil {
 		t.Fatal(err)
 	}
-	c := b.client(t)
+	c := githubClient(t, f, mintWith(t, b, "priv", Permissions{"contents": "read"}))
 	for ref, want := range map[string]string{"": "target: acme/two\n", "main": "target: acme/two\n", "v1": "target: acme/one\n", first: "target: acme/one\n"} {
 		got, sha, err := c.RepoFile(ctx, "acme", "priv", ".github/gitee-mirror.yml", ref)
 		blob := w.Rev(firstOf(ref, "HEAD") + ":.github/gitee-mirror.yml")
@@ -328,17 +319,31 @@ func TestAppContents(t *testing.T) {
 
 	// An installation without contents read is refused.
 	f.SetInstallationPermissions(testInstallID, Permissions{"checks": "write"})
-	noContents := mintFor(t, b, "priv")
+	noContents := mintWith(t, b, "priv", Permissions{"checks": "write"})
 	if resp := apiGet(t, f.GitHubAPIURL()+"repos/acme/priv/contents/README", "token "+noContents, nil); resp.StatusCode != 403 {
 		t.Errorf("contents without the contents permission: %d, want 403", resp.StatusCode)
 	}
 }
 
-// mintFor mints a token for acme/<name> with the installation's permissions.
+// mintFor mints a token for acme/<name> to push with (contents write).
 func mintFor(t *testing.T, b appBundle, name string) string {
 	t.Helper()
+	return mintWith(t, b, name, Permissions{"contents": "write"})
+}
+
+// mintWith mints a token for acme/<name> with perms.
+func mintWith(t *testing.T, b appBundle, name string, perms Permissions) string {
+	t.Helper()
+	raw, err := json.Marshal(perms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p github.InstallationPermissions
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
 	tok, _, err := b.app.Apps().Apps.CreateInstallationToken(context.Background(), testInstallID,
-		&github.InstallationTokenOptions{Repositories: []string{name}})
+		&github.InstallationTokenOptions{Repositories: []string{name}, Permissions: &p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +357,7 @@ func TestAppCheckRunsAndStatuses(t *testing.T) {
 	f.AddUser("alice", apiAliceToken)
 	f.Grant("alice", "acme", "*", Write)
 	sha := pushMain(t, f, "acme", "one", "alice", apiAliceToken)
-	c := b.client(t)
+	c := githubClient(t, f, mintWith(t, b, "one", Permissions{"checks": "write"}))
 
 	id, err := c.CreateCheckRun(ctx, "acme", "one", sha, githubapp.CheckRun{Status: forge.CheckInProgress, Title: "Mirroring", Summary: "to Gitee"})
 	if err != nil {
@@ -397,7 +402,8 @@ func TestAppCheckRunsAndStatuses(t *testing.T) {
 	}
 	_, err = githubClient(t, f, noChecks).CreateCheckRun(ctx, "acme", "one", sha, githubapp.CheckRun{})
 	wantClass(t, "check run without checks write", err, failure.Permission)
-	statusToken := mintFor(t, b, "one")
+	f.AllowTokenScope(Permissions{"statuses": "write"}) // the App sets no statuses; the forge serves them
+	statusToken := mintWith(t, b, "one", Permissions{"statuses": "write"})
 	for i, state := range []string{"pending", "success"} {
 		resp, body := apiSend(t, "POST", f.GitHubAPIURL()+"repos/acme/one/statuses/"+sha, "token "+statusToken,
 			`{"state":"`+state+`","context":"Gitee mirror","description":"step `+fmt.Sprint(i)+`"}`)

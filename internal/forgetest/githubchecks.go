@@ -366,6 +366,7 @@ func (f *Forge) checkRunJSON(owner, name string, cr CheckRun) map[string]any {
 // or all, app_id; newest first, paginated: {"total_count", "check_runs"}),
 // .../statuses (newest first) and .../status (combined). ref is a branch,
 // tag or commit id; one the repository lacks is refused (422).
+// .../commits/{ref} alone is the commit itself (githubCommit).
 func (f *Forge) githubCommitSub(w http.ResponseWriter, r *http.Request) {
 	c, ok := f.githubAuth(w, r, false)
 	if !ok {
@@ -380,15 +381,13 @@ func (f *Forge) githubCommitSub(w http.ResponseWriter, r *http.Request) {
 	if ref == "" {
 		rest := r.PathValue("rest")
 		i := strings.LastIndex(rest, "/")
-		if i < 0 {
-			githubError(w, http.StatusNotFound, githubNotFound)
+		if i >= 0 {
+			ref, what = rest[:i], rest[i+1:]
+		}
+		if i < 0 || what != "check-runs" && what != "statuses" && what != "status" {
+			f.githubCommit(w, r, c, v, rest)
 			return
 		}
-		ref, what = rest[:i], rest[i+1:]
-	}
-	if what != "check-runs" && what != "statuses" && what != "status" {
-		githubError(w, http.StatusNotFound, githubNotFound)
-		return
 	}
 	sha, found := f.resolveCommit(f.RepoPath(v.owner, v.name), ref)
 	if !found {
@@ -569,4 +568,29 @@ func (f *Forge) githubCreateStatus(w http.ResponseWriter, r *http.Request) {
 	out := *s
 	f.api.mu.Unlock()
 	writeJSON(w, http.StatusCreated, f.statusJSON(v.owner, v.name, out))
+}
+
+// githubCommit serves GET /repos/{owner}/{repo}/commits/{ref}: with the
+// sha media type (application/vnd.github.sha) the bare commit id, else the
+// commit's sha and parents in JSON; 422 when ref names no commit.
+// Installation tokens need contents read.
+func (f *Forge) githubCommit(w http.ResponseWriter, r *http.Request, c caller, v repoView, ref string) {
+	if c.inst != nil && !c.inst.perms.allows("contents", "read") {
+		githubError(w, http.StatusForbidden, githubNotIntegrations)
+		return
+	}
+	sha, found := f.resolveCommit(f.RepoPath(v.owner, v.name), ref)
+	if !found {
+		noCommit(w, ref)
+		return
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/vnd.github.sha") ||
+		strings.Contains(r.Header.Get("Accept"), "application/vnd.github.v3.sha") {
+		w.Header().Set("Content-Type", "application/vnd.github.sha; charset=utf-8")
+		_, _ = w.Write([]byte(sha))
+		return
+	}
+	api := strings.TrimSuffix(f.GitHubAPIURL(), "/")
+	writeJSON(w, http.StatusOK, map[string]any{"sha": sha, "node_id": "C_" + sha[:12],
+		"url": fmt.Sprintf("%s/repos/%s/%s/commits/%s", api, v.owner, v.name, sha)})
 }

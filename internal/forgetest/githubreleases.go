@@ -118,6 +118,10 @@ func (f *Forge) githubReleaseRepo(w http.ResponseWriter, r *http.Request, write 
 	if !ok {
 		return "", "", "", false, false
 	}
+	if c.inst != nil && !c.inst.perms.allows("contents", "read") {
+		githubError(w, http.StatusForbidden, githubNotIntegrations)
+		return "", "", "", false, false
+	}
 	canPush = f.access(c, v.owner, v.name) >= Write
 	if write && !canPush {
 		msg := "Must have push access to repository"

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
@@ -36,19 +35,14 @@ type AppOptions struct {
 }
 
 // AppTransport authenticates as a GitHub App: its private key is parsed
-// once, there is one installation transport per installation, and RepoToken
-// mints tokens narrowed to one repository. It is safe for concurrent use.
+// once, and RepoToken mints installation tokens narrowed to one
+// repository. It is safe for concurrent use.
 type AppTransport struct {
 	appID  int64
-	key    *rsa.PrivateKey
-	base   http.RoundTripper
 	apiURL string // API base without trailing slash, as ghinstallation wants it
 	apps   *github.Client
 	perms  github.InstallationPermissions
 	retry  retrier
-
-	mu       sync.Mutex
-	installs map[int64]*ghinstallation.Transport
 }
 
 // NewAppTransport parses the App's private key (PEM, PKCS#1 as GitHub
@@ -61,7 +55,7 @@ func NewAppTransport(appID int64, privateKeyPEM []byte, opts AppOptions) (*AppTr
 	if err != nil {
 		return nil, err
 	}
-	// ghinstallation reads token answers itself: cap them below it.
+	// ghinstallation signs the JWT; answers are capped below it.
 	base := capBodies(opts.Transport)
 	atr := ghinstallation.NewAppsTransportFromPrivateKey(base, appID, key)
 	apps, err := newGitHub(&http.Client{Transport: atr, CheckRedirect: sameHostRedirects}, opts.APIURL)
@@ -69,14 +63,11 @@ func NewAppTransport(appID int64, privateKeyPEM []byte, opts AppOptions) (*AppTr
 		return nil, err
 	}
 	a := &AppTransport{
-		appID:    appID,
-		key:      key,
-		base:     base,
-		apiURL:   strings.TrimSuffix(apps.BaseURL.String(), "/"),
-		apps:     apps,
-		perms:    github.InstallationPermissions{Contents: github.String("write")},
-		retry:    newRetrier(opts.Retries, opts.RetryBase),
-		installs: map[int64]*ghinstallation.Transport{},
+		appID:  appID,
+		apiURL: strings.TrimSuffix(apps.BaseURL.String(), "/"),
+		apps:   apps,
+		perms:  github.InstallationPermissions{Contents: github.String("write")},
+		retry:  newRetrier(opts.Retries, opts.RetryBase),
 	}
 	atr.BaseURL = a.apiURL
 	if opts.TokenPermissions != nil {
@@ -112,41 +103,37 @@ func (a *AppTransport) AppID() int64 { return a.appID }
 // RS256 per request), for /app endpoints.
 func (a *AppTransport) Apps() *github.Client { return a.apps }
 
-// Installation returns the transport of one installation, created on first
-// use and cached. ghinstallation refreshes its token one minute before
-// expiry, so use it for API calls; Git pushes should use RepoToken.
-func (a *AppTransport) Installation(installationID int64) *ghinstallation.Transport {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if t, ok := a.installs[installationID]; ok {
-		return t
-	}
-	// Each installation gets its own AppsTransport over the shared key:
-	// ghinstallation v2.11 writes to its AppsTransport when refreshing a
-	// token, so sharing one between installations would race.
-	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.base, a.appID, a.key)
-	atr.BaseURL = a.apiURL
-	t := ghinstallation.NewFromAppsTransport(atr, installationID)
-	t.BaseURL = a.apiURL
-	a.installs[installationID] = t
-	return t
-}
-
-// InstallationClient is a Client acting as one installation, with the
-// cached installation transport. Its APIURL is the App's unless opts sets
-// one. Its GitCredentials carry the user name for installation tokens but
-// no token: push with a token from RepoToken.
+// InstallationClient is a Client acting as one installation: it mints
+// tokens narrowed to one repository and the permissions of one kind of
+// call (RepoToken, forge.RepoTokens), and makes no API call itself — an
+// installation's own token would reach every repository with every
+// permission of the installation. Call the API with a Client for a minted
+// token (NewWithToken). Its APIURL is the App's unless opts sets one; its
+// GitCredentials carry the user name for installation tokens but no token.
 func (a *AppTransport) InstallationClient(installationID int64, opts Options) (*Client, error) {
 	if opts.APIURL == "" {
 		opts.APIURL = a.apiURL + "/"
 	}
-	hc := &http.Client{Transport: a.Installation(installationID), CheckRedirect: sameHostRedirects}
+	hc := &http.Client{Transport: narrowOnly{installationID}, CheckRedirect: sameHostRedirects}
 	c, err := New(hc, forge.Credentials{Username: GitUsername}, opts)
 	if err != nil {
 		return nil, err
 	}
 	c.app, c.installation = a, installationID
 	return c, nil
+}
+
+// narrowOnly is the transport of an installation's Client: it refuses
+// every request, so that no code path mints an unnarrowed token.
+type narrowOnly struct{ installationID int64 }
+
+// RoundTrip implements http.RoundTripper.
+func (n narrowOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+	return nil, failure.New(failure.Internal, "installation %d's client makes no API call (%s %s): "+
+		"mint a token for the one repository and the call's permissions (RepoToken) and call the API with it", n.installationID, req.Method, req.URL.Path)
 }
 
 // RepoToken mints an installation token for one repository, given by name

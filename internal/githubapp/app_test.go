@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/forge"
 )
 
 const appID = 7
@@ -248,71 +249,53 @@ func TestNewAppTransport_PKCS8(t *testing.T) {
 	}
 }
 
+// An installation's client mints narrowed tokens and makes no API call of
+// its own: its own token would reach every repository and permission.
 func TestInstallationClient(t *testing.T) {
 	t.Parallel()
 	app, mux, _ := setupApp(t)
-	var minted sync.Map // installation id → count
-	for _, id := range []int{1, 2} {
-		mux.HandleFunc(fmt.Sprintf("/app/installations/%d/access_tokens", id), func(w http.ResponseWriter, r *http.Request) {
-			testMethod(t, r, "POST")
-			testJWT(t, r)
-			n, _ := minted.LoadOrStore(id, new(atomic.Int32))
-			n.(*atomic.Int32).Add(1)
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprintf(w, `{"token":"ghs_inst%d","expires_at":%q}`, id, time.Now().Add(time.Hour).Format(time.RFC3339))
-		})
-	}
-	mux.HandleFunc("/repos/o/r", func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		if auth != "token ghs_inst1" && auth != "token ghs_inst2" {
-			t.Errorf("Authorization = %q, want an installation token", auth)
+	var minted atomic.Int32
+	mux.HandleFunc("/app/installations/1/access_tokens", func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "POST")
+		testJWT(t, r)
+		minted.Add(1)
+		want := map[string]any{"repository_ids": []any{float64(7)}, "permissions": map[string]any{"checks": "write"}}
+		if got := testJSONBody(t, r); !reflect.DeepEqual(got, want) {
+			t.Errorf("body = %v, want %v", got, want)
 		}
-		fmt.Fprint(w, repoJSON("o", "r", ""))
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"token":"ghs_checks","expires_at":%q}`, time.Now().Add(time.Hour).Format(time.RFC3339))
 	})
-
-	if first := app.Installation(1); app.Installation(1) != first {
-		t.Error("Installation(1) is not cached")
+	mux.HandleFunc("/repos/o/r", func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the installation's client called %s %s", r.Method, r.URL.Path)
+	})
+	c, err := app.InstallationClient(1, Options{GitURL: gitURL})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if app.Installation(1) == app.Installation(2) {
-		t.Error("installations 1 and 2 share a transport")
+	_, err = c.GetRepo(context.Background(), "o", "r")
+	testError(t, err, failure.Internal, "mint a token for the one repository")
+	if n := minted.Load(); n != 0 {
+		t.Errorf("%d tokens minted by an API call, want none", n)
 	}
-
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := app.InstallationClient(int64(1+i%2), Options{GitURL: gitURL})
-			if err != nil {
-				t.Errorf("InstallationClient: %v", err)
-				return
-			}
-			if _, err := c.GetRepo(context.Background(), "o", "r"); err != nil {
-				t.Errorf("GetRepo: %v", err)
-			}
-			if got := c.GitCredentials().Token; got != "" {
-				t.Errorf("GitCredentials().Token = %q, want empty", got)
-			}
-		}()
+	if got := c.GitCredentials(); got.Username != GitUsername || got.Token != "" {
+		t.Errorf("GitCredentials = %+v, want the user name only", got)
 	}
-	wg.Wait()
-	for _, id := range []int{1, 2} {
-		n, ok := minted.Load(id)
-		if !ok || n.(*atomic.Int32).Load() != 1 {
-			t.Errorf("installation %d: token minted %v times, want once", id, n)
-		}
+	tok, _, err := c.RepoToken(context.Background(), forge.RepoRef{ID: 7, Owner: "o", Name: "r"}, forge.ScopeChecks)
+	if err != nil || tok != "ghs_checks" || minted.Load() != 1 {
+		t.Errorf("RepoToken = %q, %v (%d minted)", tok, err, minted.Load())
 	}
 }
 
-func TestInstallationClient_TokenRefused(t *testing.T) {
+func TestRepoToken_Refused(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
 		status int
 		class  failure.Class
 		want   string
 	}{
-		"jwt rejected":    {401, failure.Auth, "App's JWT"},
-		"uninstalled":     {404, failure.NotFound, "installation 3 not found"},
+		"jwt rejected":    {401, failure.Auth, "check the App id, the private key"},
+		"uninstalled":     {404, failure.NotFound, "installation 3 does not exist"},
 		"github is down":  {503, failure.Network, "server error (503)"},
 		"suspended (403)": {403, failure.Permission, "suspended"},
 	}
@@ -327,7 +310,7 @@ func TestInstallationClient_TokenRefused(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.GetRepo(context.Background(), "o", "r")
+			_, _, err = c.RepoToken(context.Background(), forge.RepoRef{Owner: "o", Name: "r"}, forge.ScopeReadFile)
 			testError(t, err, tt.class, tt.want)
 		})
 	}

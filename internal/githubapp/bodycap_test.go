@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/forge"
@@ -49,19 +48,6 @@ func TestOversizedAnswersRefused(t *testing.T) {
 				app, mux, _ := setupApp(t)
 				mux.HandleFunc("/app/installations/42/access_tokens", endless)
 				_, _, err := app.RepoToken(context.Background(), 42, "r")
-				return err
-			},
-			want: "POST /api-v3/app/installations/42/access_tokens",
-		},
-		"installation token read by ghinstallation": {
-			call: func(t *testing.T) error {
-				app, mux, _ := setupApp(t)
-				mux.HandleFunc("/app/installations/42/access_tokens", endless)
-				c, err := app.InstallationClient(42, Options{RetryBase: time.Millisecond})
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, err = c.GetRepo(context.Background(), "o", "r")
 				return err
 			},
 			want: "POST /api-v3/app/installations/42/access_tokens",

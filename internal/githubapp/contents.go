@@ -53,3 +53,28 @@ func (c *Client) RepoFile(ctx context.Context, owner, name, path, ref string) (c
 	}
 	return []byte(text), file.GetSHA(), nil
 }
+
+// CommitSHA implements forge.Commits: the commit a branch, tag or commit id
+// names (GET /repos/{owner}/{repo}/commits/{ref} as a bare sha). It needs
+// contents read, as RepoFile does.
+func (c *Client) CommitSHA(ctx context.Context, owner, name, ref string) (string, error) {
+	if err := checkNames(owner, name); err != nil {
+		return "", err
+	}
+	if ref == "" || strings.HasPrefix(ref, "-") {
+		return "", failure.New(failure.Invalid, "resolve a commit in GitHub repository %s/%s: no branch or tag given", owner, name)
+	}
+	o := op{what: fmt.Sprintf("resolve %s in GitHub repository %s/%s", ref, owner, name),
+		forbidden: "reading commits needs 'contents: read' (GitHub App) or access to the repository",
+		notFound:  "the branch or the repository does not exist, or the token cannot see it",
+		invalid:   "no commit has that name"}
+	var sha string
+	err := c.retry.do(ctx, true, func() (resp *github.Response, err error) {
+		sha, resp, err = c.gh.Repositories.GetCommitSHA1(ctx, owner, name, ref, "")
+		return resp, err
+	})
+	if err != nil {
+		return "", c.fail(err, o)
+	}
+	return strings.TrimSpace(sha), nil
+}

@@ -17,6 +17,7 @@ var (
 	_ forge.Forge      = (*Client)(nil)
 	_ forge.Checks     = (*Client)(nil)
 	_ forge.Contents   = (*Client)(nil)
+	_ forge.Commits    = (*Client)(nil)
 	_ forge.Account    = (*Client)(nil)
 	_ forge.RepoTokens = (*Client)(nil)
 )

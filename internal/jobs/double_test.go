@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -110,22 +111,25 @@ type fakeSites struct{ github, gitee *fakeSite }
 func (s *fakeSites) Installation(int64) (forge.Forge, error) { return s.github, nil }
 
 func (s *fakeSites) Open(site forge.Site, c forge.Credentials) (forge.Forge, error) {
-	if site != forge.Gitee || c.Token != giteeToken {
-		return nil, failure.New(failure.Auth, "unexpected site %s or token", site)
+	switch {
+	case site == forge.Gitee && c.Token == giteeToken:
+		return s.gitee, nil
+	case site == forge.GitHub && c.Token == s.github.token:
+		return s.github, nil // reached with a token RepoToken minted
 	}
-	return s.gitee, nil
+	return nil, failure.New(failure.Auth, "unexpected site %s or token", site)
 }
 
 // A test double of forge.Forge on each side drives a whole sync through
 // the Runner: the target is created, the refs are copied over real Git,
-// the check run is reported through forge.Checks, and the push token is
-// asked for with the push scope only.
+// the check run is reported through forge.Checks, and each token is asked
+// for with the scope of its calls only: push, then check runs.
 func TestDefaultRunner_ForgeDoubles(t *testing.T) {
 	t.Parallel()
 	b := setupRunner(t)
 	ctx := context.Background()
 	sha := b.push(t, "main", map[string]string{"README": "hello"})
-	gh := &fakeSite{name: "github", gitOf: b.f.GitURL, creds: forge.Credentials{Username: devLogin}, token: devToken,
+	gh := &fakeSite{name: "github", gitOf: b.f.GitURL, creds: forge.Credentials{Username: devLogin, Token: devToken}, token: devToken,
 		repos: map[string]*forge.Repo{ghOwner + "/" + ghName: {Owner: ghOwner, Name: ghName, DefaultBranch: "main", Private: true}}, hooks: map[int64]string{}}
 	gt := &fakeSite{name: "gitee", gitOf: b.f.GitURL, creds: forge.Credentials{Username: giteeLogin, Token: giteeToken}, login: giteeLogin,
 		repos: map[string]*forge.Repo{}, hooks: map[int64]string{}}
@@ -154,8 +158,8 @@ func TestDefaultRunner_ForgeDoubles(t *testing.T) {
 	if len(gh.checks) != 1 || gh.checks[0].Conclusion != forge.ConclusionSuccess {
 		t.Errorf("check runs = %+v, want one success", gh.checks)
 	}
-	if len(gh.scopes) != 1 || gh.scopes[0] != forge.ScopePush {
-		t.Errorf("token scopes asked = %+v, want only %+v", gh.scopes, forge.ScopePush)
+	if want := []forge.TokenScope{forge.ScopePush, forge.ScopeChecks}; !slices.Equal(gh.scopes, want) {
+		t.Errorf("token scopes asked = %+v, want %+v", gh.scopes, want)
 	}
 	if len(gt.checks) != 0 {
 		t.Errorf("the target got check runs: %+v", gt.checks)

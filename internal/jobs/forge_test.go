@@ -155,11 +155,12 @@ func (b *runnerBundle) setFile(t *testing.T, path, content string) {
 	}
 }
 
-// repoTokens are the tokens minted for one repository.
-func (b *runnerBundle) repoTokens() []forgetest.MintedToken {
+// tokensWith are the tokens minted with perm at level (each for one
+// repository: the forge refuses any other request).
+func (b *runnerBundle) tokensWith(perm, level string) []forgetest.MintedToken {
 	var out []forgetest.MintedToken
 	for _, tok := range b.f.MintedTokens() {
-		if tok.Repositories != nil {
+		if tok.Permissions[perm] == level {
 			out = append(out, tok)
 		}
 	}

@@ -23,7 +23,8 @@ import (
 // parse changes nothing.
 func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID int64, owner, name string) error {
 	log := r.log.With(slog.Int64(logkey.InstallationID, installationID), slog.String(logkey.Repo, owner+"/"+name))
-	gh, err := r.github(installationID)
+	repoM := &store.Mirror{InstallationID: installationID, GitHubRepoID: repoID, A: store.Side{Site: forge.GitHub, Owner: owner, Name: name}}
+	gh, _, err := r.repoSite(ctx, repoM, forge.ScopeReadFile)
 	if err != nil {
 		return err
 	}

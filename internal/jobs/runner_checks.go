@@ -50,7 +50,7 @@ func checkSHA(r mirror.RefResult) string {
 // neutral when the branch diverged (nothing lost, nothing written), failure
 // when it was not mirrored. Failing to report is logged, not an error: the
 // sync itself is recorded either way.
-func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, gh forge.Checks, m *store.Mirror, urls gitURLs, res *mirror.Result, syncErr error) {
+func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, m *store.Mirror, urls gitURLs, res *mirror.Result, syncErr error) {
 	var order []string
 	bySHA := map[string][]mirror.RefResult{}
 	for _, ref := range res.Refs {
@@ -66,6 +66,13 @@ func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, gh f
 		}
 		bySHA[sha] = append(bySHA[sha], ref)
 	}
+	if len(order) == 0 {
+		return
+	}
+	gh, ok := r.checksSite(ctx, log, m)
+	if !ok {
+		return
+	}
 	for _, sha := range order {
 		cr := checkRun(m, urls, bySHA[sha], res, syncErr)
 		if r.cfg.DetailsURL != nil {
@@ -73,11 +80,25 @@ func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, gh f
 		}
 		if _, err := gh.CreateCheckRun(ctx, m.A.Owner, m.A.Name, sha, cr); err != nil {
 			log.Warn("could not create a check run", slog.String("sha", sha), slog.String(logkey.ErrorClass, string(failure.ClassOf(err))), slog.Any(logkey.Error, err))
-			if c := failure.ClassOf(err); c == failure.Permission || c == failure.Auth {
-				return // the next ones would be refused too
+			if refusedToken(err) {
+				r.forgetToken(m) // a new token next time
+				return           // the next ones would be refused too
 			}
 		}
 	}
+}
+
+// checksSite is m's side A reached with a token for check runs alone, or
+// false (logged) when none can be had: a missing check run never fails a
+// sync.
+func (r *DefaultRunner) checksSite(ctx context.Context, log *slog.Logger, m *store.Mirror) (forge.Checks, bool) {
+	f, _, err := r.repoSite(ctx, m, forge.ScopeChecks)
+	if err != nil {
+		log.Warn("could not mint a GitHub token for check runs", slog.String(logkey.ErrorClass, string(failure.ClassOf(err))), slog.Any(logkey.Error, err))
+		return nil, false
+	}
+	checks, ok := f.(forge.Checks)
+	return checks, ok
 }
 
 // checkRun describes the outcome for one commit's branches.

@@ -66,7 +66,7 @@ type DefaultRunner struct {
 	log *slog.Logger
 
 	// Seams for tests; set from cfg.Sites by NewRunner.
-	mint   func(ctx context.Context, m *store.Mirror) (token string, expires time.Time, err error)
+	mint   func(ctx context.Context, m *store.Mirror, scope forge.TokenScope) (token string, expires time.Time, err error)
 	github func(installationID int64) (forge.Forge, error)
 	now    func() time.Time
 
@@ -90,9 +90,7 @@ func NewRunner(cfg RunnerConfig) (*DefaultRunner, error) {
 	}
 	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, logins: map[[32]byte]string{}, tokens: map[tokenKey]keptToken{}}
 	r.github = cfg.Sites.Installation
-	r.mint = func(ctx context.Context, m *store.Mirror) (string, time.Time, error) {
-		return r.scopedToken(ctx, m, forge.ScopePush)
-	}
+	r.mint = r.scopedToken
 	return r, nil
 }
 

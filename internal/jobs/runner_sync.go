@@ -38,36 +38,32 @@ func (r *DefaultRunner) Sync(ctx context.Context, m *store.Mirror) (*mirror.Resu
 	if err != nil {
 		return nil, err
 	}
-	fa, err := r.github(m.InstallationID)
-	if err != nil {
-		return nil, err
-	}
-	token, cached, err := r.repoToken(ctx, m)
+	fa, cached, err := r.repoSite(ctx, m, forge.ScopePush)
 	if err != nil {
 		return nil, err
 	}
 	b := side{Side: m.B, forge: fb, git: endpoint(fb, m.B, fb.GitCredentials())}
 	// After the sync, which may have created side B's repository.
 	defer r.ensureHook(ctx, log, fb, m)
-	res, err := r.syncWith(ctx, log, m, r.sideA(m, fa, token), b)
+	res, err := r.syncWith(ctx, log, m, sideA(m, fa), b)
 	if cached && refusedToken(err) {
 		// The kept token may be what was refused: once more with a new one.
 		r.forgetToken(m)
 		log.Info("sync refused with a GitHub token minted earlier; trying once with a new one", slog.String("error", err.Error()))
-		if token, _, err = r.repoToken(ctx, m); err != nil {
+		if fa, _, err = r.repoSite(ctx, m, forge.ScopePush); err != nil {
 			return nil, err
 		}
-		res, err = r.syncWith(ctx, log, m, r.sideA(m, fa, token), b)
+		res, err = r.syncWith(ctx, log, m, sideA(m, fa), b)
 	}
 	return res, err
 }
 
-// sideA is m's side A, pushed to and fetched from with token (narrowed to
-// the one repository) under the installation's Git user name; its API is
-// the installation's.
-func (r *DefaultRunner) sideA(m *store.Mirror, inst forge.Forge, token string) side {
-	git := forge.Credentials{Username: inst.GitCredentials().Username, Token: token}
-	return side{Side: m.A, forge: inst, git: endpoint(inst, m.A, git)}
+// sideA is m's side A reached with a push token narrowed to its one
+// repository (repoSite): Git pushes and fetches with it, and the few API
+// calls of a sync (the repository's description, default branch) need
+// no more than it carries.
+func sideA(m *store.Mirror, f forge.Forge) side {
+	return side{Side: m.A, forge: f, git: endpoint(f, m.A, f.GitCredentials())}
 }
 
 // endpoint is where Git reaches a side.
@@ -113,8 +109,8 @@ func (r *DefaultRunner) syncWith(ctx context.Context, log *slog.Logger, m *store
 		if dst.Side == m.B {
 			r.setDefaultBranch(bg, log, src, dst, source, res)
 		}
-		if checks, ok := src.forge.(forge.Checks); ok {
-			r.reportChecks(bg, log, checks, m, gitURLs{a: a.git.URL, b: b.git.URL}, res, err)
+		if _, ok := src.forge.(forge.Checks); ok && src.Side == m.A {
+			r.reportChecks(bg, log, m, gitURLs{a: a.git.URL, b: b.git.URL}, res, err)
 		}
 	}
 	return res, err

@@ -46,9 +46,12 @@ func TestDefaultRunner_PushCreatesGiteeRepo(t *testing.T) {
 	if !meta.Private || meta.Description != "Widgets for all" || meta.DefaultBranch != "main" {
 		t.Errorf("Gitee repository = %+v, want private (as on GitHub), GitHub's description, default branch main", meta)
 	}
-	mints := b.repoTokens()
+	mints := b.tokensWith("contents", "write")
 	if len(mints) != 1 {
-		t.Fatalf("repository tokens minted = %d, want 1", len(mints))
+		t.Fatalf("push tokens minted = %d, want 1", len(mints))
+	}
+	if checks := b.tokensWith("checks", "write"); len(checks) != 1 || checks[0].Permissions["contents"] != "" {
+		t.Errorf("check run tokens = %+v, want one with checks write alone", checks)
 	}
 	if got := mints[0].Repositories; len(got) != 1 || got[0] != ghOwner+"/"+ghName {
 		t.Errorf("token scoped to %v, want only %s/%s", got, ghOwner, ghName)
@@ -235,12 +238,12 @@ func TestRepoTokenLife(t *testing.T) {
 			t.Parallel()
 			r := &DefaultRunner{now: func() time.Time { return now }}
 			n := 0
-			r.mint = func(context.Context, *store.Mirror) (string, time.Time, error) {
+			r.mint = func(context.Context, *store.Mirror, forge.TokenScope) (string, time.Time, error) {
 				life := tt.lives[n]
 				n++
 				return "tok", now.Add(life), nil
 			}
-			tok, cached, err := r.repoToken(context.Background(), &store.Mirror{A: store.Side{Owner: "o", Name: "r"}})
+			tok, cached, err := r.repoToken(context.Background(), &store.Mirror{A: store.Side{Owner: "o", Name: "r"}}, forge.ScopePush)
 			if (err != nil) != tt.wantErr || (err == nil && tok != "tok") || cached {
 				t.Errorf("repoToken = %q, %v; want error %v", tok, err, tt.wantErr)
 			}
@@ -252,8 +255,10 @@ func TestRepoTokenLife(t *testing.T) {
 	t.Run("mint error", func(t *testing.T) {
 		r := &DefaultRunner{now: time.Now}
 		want := failure.New(failure.NotFound, "installation gone")
-		r.mint = func(context.Context, *store.Mirror) (string, time.Time, error) { return "", time.Time{}, want }
-		if _, _, err := r.repoToken(context.Background(), &store.Mirror{}); !errors.Is(err, want) {
+		r.mint = func(context.Context, *store.Mirror, forge.TokenScope) (string, time.Time, error) {
+			return "", time.Time{}, want
+		}
+		if _, _, err := r.repoToken(context.Background(), &store.Mirror{}, forge.ScopePush); !errors.Is(err, want) {
 			t.Errorf("repoToken error = %v, want %v", err, want)
 		}
 	})
@@ -266,7 +271,7 @@ func TestRepoTokenReuse(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	r := &DefaultRunner{now: func() time.Time { return now }}
 	mints := 0
-	r.mint = func(_ context.Context, m *store.Mirror) (string, time.Time, error) {
+	r.mint = func(_ context.Context, m *store.Mirror, _ forge.TokenScope) (string, time.Time, error) {
 		mints++
 		return fmt.Sprintf("tok-%d-%d", m.GitHubRepoID, mints), now.Add(time.Hour), nil
 	}
@@ -295,7 +300,7 @@ func TestRepoTokenReuse(t *testing.T) {
 		if st.forget {
 			r.forgetToken(st.m)
 		}
-		tok, cached, err := r.repoToken(context.Background(), st.m)
+		tok, cached, err := r.repoToken(context.Background(), st.m, forge.ScopePush)
 		if err != nil || tok != st.want || cached != st.cached {
 			t.Errorf("%s: repoToken = %q, cached %v, %v; want %q, cached %v", st.name, tok, cached, err, st.want, st.cached)
 		}
@@ -440,7 +445,7 @@ func TestDefaultRunner_ReusesToken(t *testing.T) {
 	if got := b.f.Refs(giteeOrg, "widget")["refs/heads/main"]; got != sha {
 		t.Errorf("Gitee main = %s, want %s", got, sha)
 	}
-	if n := len(b.repoTokens()); n != 1 {
+	if n := len(b.tokensWith("contents", "write")); n != 1 {
 		t.Errorf("tokens minted after two syncs: %d, want 1", n)
 	}
 	if got := repoGets(); got != gets {
@@ -458,7 +463,7 @@ func TestDefaultRunner_ReusesToken(t *testing.T) {
 	if got := b.f.Refs(giteeOrg, "widget")["refs/heads/main"]; got != sha {
 		t.Errorf("Gitee main = %s, want %s", got, sha)
 	}
-	if n := len(b.repoTokens()); n != 2 {
+	if n := len(b.tokensWith("contents", "write")); n != 2 {
 		t.Errorf("tokens minted: %d, want 2 (one replacing the revoked one)", n)
 	}
 }
