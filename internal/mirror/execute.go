@@ -69,7 +69,7 @@ func (s *syncer) execute(ctx context.Context, tr *transfer, plan []Step) (result
 	if pack != nil {
 		body = counted
 	}
-	s.log.Info("updating target", slog.Int("refs", len(cmds)))
+	s.log.Info("updating refs", slog.String("side", tr.dst.side), slog.Int("refs", len(cmds)))
 	rep, err := tr.push(ctx, cmds, body, size)
 	done()
 	tr.bytes += counted.n
@@ -80,6 +80,7 @@ func (s *syncer) execute(ctx context.Context, tr *transfer, plan []Step) (result
 	if err != nil {
 		return results, backups, false, err
 	}
+	tr.unpackFailed = tr.unpackFailed || rep.unpackErr != ""
 	var failed []command
 	for _, c := range cmds {
 		i := idx[c.ref]

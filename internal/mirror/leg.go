@@ -18,14 +18,30 @@ func (s *syncer) newTransfer(adv sides, ans *answers) *transfer {
 
 // reverseTransfer is a two-way sync's second leg, from the target to the
 // source. Its refs are the ones listBoth read; the capabilities it needs
-// (the target's upload-pack, the source's receive-pack) are asked for only
-// if the leg fetches or pushes, so that a sync with nothing to carry that
-// way costs no request.
+// (the target's upload-pack, the source's receive-pack) are those an
+// earlier sync saw (capCache), or else asked for only if the leg fetches or
+// pushes, so that a sync with nothing to carry that way costs no request.
 func (s *syncer) reverseTransfer(adv sides, ans *answers) *transfer {
-	return &transfer{
+	t := &transfer{
 		s: s, src: s.dst, dst: s.src, answers: ans,
 		adv:     sides{src: refsOnly(adv.dst), dst: refsOnly(adv.src)},
 		lazySrc: true, lazyDst: true,
+	}
+	if c := s.caps.get(t.src, uploadPack); c != nil {
+		t.adv.src.Capabilities, t.lazySrc, t.remembered = c, false, true
+	}
+	if c := s.caps.get(t.dst, receivePack); c != nil {
+		t.adv.dst.Capabilities, t.lazyDst, t.remembered = c, false, true
+	}
+	return t
+}
+
+// forgetCapabilities drops remembered capabilities this leg used, after it
+// failed: they may be what made it fail, and the next sync asks again.
+func (t *transfer) forgetCapabilities() {
+	if t.remembered {
+		t.s.caps.forget(t.src, uploadPack)
+		t.s.caps.forget(t.dst, receivePack)
 	}
 }
 
@@ -33,26 +49,69 @@ func refsOnly(a *packp.AdvRefs) *packp.AdvRefs {
 	return &packp.AdvRefs{References: a.References, Peeled: a.Peeled, Capabilities: capability.NewList()}
 }
 
-// fetch asks the leg's source for a pack.
+// capabilities learns, both at once, the capabilities of the leg's
+// services that listBoth did not read: its source's upload-pack and its
+// target's receive-pack. Only the capabilities are taken; the refs stay
+// those the plan was made from.
+func (t *transfer) capabilities(ctx context.Context) error {
+	if !t.lazySrc && !t.lazyDst {
+		return nil
+	}
+	var srcCaps, dstCaps *capability.List
+	err := concurrently(ctx,
+		func(ctx context.Context) error {
+			if !t.lazySrc {
+				return nil
+			}
+			adv, err := t.src.advertise(ctx, uploadPack)
+			if err == nil {
+				srcCaps = adv.Capabilities
+			}
+			return err
+		},
+		func(ctx context.Context) error {
+			if !t.lazyDst {
+				return nil
+			}
+			adv, err := t.dst.advertise(ctx, receivePack)
+			if err == nil {
+				dstCaps = adv.Capabilities
+			}
+			return err
+		})
+	if err != nil {
+		return err
+	}
+	if srcCaps != nil {
+		t.adv.src.Capabilities, t.lazySrc = srcCaps, false
+		t.s.caps.put(t.src, uploadPack, srcCaps)
+	}
+	if dstCaps != nil {
+		t.adv.dst.Capabilities, t.lazyDst = dstCaps, false
+		t.s.caps.put(t.dst, receivePack, dstCaps)
+	}
+	return nil
+}
+
+// fetch asks the leg's source for a pack. thin asks for a thin pack, which
+// is sent only if the leg's target can complete one (it does not advertise
+// no-thin).
 func (t *transfer) fetch(ctx context.Context, wants, haves []plumbing.Hash, thin bool) (io.ReadCloser, bool, error) {
-	if t.lazySrc {
-		adv, err := t.src.advertise(ctx, uploadPack)
-		if err != nil {
+	if t.lazySrc || (thin && t.lazyDst) {
+		if err := t.capabilities(ctx); err != nil {
 			return nil, false, err
 		}
-		t.adv.src.Capabilities, t.lazySrc = adv.Capabilities, false
 	}
+	thin = thin && !t.adv.dst.Capabilities.Supports(capNoThin)
 	return t.src.fetch(ctx, t.adv.src.Capabilities, wants, haves, thin)
 }
 
 // push sends ref updates and a pack to the leg's target.
 func (t *transfer) push(ctx context.Context, cmds []command, pack io.Reader, size int64) (*pushReport, error) {
 	if t.lazyDst {
-		adv, err := t.dst.advertise(ctx, receivePack)
-		if err != nil {
+		if err := t.capabilities(ctx); err != nil {
 			return nil, err
 		}
-		t.adv.dst.Capabilities, t.lazyDst = adv.Capabilities, false
 	}
 	return t.dst.push(ctx, t.adv.dst.Capabilities, cmds, pack, size)
 }

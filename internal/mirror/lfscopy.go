@@ -109,6 +109,8 @@ func (s *syncer) lfsResult() *LFSReport {
 }
 
 func (s *syncer) lfsClient(r *remote) (*lfs.Client, error) {
+	s.lfsMu.Lock()
+	defer s.lfsMu.Unlock()
 	if c, ok := s.lfsClients[r]; ok {
 		return c, nil
 	}
@@ -134,6 +136,8 @@ func (s *syncer) copyLFS(ctx context.Context, tr *transfer, plan []Step, results
 	rep := &LFSReport{}
 	defer func() {
 		if rep.Objects > 0 || rep.Reason != "" {
+			s.lfsMu.Lock()
+			defer s.lfsMu.Unlock()
 			if s.lfsRep == nil {
 				s.lfsRep = &LFSReport{}
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
@@ -104,6 +105,7 @@ type syncer struct {
 	scope    Scope
 	src, dst *remote
 	graph    *Graph
+	caps     *capCache // nil without a cache directory
 	state    StateStore
 	last     map[string]plumbing.Hash
 	listed   map[string]bool // in-scope refs on either side, as last listed
@@ -112,7 +114,9 @@ type syncer struct {
 	stamp    string // names this sync's backup refs
 
 	// Git LFS (lfscopy.go): clients per side, this attempt's report and
-	// what earlier attempts uploaded.
+	// what earlier attempts uploaded. lfsMu guards the clients and the
+	// report, which a two-way sync's legs share.
+	lfsMu            sync.Mutex
 	lfsClients       map[*remote]*lfs.Client
 	lfsRep           *LFSReport
 	lfsUploaded      int
@@ -155,6 +159,9 @@ func newSyncer(opts Options) (*syncer, error) {
 		if err := s.graph.loadNot(filepath.Join(s.cacheDir, "graph.not")); err != nil {
 			s.log.Warn("ignoring unreadable ancestry cache", slog.Any("error", err))
 		}
+		if s.caps, err = loadCapCache(filepath.Join(s.cacheDir, "caps.json")); err != nil {
+			s.log.Warn("ignoring unreadable capability cache", slog.Any("error", err))
+		}
 		if s.state == nil {
 			s.state = fileState{path: filepath.Join(s.cacheDir, "state.json")}
 		}
@@ -180,6 +187,9 @@ func (s *syncer) saveState(res *Result) error {
 			return err
 		}
 		if err := s.graph.saveNot(filepath.Join(s.cacheDir, "graph.not")); err != nil {
+			return err
+		}
+		if err := s.caps.save(); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -29,6 +30,8 @@ type transfer struct {
 	// lazySrc and lazyDst: adv holds refs listed through the other service;
 	// the capabilities of the one this leg uses are asked for when first needed.
 	lazySrc, lazyDst bool
+	remembered       bool // some capabilities came from capCache
+	unpackFailed     bool // the target could not store a pack this leg sent
 	answers          *answers
 	haves            []plumbing.Hash
 	inDst            map[plumbing.Hash]bool
@@ -56,7 +59,7 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 			break
 		}
 	}
-	if !open && !t.s.lfsOn() && !t.s.dst.needLength {
+	if !open && !t.s.lfsOn() && !t.dst.needLength {
 		return nil
 	}
 	var wants []plumbing.Hash
@@ -72,7 +75,7 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 	}
 	// With LFS the pack is spooled and scanned for pointers; it must not
 	// be thin, so that no pointer hides as a delta against a target object.
-	pack, _, err := t.fetch(ctx, wants, t.haves, !t.s.lfsOn() && !t.adv.dst.Capabilities.Supports(capNoThin))
+	pack, _, err := t.fetch(ctx, wants, t.haves, !t.s.lfsOn())
 	if err != nil {
 		return err
 	}
@@ -216,7 +219,7 @@ func (t *transfer) packFor(ctx context.Context, plan []Step) (io.Reader, int64, 
 	if len(wants) == 0 {
 		return strings.NewReader(string(emptyPack)), int64(len(emptyPack)), func() {}, nil
 	}
-	pack, _, err := t.fetch(ctx, wants, t.haves, !t.adv.dst.Capabilities.Supports(capNoThin))
+	pack, _, err := t.fetch(ctx, wants, t.haves, true)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -272,6 +275,7 @@ func dedupe(hs []plumbing.Hash) []plumbing.Hash {
 // answers combines exact answers with the graph's.
 type answers struct {
 	g     *Graph
+	mu    sync.Mutex // a two-way sync's legs settle questions at the same time
 	exact map[string]Answer
 }
 
@@ -287,10 +291,17 @@ func questionKey(a plumbing.Hash, from []plumbing.Hash) string {
 	return b.String()
 }
 
-func (a *answers) set(q question, ans Answer) { a.exact[questionKey(q.target, q.from)] = ans }
+func (a *answers) set(q question, ans Answer) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.exact[questionKey(q.target, q.from)] = ans
+}
 
 func (a *answers) Reaches(x plumbing.Hash, from []plumbing.Hash) Answer {
-	if v, ok := a.exact[questionKey(x, from)]; ok {
+	a.mu.Lock()
+	v, ok := a.exact[questionKey(x, from)]
+	a.mu.Unlock()
+	if ok {
 		return v
 	}
 	return a.g.Reaches(x, from)
