@@ -3,6 +3,7 @@ package mirror_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand"
 	"net/http"
@@ -37,7 +38,13 @@ import (
 //     neither commit contains the other;
 //   - convergence: after a sync that was not cut, every ref not in conflict
 //     is equal on both sides, and a conflicted ref was touched on neither;
-//   - idempotence: a second sync changes nothing and moves no pack;
+//   - idempotence: a second sync changes nothing and moves no pack.
+//
+// Every sync is checked for all of them: no loss, no spurious conflict and
+// the state right after it, convergence and idempotence after it if it ran
+// uncut, and after a sync that was cut short, on the next one that runs
+// uncut (which follows at once, or after more cut syncs, or after people
+// pushed to either side meanwhile); a round ends only with such a check.
 //   - the last-synced state L changes only to a value both sides hold (it
 //     is written after both confirmed), and after a sync that was not cut
 //     it is that value for every ref equal on both sides.
@@ -54,7 +61,7 @@ const (
 
 // modelTotals add up over every seed of one test run.
 type modelTotals struct {
-	interleavings, operations, syncs, cut, conflicts, violations atomic.Int64
+	interleavings, operations, syncs, cut, conflicts, quiet, violations atomic.Int64
 }
 
 func TestTwoWayModel(t *testing.T) {
@@ -74,8 +81,8 @@ func TestTwoWayModel(t *testing.T) {
 	}
 	tot := &modelTotals{}
 	t.Cleanup(func() {
-		t.Logf("two-way model: %d interleavings, %d operations, %d syncs (%d cut short), %d conflicts reported, %d violations",
-			tot.interleavings.Load(), tot.operations.Load(), tot.syncs.Load(), tot.cut.Load(), tot.conflicts.Load(), tot.violations.Load())
+		t.Logf("two-way model: %d interleavings, %d operations, %d syncs (%d cut short), %d convergence and idempotence checks, %d conflicts reported, %d violations",
+			tot.interleavings.Load(), tot.operations.Load(), tot.syncs.Load(), tot.cut.Load(), tot.quiet.Load(), tot.conflicts.Load(), tot.violations.Load())
 	})
 	for _, seed := range seeds {
 		t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) {
@@ -125,6 +132,7 @@ type model struct {
 	sides   [2]modelSide // 0 is the source, 1 the target
 	opts    mirror.Options
 	state   *memState
+	net     *modelTransport
 	tot     *modelTotals
 	parents map[plumbing.Hash][]plumbing.Hash // every commit made
 	tagOf   map[plumbing.Hash]plumbing.Hash   // every annotated tag made → its commit
@@ -146,14 +154,16 @@ func newModel(t *testing.T, seed int64, tot *modelTotals) *model {
 		state:   &memState{m: map[string]string{}},
 		parents: map[plumbing.Hash][]plumbing.Hash{}, tagOf: map[plumbing.Hash]plumbing.Hash{},
 	}
+	m.net = &modelTransport{next: mirror.DefaultHTTPClient()}
 	m.opts = mirror.Options{
-		Source:   mirror.Endpoint{URL: f.GitURL("gh", "proj"), Username: "alice", Token: srcToken},
-		Target:   mirror.Endpoint{URL: f.GitURL("ge", "proj"), Username: "bob", Token: dstToken},
-		TwoWay:   true,
-		Prune:    true,
-		CacheDir: t.TempDir(),
-		State:    m.state,
-		Timeout:  time.Minute, RetryDelay: time.Millisecond,
+		HTTPClient: m.net.client(),
+		Source:     mirror.Endpoint{URL: f.GitURL("gh", "proj"), Username: "alice", Token: srcToken},
+		Target:     mirror.Endpoint{URL: f.GitURL("ge", "proj"), Username: "bob", Token: dstToken},
+		TwoWay:     true,
+		Prune:      true,
+		CacheDir:   t.TempDir(),
+		State:      m.state,
+		Timeout:    time.Minute, RetryDelay: time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler),
 	}
 	return m
@@ -169,21 +179,29 @@ func (m *model) violation(format string, args ...any) {
 	m.t.Errorf("seed %d, violation: %s", m.seed, fmt.Sprintf(format, args...))
 }
 
-// round is one interleaving: a few operations, a sync (maybe cut short),
-// the checks, and for a sync that was cut, sometimes a quiet one.
+// round is one interleaving: a few operations, a sync (maybe cut short)
+// and its checks. A sync cut short is followed by more until one runs
+// uncut: at once, or after people pushed to either side meanwhile, or after
+// more syncs cut short. The uncut one must converge, and a second sync
+// after it must be idempotent.
 func (m *model) round() {
 	m.tot.interleavings.Add(1)
-	for i, n := 0, m.rng.Intn(4); i < n; i++ {
-		m.operate()
-	}
+	m.operateSome()
 	cut := m.rng.Intn(5) < 2
 	res := m.sync(cut)
-	if !cut {
-		m.checkQuiet(res)
-		return
+	for cut && !m.t.Failed() {
+		if m.rng.Intn(3) == 0 {
+			m.operateSome()
+		}
+		cut = m.rng.Intn(4) == 0
+		res = m.sync(cut)
 	}
-	if m.rng.Intn(2) == 0 && !m.t.Failed() {
-		m.checkQuiet(m.sync(false))
+	m.checkQuiet(res)
+}
+
+func (m *model) operateSome() {
+	for i, n := 0, m.rng.Intn(4); i < n; i++ {
+		m.operate()
 	}
 }
 
@@ -402,10 +420,7 @@ func (m *model) fault(cancel context.CancelFunc) (string, func()) {
 		at := int32(1 + m.rng.Intn(8))
 		lose := m.rng.Intn(2) == 0
 		m.state.setLose(lose)
-		m.forge.OnRequest(func(r *http.Request) {
-			if fixedPush(r) {
-				return
-			}
+		m.forge.OnRequest(func(*http.Request) {
 			if n.Add(1) == at {
 				cancel()
 			}
@@ -422,24 +437,76 @@ func (m *model) fault(cancel context.CancelFunc) (string, func()) {
 		}
 		m.forge.RejectRef(m.sides[s].owner, "proj", ref, "model: refused")
 		return fmt.Sprintf("sync with %s refused on %s", ref, m.sides[s].owner), func() { m.forge.RejectRef(m.sides[s].owner, "proj", ref, "") }
-	default: // the process stops between the push to the target and the one to the source
+	default: // the process stops right after the first (or second) push was confirmed, before anything else
 		lose := m.rng.Intn(2) == 0
 		m.state.setLose(lose)
-		m.forge.OnRequest(func(r *http.Request) {
-			if !fixedPush(r) && strings.Contains(r.URL.Path, "/gh/") && strings.Contains(r.URL.String(), "receive-pack") {
+		at := int32(1 + m.rng.Intn(2))
+		m.net.afterPush(func() {
+			if n.Add(1) == at {
 				cancel()
 			}
 		})
-		return fmt.Sprintf("sync stopped between the pushes (state lost: %v)", lose), func() { m.forge.OnRequest(nil) }
+		return fmt.Sprintf("sync stopped after push %d was confirmed (state lost: %v)", at, lose), func() { m.net.afterPush(nil) }
 	}
 }
 
-// fixedPush is a push whose body has a known length. Cutting one short
-// makes git http-backend (2.39) spin for ever on the missing bytes, which
-// would hang the forge, not test the sync: such cuts are left out. A
-// streamed (chunked) push cut mid-pack is in, as are cut fetches.
-func fixedPush(r *http.Request) bool {
-	return r.Method == http.MethodPost && r.ContentLength >= 0 && strings.HasSuffix(r.URL.Path, "git-receive-pack")
+// modelTransport carries the model's syncs. After every push whose report
+// was read it runs afterPush, where a fault may stop the sync.
+type modelTransport struct {
+	next *http.Client
+	mu   sync.Mutex
+	fn   func()
+}
+
+func (t *modelTransport) client() *http.Client {
+	c := *t.next
+	c.Transport = t
+	return &c
+}
+
+func (t *modelTransport) afterPush(fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.fn = fn
+}
+
+func (t *modelTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	push := req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "git-receive-pack")
+	resp, err := t.next.Transport.RoundTrip(req)
+	if err != nil || !push {
+		return resp, err
+	}
+	resp.Body = &reportBody{ReadCloser: resp.Body, done: func() {
+		t.mu.Lock()
+		fn := t.fn
+		t.mu.Unlock()
+		if fn != nil {
+			fn()
+		}
+	}}
+	return resp, nil
+}
+
+// reportBody runs done once the push report has been read to its end, or
+// put down.
+type reportBody struct {
+	io.ReadCloser
+	done func()
+	once sync.Once
+}
+
+func (b *reportBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.once.Do(b.done)
+	}
+	return n, err
+}
+
+func (b *reportBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
 }
 
 func summary(res *mirror.Result) string {
@@ -567,6 +634,7 @@ func (m *model) checkQuiet(res *mirror.Result) {
 	if res == nil || m.t.Failed() {
 		return
 	}
+	m.tot.quiet.Add(1)
 	conflict := map[string]bool{}
 	for _, r := range res.Conflicts() {
 		conflict[r.Ref] = true
