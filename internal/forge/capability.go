@@ -185,4 +185,18 @@ type CheckRun struct {
 	// our reference for the run. Both optional.
 	DetailsURL string
 	ExternalID string
+	// Annotations mark lines of files in the commit (at most
+	// MaxAnnotations are sent).
+	Annotations []Annotation
+}
+
+// MaxAnnotations is how many annotations GitHub takes with one request.
+const MaxAnnotations = 50
+
+// Annotation is a problem on one line of a file, shown beside that line.
+type Annotation struct {
+	Path    string
+	Line    int // 1-based; 0 marks the file's first line
+	Title   string
+	Message string
 }

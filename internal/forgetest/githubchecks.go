@@ -27,6 +27,15 @@ type CheckRun struct {
 	AppID                  int64     // 0 for tokens from AddInstallationToken
 	InstallationID         int64
 	Updates                int // PATCH requests that changed it
+	// Annotations sent with the output, in order, across requests.
+	Annotations []CheckAnnotation
+}
+
+// CheckAnnotation is an annotation of a check run's output.
+type CheckAnnotation struct {
+	Path                  string
+	StartLine, EndLine    int
+	Level, Title, Message string
 }
 
 // CommitStatus is a commit status as the forge keeps it.
@@ -84,9 +93,17 @@ type checkRunBody struct {
 	StartedAt   *string `json:"started_at"`
 	CompletedAt *string `json:"completed_at"`
 	Output      *struct {
-		Title   *string `json:"title"`
-		Summary *string `json:"summary"`
-		Text    *string `json:"text"`
+		Title       *string `json:"title"`
+		Summary     *string `json:"summary"`
+		Text        *string `json:"text"`
+		Annotations []struct {
+			Path            string `json:"path"`
+			StartLine       int    `json:"start_line"`
+			EndLine         int    `json:"end_line"`
+			AnnotationLevel string `json:"annotation_level"`
+			Title           string `json:"title"`
+			Message         string `json:"message"`
+		} `json:"annotations"`
 	} `json:"output"`
 }
 
@@ -151,6 +168,18 @@ func (b *checkRunBody) apply(cr *CheckRun, now time.Time) (field, msg string) {
 		}
 		if utf8.RuneCountInString(next.Summary) > checkOutputMax || utf8.RuneCountInString(next.Text) > checkOutputMax {
 			return "output", "summary and text are limited to 65535 characters"
+		}
+		if len(o.Annotations) > 50 {
+			return "output", "annotations are limited to 50 per request"
+		}
+		next.Annotations = slices.Clone(next.Annotations)
+		for _, a := range o.Annotations {
+			if a.Path == "" || a.StartLine < 1 || a.EndLine < a.StartLine || a.Message == "" ||
+				!slices.Contains([]string{"notice", "warning", "failure"}, a.AnnotationLevel) {
+				return "output", "an annotation needs a path, start_line >= 1, end_line >= start_line, a message and annotation_level notice, warning or failure"
+			}
+			next.Annotations = append(next.Annotations, CheckAnnotation{Path: a.Path, StartLine: a.StartLine, EndLine: a.EndLine,
+				Level: a.AnnotationLevel, Title: a.Title, Message: a.Message})
 		}
 	}
 	*cr = next
@@ -353,7 +382,7 @@ func (f *Forge) checkRunJSON(owner, name string, cr CheckRun) map[string]any {
 		"started_at": githubTime(cr.StartedAt), "completed_at": githubTime(cr.CompletedAt),
 		"output": map[string]any{
 			"title": orNull(cr.Title), "summary": orNull(cr.Summary), "text": orNull(cr.Text),
-			"annotations_count": 0, "annotations_url": self + "/annotations",
+			"annotations_count": len(cr.Annotations), "annotations_url": self + "/annotations",
 		},
 		"check_suite":   map[string]any{"id": cr.InstallationID*1000 + cr.AppID},
 		"app":           appJSON,

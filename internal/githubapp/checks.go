@@ -46,6 +46,16 @@ func checkOutput(cr CheckRun) *github.CheckRunOutput {
 	if cr.Text != "" {
 		out.Text = github.String(cut(cr.Text))
 	}
+	for i, a := range cr.Annotations {
+		if i == forge.MaxAnnotations {
+			break
+		}
+		line := max(a.Line, 1)
+		out.Annotations = append(out.Annotations, &github.CheckRunAnnotation{
+			Path: github.String(a.Path), StartLine: github.Int(line), EndLine: github.Int(line),
+			AnnotationLevel: github.String("failure"), Title: optional(a.Title), Message: github.String(a.Message),
+		})
+	}
 	return out
 }
 

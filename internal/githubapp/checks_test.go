@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -33,11 +34,19 @@ func TestCreateCheckRun(t *testing.T) {
 		if out["title"] != "1 ref diverged" || out["summary"] != "| ref |" {
 			t.Errorf("output = %v", out)
 		}
+		want := []any{
+			map[string]any{"path": "f.yml", "start_line": float64(2), "end_line": float64(2), "annotation_level": "failure", "title": "direction", "message": "want push"},
+			map[string]any{"path": "f.yml", "start_line": float64(1), "end_line": float64(1), "annotation_level": "failure", "message": "empty"},
+		}
+		if got := out["annotations"]; !reflect.DeepEqual(got, want) {
+			t.Errorf("annotations = %v, want %v", got, want)
+		}
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprint(w, `{"id":99}`)
 	})
 	id, err := client.CreateCheckRun(context.Background(), "o", "r", "0123456789abcdef", CheckRun{
 		Conclusion: forge.ConclusionNeutral, Title: "1 ref diverged", Summary: "| ref |", ExternalID: "42",
+		Annotations: []forge.Annotation{{Path: "f.yml", Line: 2, Title: "direction", Message: "want push"}, {Path: "f.yml", Message: "empty"}},
 	})
 	if err != nil {
 		t.Fatalf("CreateCheckRun: %v", err)

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +21,8 @@ import (
 // made on the settings page) is updated and becomes file-sourced;
 // file-sourced mirrors it no longer lists are deleted. Without the file,
 // mirrors made on the settings page are left alone. A file that does not
-// parse changes nothing.
+// parse changes nothing: its problems are kept in the store and shown on
+// a failing check run until a valid file is read (runner_problems.go).
 func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID int64, owner, name string) error {
 	log := r.log.With(slog.Int64(logkey.InstallationID, installationID), slog.String(logkey.Repo, owner+"/"+name))
 	repoM := &store.Mirror{InstallationID: installationID, GitHubRepoID: repoID, A: store.Side{Site: forge.GitHub, Owner: owner, Name: name}}
@@ -36,8 +38,14 @@ func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID 
 	if err != nil {
 		return err
 	}
+	// The file is read at the commit the branch names now, so that its
+	// problems are reported on the very commit that has them.
+	commit, err := headCommit(ctx, gh, owner, name, repo.DefaultBranch)
+	if err != nil {
+		return err
+	}
 	var entries []repoconfig.Mirror
-	data, sha, err := contents.RepoFile(ctx, owner, name, repoconfig.Path, repo.DefaultBranch)
+	data, sha, err := contents.RepoFile(ctx, owner, name, repoconfig.Path, cmp.Or(commit, repo.DefaultBranch))
 	switch {
 	case failure.ClassOf(err) == failure.NotFound:
 		sha = ""
@@ -45,9 +53,11 @@ func (r *DefaultRunner) ApplyConfig(ctx context.Context, installationID, repoID 
 		return err
 	default:
 		if entries, err = repoconfig.Parse(data); err != nil {
+			r.configInvalid(ctx, log, repoM, commit, err)
 			return err
 		}
 	}
+	r.configValid(ctx, log, repoM, commit, len(entries))
 	existing, err := r.cfg.Store.ListMirrors(ctx, store.MirrorFilter{InstallationID: installationID, GitHubRepoID: repoID})
 	if err != nil {
 		return failure.Wrap(failure.Internal, err, "cannot list the mirrors of %s/%s", owner, name)

@@ -73,8 +73,10 @@ func (r *DefaultRunner) reportChecks(ctx context.Context, log *slog.Logger, m *s
 	if !ok {
 		return
 	}
+	note := r.problemsNote(ctx, log, m)
 	for _, sha := range order {
 		cr := checkRun(m, urls, bySHA[sha], res, syncErr)
+		cr.Summary += note
 		if r.cfg.DetailsURL != nil {
 			cr.DetailsURL = r.cfg.DetailsURL(m)
 		}

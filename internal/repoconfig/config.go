@@ -2,7 +2,9 @@ package repoconfig
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -131,7 +133,8 @@ func (p *parser) parse(data []byte) []Mirror {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		p.fail(0, "", "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		line, msg := syntaxError(err)
+		p.fail(line, "", "not valid YAML: %s", msg)
 		return nil
 	}
 	var extra yaml.Node
@@ -198,6 +201,38 @@ func (p *parser) list(root, list *yaml.Node) []Mirror {
 		}
 		seen[key] = m.Line
 		out = append(out, m)
+	}
+	return out
+}
+
+// syntaxError splits YAML's "yaml: line N: what" into the line and the
+// words, with advice for the mistake people make most (a tab indent).
+func syntaxError(err error) (line int, msg string) {
+	msg = strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, after, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(n); err == nil && l > 0 {
+				line, msg = l, after
+			}
+		}
+	}
+	if strings.Contains(msg, "tab character") || strings.Contains(msg, "found character that cannot start any token") {
+		msg += ": indent with spaces, not tabs"
+	}
+	return line, msg
+}
+
+// Problems returns the problems a Parse error holds, each with its line,
+// key and what to write instead, in the store's words; nil for an error
+// Parse did not make.
+func Problems(err error) []store.ConfigError {
+	var es Errors
+	if !errors.As(err, &es) {
+		return nil
+	}
+	out := make([]store.ConfigError, len(es))
+	for i, e := range es {
+		out[i] = store.ConfigError{Line: e.Line, Key: e.Field, Message: e.Message}
 	}
 	return out
 }

@@ -77,6 +77,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"empty", "  \n", []string{"empty"}},
 		{"not yaml", "target: [a\n", []string{"not valid YAML"}},
+		{"not yaml, line", "target: a/b\nforce: true\n  prune: false\n", []string{"line 3", "not valid YAML"}},
 		{"scalar document", "acme/widget\n", []string{"want a mapping"}},
 		{"two documents", "target: a/b\n---\ntarget: c/d\n", []string{"line 3", "more than one YAML document"}},
 		{"unknown key", "target: a/b\nbrnaches: main\n", []string{"line 2", "brnaches", "unknown key", "branches, tags"}},
@@ -123,5 +124,39 @@ func TestParseErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Problems hands each problem's line, key and advice to the App, which
+// shows them on the check run and the status page.
+func TestProblems(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want []store.ConfigError
+	}{
+		{"two problems", "target: acme/widget\ndirection: sideways\nforce: yes\n", []store.ConfigError{
+			{Line: 2, Key: "direction", Message: `want push (GitHub → Gitee), pull (Gitee → GitHub) or both (two-way), got "sideways"`},
+			{Line: 3, Key: "force", Message: `want true or false, got "yes"`},
+		}},
+		{"yaml syntax", "target: a/b\n\tforce: true\n", []store.ConfigError{
+			{Line: 2, Message: "not valid YAML: found a tab character that violates indentation: indent with spaces, not tabs"},
+		}},
+		{"unknown key in a list", "mirrors:\n  - target: a/b\n    brnaches: main\n", []store.ConfigError{
+			{Line: 3, Key: "mirrors[0].brnaches", Message: "unknown key: allowed are " + strings.Join(keys, ", ")},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tt.in))
+			if got := Problems(err); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Problems =\n%+v\nwant\n%+v", got, tt.want)
+			}
+		})
+	}
+	if got := Problems(errors.New("network")); got != nil {
+		t.Errorf("Problems of another error = %+v, want none", got)
 	}
 }

@@ -108,7 +108,13 @@ func (h *Handler) renderRepo(w http.ResponseWriter, r *http.Request, s *session,
 		h.handleErr(w, r, s, err)
 		return
 	}
+	problem, err := h.opts.Store.ConfigProblem(ctx, a.repo.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.handleErr(w, r, s, err)
+		return
+	}
 	h.render(w, r, s, status, logkey.Repo, a.repo.FullName(), map[string]any{
+		"Problem":      problem,
 		"Installation": a.in, "Repo": a.repo, "Level": a.level, "Admin": a.admin, "Mirrors": views,
 		"FromFile": fromFile, "Gitee": card, "Path": a.path(), "FormError": formErr,
 		"DefaultOwner": card.Login, "GiteeURL": h.opts.Config.GiteeURL,

@@ -15,7 +15,8 @@ type statusRow struct {
 	Path string
 }
 
-// status lists every mirror of every repository the user can see.
+// status lists every mirror of every repository the user can see, and
+// the settings files among them that do not parse.
 func (h *Handler) status(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
 	defer cancel()
@@ -25,6 +26,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	var rows []statusRow
+	var problems []*store.ConfigProblem
 	for _, in := range ins {
 		repos, err := h.repos(ctx, s, in.ID)
 		if err != nil {
@@ -40,6 +42,16 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, s *session) {
 		for _, rp := range repos {
 			seen[rp.ID] = true
 		}
+		ps, err := h.opts.Store.ListConfigProblems(ctx, in.ID)
+		if err != nil {
+			h.handleErr(w, r, s, err)
+			return
+		}
+		for _, p := range ps {
+			if seen[p.GitHubRepoID] {
+				problems = append(problems, p)
+			}
+		}
 		for _, m := range ms {
 			if !seen[m.GitHubRepoID] {
 				continue // a repository this user cannot see
@@ -53,7 +65,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, s *session) {
 				Path: Prefix + "/installations/" + itoa(in.ID) + "/repos/" + itoa(m.GitHubRepoID)})
 		}
 	}
-	h.render(w, r, s, http.StatusOK, "status", "Status", map[string]any{"Rows": rows})
+	h.render(w, r, s, http.StatusOK, "status", "Status", map[string]any{"Rows": rows, "Problems": problems})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -236,4 +236,7 @@ type Store interface {
 	// remembers between leaving for GitHub and coming back, in the
 	// database so that any replica can take the return.
 	States
+
+	// Problems of repositories' settings files (problems.go).
+	ConfigProblems
 }

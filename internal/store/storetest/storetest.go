@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		{"Credentials", testCredentials},
 		{"Settings", testSettings},
 		{"States", testStates},
+		{"ConfigProblems", testConfigProblems},
 		{"Secrets", testSecrets},
 		{"Reopen", testReopen},
 	}
