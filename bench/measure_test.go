@@ -321,7 +321,8 @@ const (
 	envDstToken  = "GM_BENCH_DST_TOKEN"
 	envHogMiB    = "GM_BENCH_HOG_MIB"
 	envParentMiB = "GM_BENCH_PARENT_MIB"
-	envLFS       = "GM_BENCH_LFS" // the helper's Options.LFS (BenchmarkLFS)
+	envLFS       = "GM_BENCH_LFS"       // the helper's Options.LFS (BenchmarkLFS)
+	envCacheDir  = "GM_BENCH_CACHE_DIR" // the helper's Options.CacheDir
 	resultPrefix = "GM-BENCH-CORE-RESULT "
 )
 
@@ -349,11 +350,12 @@ func TestCoreHelperProcess(t *testing.T) {
 		t.Skip("helper process for BenchmarkMirror")
 	}
 	opts := mirror.Options{
-		Source: mirror.Endpoint{URL: os.Getenv(envSrcURL), Username: os.Getenv(envSrcUser), Token: os.Getenv(envSrcToken)},
-		Target: mirror.Endpoint{URL: os.Getenv(envDstURL), Username: os.Getenv(envDstUser), Token: os.Getenv(envDstToken)},
-		Prune:  true,
-		LFS:    mirror.LFSMode(os.Getenv(envLFS)),
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Source:   mirror.Endpoint{URL: os.Getenv(envSrcURL), Username: os.Getenv(envSrcUser), Token: os.Getenv(envSrcToken)},
+		Target:   mirror.Endpoint{URL: os.Getenv(envDstURL), Username: os.Getenv(envDstUser), Token: os.Getenv(envDstToken)},
+		Prune:    true,
+		LFS:      mirror.LFSMode(os.Getenv(envLFS)),
+		CacheDir: os.Getenv(envCacheDir),
+		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	var tr *tracer
 	if os.Getenv(envTrace) == "1" {
@@ -557,15 +559,23 @@ func checkRusage() (rusageCheck, error) {
 // coreRun runs one mirror.Sync in a helper process and measures it.
 // profile, if not empty, is where the helper writes a CPU profile.
 func coreRun(src, dst endpoint, profile string) (usage, coreReport, error) {
+	return coreRunCache(src, dst, "", profile)
+}
+
+// coreRunCache is coreRun with Options.CacheDir set to cache (none when
+// empty). With a profile, an allocation profile is written beside it
+// (".pprof" becomes ".mem.pprof").
+func coreRunCache(src, dst endpoint, cache, profile string) (usage, coreReport, error) {
 	args := []string{"-test.run=^TestCoreHelperProcess$", "-test.count=1"}
 	if profile != "" {
-		args = append(args, "-test.cpuprofile="+profile)
+		args = append(args, "-test.cpuprofile="+profile, "-test.memprofile="+strings.TrimSuffix(profile, ".pprof")+".mem.pprof")
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(),
 		envHelper+"=core",
 		envSrcURL+"="+src.url, envSrcUser+"="+src.login, envSrcToken+"="+src.token,
 		envDstURL+"="+dst.url, envDstUser+"="+dst.login, envDstToken+"="+dst.token,
+		envCacheDir+"="+cache,
 	)
 	u, out, err := measure(cmd)
 	var rep coreReport
