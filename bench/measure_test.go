@@ -3,15 +3,11 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -22,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/bench/corerun"
 )
 
 // usage is what one measured run cost on the client side.
@@ -310,170 +306,38 @@ func gitEnv(home string) []string {
 	return env
 }
 
-// Environment of the core helper process. Tokens travel only here.
+// Environment of the core helper process (bench/corerun). Tokens travel
+// only here.
 const (
-	envHelper    = "GM_BENCH_HELPER"
-	envSrcURL    = "GM_BENCH_SRC_URL"
-	envSrcUser   = "GM_BENCH_SRC_USER"
-	envSrcToken  = "GM_BENCH_SRC_TOKEN"
-	envDstURL    = "GM_BENCH_DST_URL"
-	envDstUser   = "GM_BENCH_DST_USER"
-	envDstToken  = "GM_BENCH_DST_TOKEN"
+	envHelper    = corerun.EnvHelper
+	envSrcURL    = corerun.EnvSrcURL
+	envSrcUser   = corerun.EnvSrcUser
+	envSrcToken  = corerun.EnvSrcToken
+	envDstURL    = corerun.EnvDstURL
+	envDstUser   = corerun.EnvDstUser
+	envDstToken  = corerun.EnvDstToken
+	envLFS       = corerun.EnvLFS
+	envCacheDir  = corerun.EnvCacheDir
 	envHogMiB    = "GM_BENCH_HOG_MIB"
 	envParentMiB = "GM_BENCH_PARENT_MIB"
-	envLFS       = "GM_BENCH_LFS"       // the helper's Options.LFS (BenchmarkLFS)
-	envCacheDir  = "GM_BENCH_CACHE_DIR" // the helper's Options.CacheDir
-	resultPrefix = "GM-BENCH-CORE-RESULT "
+	resultPrefix = corerun.ResultPrefix
 )
 
 // coreReport is what the helper process prints about its sync.
-type coreReport struct {
-	OK       bool     `json:"ok"`
-	NoOp     bool     `json:"noop"`
-	Bytes    int64    `json:"bytes"`
-	Refs     int      `json:"refs"`
-	Changed  int      `json:"changed"`
-	Attempts int      `json:"attempts"`
-	Error    string   `json:"error,omitempty"`
-	Duration int64    `json:"duration_ns"`
-	Trace    []string `json:"trace,omitempty"` // with GM_BENCH_TRACE=1
+type coreReport = corerun.Report
 
-	LFSUploaded int `json:"lfs_uploaded"` // with GM_BENCH_LFS
-	LFSMissing  int `json:"lfs_missing"`
-}
-
-// TestCoreHelperProcess is not a test: BenchmarkMirror re-executes the test
+// TestCoreHelperProcess is not a test: benchmarks re-execute the test
 // binary to run one mirror.Sync in a process of its own, so that its peak
-// memory and time are measured like the git CLI's.
+// memory and time are measured like the git CLI's. BenchmarkMirror runs
+// bench/corehelper instead, which links only the core.
 func TestCoreHelperProcess(t *testing.T) {
 	if os.Getenv(envHelper) != "core" {
 		t.Skip("helper process for BenchmarkMirror")
 	}
-	opts := mirror.Options{
-		Source:   mirror.Endpoint{URL: os.Getenv(envSrcURL), Username: os.Getenv(envSrcUser), Token: os.Getenv(envSrcToken)},
-		Target:   mirror.Endpoint{URL: os.Getenv(envDstURL), Username: os.Getenv(envDstUser), Token: os.Getenv(envDstToken)},
-		Prune:    true,
-		LFS:      mirror.LFSMode(os.Getenv(envLFS)),
-		CacheDir: os.Getenv(envCacheDir),
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}
-	var tr *tracer
-	if os.Getenv(envTrace) == "1" {
-		tr = &tracer{start: time.Now(), next: mirror.DefaultHTTPClient()}
-		opts.HTTPClient = tr.client(opts.Source.URL, opts.Target.URL)
-	}
-	res, err := mirror.Sync(context.Background(), opts)
-	rep := coreReport{}
-	if res != nil {
-		rep = coreReport{OK: res.OK(), NoOp: res.NoOp, Bytes: res.Bytes, Refs: len(res.Refs),
-			Changed: len(res.Changed()), Attempts: res.Attempts, Duration: int64(res.Duration)}
-		if res.LFS != nil {
-			rep.LFSUploaded, rep.LFSMissing = res.LFS.Uploaded, res.LFS.Missing
-		}
-		for _, r := range res.Refs {
-			if !r.OK() {
-				fmt.Fprintf(os.Stderr, "ref %s: %s (%s) %s\n", r.Ref, r.Outcome, r.Class, r.Message)
-			}
-		}
-	}
-	if err != nil {
-		rep.Error = err.Error()
-	}
-	if tr != nil {
-		rep.Trace = tr.lines()
-	}
-	out, _ := json.Marshal(rep)
-	fmt.Printf("\n%s%s\n", resultPrefix, out)
-}
-
-// envTrace makes the core helper time each HTTP request (GM_BENCH_TRACE=1).
-// Off by default, so the measured core is exactly the production one.
-const envTrace = "GM_BENCH_TRACE"
-
-// tracer records, per request, when it started, when the response headers
-// came and when its body was finished, relative to the start of the sync.
-type tracer struct {
-	start    time.Time
-	next     *http.Client
-	src, dst string
-	mu       sync.Mutex
-	reqs     []*traced
-}
-
-type traced struct {
-	what                string
-	begin, headers, end time.Duration
-	in, out             int64
-}
-
-func (t *tracer) client(src, dst string) *http.Client {
-	t.src, t.dst = src, dst
-	c := *t.next
-	c.Transport = t
-	return &c
-}
-
-func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
-	side := "source"
-	if strings.HasPrefix(req.URL.String(), t.dst) {
-		side = "target"
-	}
-	r := &traced{what: side + " " + req.Method + " " + path.Base(req.URL.Path), begin: time.Since(t.start)}
-	if q := req.URL.Query().Get("service"); q != "" {
-		r.what += "?" + q
-	}
-	if req.Body != nil {
-		req.Body = &countBody{ReadCloser: req.Body, n: &r.out}
-	}
-	t.mu.Lock()
-	t.reqs = append(t.reqs, r)
-	t.mu.Unlock()
-	resp, err := t.next.Transport.RoundTrip(req)
-	r.headers = time.Since(t.start)
-	if err != nil {
-		r.end = r.headers
-		return nil, err
-	}
-	resp.Body = &countBody{ReadCloser: resp.Body, n: &r.in, done: func() { r.end = time.Since(t.start) }}
-	return resp, nil
-}
-
-func (t *tracer) lines() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var out []string
-	for _, r := range t.reqs {
-		out = append(out, fmt.Sprintf("%-45s start %6.0f ms, headers %6.0f ms, done %6.0f ms; sent %s, received %s",
-			r.what, ms(r.begin), ms(r.headers), ms(r.end), mibBytes(r.out), mibBytes(r.in)))
-	}
-	return out
+	corerun.Main()
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// countBody counts bytes and notes the end of a body (EOF or Close).
-type countBody struct {
-	io.ReadCloser
-	n    *int64
-	done func()
-	once sync.Once
-}
-
-func (c *countBody) Read(p []byte) (int, error) {
-	n, err := c.ReadCloser.Read(p)
-	*c.n += int64(n)
-	if err != nil && c.done != nil {
-		c.once.Do(c.done)
-	}
-	return n, err
-}
-
-func (c *countBody) Close() error {
-	if c.done != nil {
-		c.once.Do(c.done)
-	}
-	return c.ReadCloser.Close()
-}
 
 // TestRusageHelperProcess is not a test either: it allocates and touches
 // memory (and, as "parent", also starts a child that does the same and
@@ -562,16 +426,44 @@ func coreRun(src, dst endpoint, profile string) (usage, coreReport, error) {
 	return coreRunCache(src, dst, "", profile)
 }
 
+// coreHelperPath is bench/corehelper once built (buildCoreHelper); until
+// then the core runs in the test binary.
+var coreHelperPath string
+
+// buildCoreHelper builds bench/corehelper into dir, unless
+// GM_BENCH_CORE_HELPER names one already built (e.g. from another commit,
+// to compare cores with the same benchmark).
+func buildCoreHelper(dir string) (string, error) {
+	if p := os.Getenv("GM_BENCH_CORE_HELPER"); p != "" {
+		return filepath.Abs(p)
+	}
+	p := filepath.Join(dir, "corehelper")
+	cmd := exec.Command("go", "build", "-o", p, "github.com/gitee-mirror/gitee-mirror/bench/corehelper")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building bench/corehelper: %w\n%s", err, out)
+	}
+	return p, nil
+}
+
 // coreRunCache is coreRun with Options.CacheDir set to cache (none when
 // empty). With a profile, an allocation profile is written beside it
 // (".pprof" becomes ".mem.pprof").
 func coreRunCache(src, dst endpoint, cache, profile string) (usage, coreReport, error) {
-	args := []string{"-test.run=^TestCoreHelperProcess$", "-test.count=1"}
-	if profile != "" {
-		args = append(args, "-test.cpuprofile="+profile, "-test.memprofile="+strings.TrimSuffix(profile, ".pprof")+".mem.pprof")
+	var cmd *exec.Cmd
+	var env []string
+	if coreHelperPath != "" {
+		cmd = exec.Command(coreHelperPath)
+		if profile != "" {
+			env = append(env, corerun.EnvCPUProfile+"="+profile, corerun.EnvMemProfile+"="+strings.TrimSuffix(profile, ".pprof")+".mem.pprof")
+		}
+	} else {
+		args := []string{"-test.run=^TestCoreHelperProcess$", "-test.count=1"}
+		if profile != "" {
+			args = append(args, "-test.cpuprofile="+profile, "-test.memprofile="+strings.TrimSuffix(profile, ".pprof")+".mem.pprof")
+		}
+		cmd = exec.Command(os.Args[0], args...)
 	}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(append(os.Environ(), env...),
 		envHelper+"=core",
 		envSrcURL+"="+src.url, envSrcUser+"="+src.login, envSrcToken+"="+src.token,
 		envDstURL+"="+dst.url, envDstUser+"="+dst.login, envDstToken+"="+dst.token,

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/bench/corerun"
 	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 )
@@ -55,10 +56,10 @@ func BenchmarkTwoWay(b *testing.B) {
 	traces := map[string][]string{} // with GM_BENCH_TRACE=1: the last run of each kind
 	timedAs := func(kind string, opts mirror.Options) time.Duration {
 		b.Helper()
-		var tr *tracer
-		if os.Getenv(envTrace) == "1" {
-			tr = &tracer{start: time.Now(), next: mirror.DefaultHTTPClient()}
-			opts.HTTPClient = tr.client(opts.Source.URL, opts.Target.URL)
+		var tr *corerun.Tracer
+		if os.Getenv(corerun.EnvTrace) == "1" {
+			tr = corerun.NewTracer(mirror.DefaultHTTPClient())
+			opts.HTTPClient = tr.Client(opts.Source.URL, opts.Target.URL)
 		}
 		start := time.Now()
 		res, err := mirror.Sync(context.Background(), opts)
@@ -67,7 +68,7 @@ func BenchmarkTwoWay(b *testing.B) {
 			b.Fatalf("sync: %v %+v", err, res)
 		}
 		if tr != nil {
-			traces[kind] = tr.lines()
+			traces[kind] = tr.Lines()
 		}
 		return d
 	}
