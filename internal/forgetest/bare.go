@@ -63,6 +63,10 @@ func (f *Forge) copyTemplate(dst string) error {
 			// be one more process per push on the cores being measured.
 			_, tpl.err = runGit(f.home, tpl.dir, "config", "receive.autogc", "false")
 		}
+		if tpl.err == nil {
+			// Partial clone's filters, as GitHub and Gitee serve them.
+			_, tpl.err = runGit(f.home, tpl.dir, "config", "uploadpack.allowFilter", "true")
+		}
 		// Keep only what git needs (HEAD, config, objects/, refs/) and an
 		// empty hooks/ (RejectRef writes there): every file costs when
 		// hundreds of repositories are made.

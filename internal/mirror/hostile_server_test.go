@@ -104,6 +104,9 @@ type hostileSource struct {
 	adv         func(w io.Writer)
 	negotiation func(w io.Writer)
 	pack        []byte
+	// commits, when set, is advertised with "filter" and sent for a fetch
+	// that asks for one.
+	commits []byte
 }
 
 func (h hostileSource) serve(t *testing.T) string {
@@ -117,17 +120,25 @@ func (h hostileSource) serve(t *testing.T) string {
 				h.adv(w)
 				return
 			}
-			io.WriteString(w, pkt(h.head+" HEAD\x00side-band-64k ofs-delta thin-pack no-progress symref=HEAD:refs/heads/main agent=git/2.43\n")+
+			filter := ""
+			if h.commits != nil {
+				filter = " filter"
+			}
+			io.WriteString(w, pkt(h.head+" HEAD\x00side-band-64k ofs-delta thin-pack no-progress"+filter+" symref=HEAD:refs/heads/main agent=git/2.43\n")+
 				pkt(h.head+" refs/heads/main\n")+"0000")
 		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack"):
-			io.Copy(io.Discard, r.Body)
+			req, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 			w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
 			if h.negotiation != nil {
 				h.negotiation(w)
 				return
 			}
 			io.WriteString(w, pkt("NAK\n"))
-			w.Write(band(1, h.pack))
+			if h.commits != nil && bytes.Contains(req, []byte("filter ")) {
+				w.Write(band(1, h.commits))
+			} else {
+				w.Write(band(1, h.pack))
+			}
 			io.WriteString(w, "0000")
 		default:
 			http.NotFound(w, r)

@@ -88,6 +88,16 @@ func hostileCases() map[string]hostileCase {
 			source:    src(hostileSource{pack: pack(object(1, commitBody(5000)))}),
 			wantClass: failure.Rejected, wantSide: "source", wantSaid: "commit of 5000 parents",
 		},
+		"commits fetched apart: a commit of 5000 parents": {
+			// A relayed pack this big has its commits fetched apart (where
+			// the source can filter); that pack breaks a limit, and the
+			// relay must fail rather than complete the push.
+			source: src(hostileSource{
+				pack:    packHeader(1 << 20),
+				commits: pack(object(1, commitBody(5000))),
+			}),
+			wantClass: failure.Rejected, wantSide: "source", wantSaid: "commit of 5000 parents",
+		},
 		"endless ref advertisement": {
 			source: src(hostileSource{adv: func(w io.Writer) {
 				io.WriteString(w, pkt(head+" HEAD\x00side-band-64k ofs-delta agent=git/2.43\n"))

@@ -95,15 +95,26 @@ func (t *transfer) capabilities(ctx context.Context) error {
 
 // fetch asks the leg's source for a pack. thin asks for a thin pack, which
 // is sent only if the leg's target can complete one (it does not advertise
-// no-thin).
-func (t *transfer) fetch(ctx context.Context, wants, haves []plumbing.Hash, thin bool) (io.ReadCloser, bool, error) {
+// no-thin); filter as remote.fetch.
+func (t *transfer) fetch(ctx context.Context, wants, haves []plumbing.Hash, thin bool, filter string) (io.ReadCloser, bool, error) {
 	if t.lazySrc || (thin && t.lazyDst) {
 		if err := t.capabilities(ctx); err != nil {
 			return nil, false, err
 		}
 	}
 	thin = thin && !t.adv.dst.Capabilities.Supports(capNoThin)
-	return t.src.fetch(ctx, t.adv.src.Capabilities, wants, haves, thin)
+	return t.src.fetch(ctx, t.adv.src.Capabilities, wants, haves, thin, filter)
+}
+
+// srcCaps returns the capabilities of the leg source's upload-pack, asked
+// for first if the leg's refs came from the other service's listing.
+func (t *transfer) srcCaps(ctx context.Context) (*capability.List, error) {
+	if t.lazySrc {
+		if err := t.capabilities(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return t.adv.src.Capabilities, nil
 }
 
 // push sends ref updates and a pack to the leg's target.

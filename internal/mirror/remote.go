@@ -111,16 +111,21 @@ func (r *remote) advertise(ctx context.Context, service string) (*packp.AdvRefs,
 }
 
 // fetch asks upload-pack for the objects reachable from wants but not from
-// haves. acked reports whether the server had any of the haves. The returned
-// reader yields the raw pack; close it when done.
-func (r *remote) fetch(ctx context.Context, caps *capability.List, wants, haves []plumbing.Hash, thin bool) (pack io.ReadCloser, acked bool, err error) {
+// haves. acked reports whether the server had any of the haves. filter, when
+// not empty, is an object filter (partial clone's "tree:0"): the caller has
+// checked that the server advertises "filter". The returned reader yields
+// the raw pack; close it when done.
+func (r *remote) fetch(ctx context.Context, caps *capability.List, wants, haves []plumbing.Hash, thin bool, filter string) (pack io.ReadCloser, acked bool, err error) {
 	var body bytes.Buffer
 	want := []string{"side-band-64k", "ofs-delta", "no-progress", "agent=" + r.agent}
-	if r.progress != nil {
+	if r.progress != nil && filter == "" {
 		want = slices.DeleteFunc(want, func(c string) bool { return c == "no-progress" }) // someone watches
 	}
 	if thin {
 		want = append(want, "thin-pack")
+	}
+	if filter != "" {
+		want = append(want, string(capability.Filter))
 	}
 	var use []string
 	for _, c := range want {
@@ -139,6 +144,9 @@ func (r *remote) fetch(ctx context.Context, caps *capability.List, wants, haves 
 		} else {
 			lines = append(lines, "want "+w.String())
 		}
+	}
+	if filter != "" {
+		lines = append(lines, "filter "+filter)
 	}
 	lines = append(lines, "")
 	for _, h := range haves {
@@ -183,12 +191,18 @@ func (r *remote) fetch(ctx context.Context, caps *capability.List, wants, haves 
 			resp.Body.Close()
 			return nil, false, r.remoteError(ctx, &errRemote{msg: string(bytes.TrimSpace(p[4:]))})
 		}
+		// A filtered fetch only feeds the commit graph beside the relay:
+		// it is not the transfer Options.Progress reports.
+		progress := r.progress
+		if filter != "" {
+			progress = nil
+		}
 		var onProgress func([]byte)
-		if r.progress != nil {
-			onProgress = r.progress.remoteMessage
+		if progress != nil {
+			onProgress = progress.remoteMessage
 		}
 		sb := newSidebandReader(sc, append([]byte(nil), p...), onProgress)
-		return &packReader{r: r.progress.receiving(sb), body: resp.Body, remote: r, ctx: ctx}, acked, nil
+		return &packReader{r: progress.receiving(sb), body: resp.Body, remote: r, ctx: ctx}, acked, nil
 	}
 }
 

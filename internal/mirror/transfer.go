@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 )
 
 // maxExactFetches bounds the extra fetches one attempt makes to settle
@@ -37,6 +38,7 @@ type transfer struct {
 	inDst            map[plumbing.Hash]bool
 
 	lfs       *lfsScan // pointers in the spooled pack, with LFS on
+	follow    *spool   // a big pack being spooled while its commits came apart
 	spool     *os.File
 	spoolSize int64
 	bytes     int64
@@ -75,9 +77,15 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 	}
 	// With LFS the pack is spooled and scanned for pointers; it must not
 	// be thin, so that no pointer hides as a delta against a target object.
-	pack, _, err := t.fetch(ctx, wants, t.haves, !t.s.lfsOn())
+	pack, _, err := t.fetch(ctx, wants, t.haves, !t.s.lfsOn(), "")
 	if err != nil {
 		return err
+	}
+	r, count, ok := packCount(pack)
+	if !t.s.lfsOn() && !t.dst.needLength && t.feedsApart(count, ok) {
+		// A big pack: its commits come apart, and the pack goes to the
+		// target as it arrives, unscanned.
+		return t.prepareFed(ctx, r, pack, wants)
 	}
 	defer pack.Close()
 	if t.s.lfsOn() {
@@ -89,7 +97,7 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 		return fmt.Errorf("error creating temporary pack file: %w", err)
 	}
 	t.spool = f
-	n, err := scanWhileCopying(f, pack, t.s.graph, t.lfs, t.s.log)
+	n, err := scanWhileCopying(f, r, t.s.graph, t.lfs, t.s.log)
 	if err != nil {
 		return err
 	}
@@ -98,6 +106,26 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 	}
 	t.spoolSize = n
 	t.s.log.Info("fetched pack to settle ancestry", slog.Int64("bytes", n), slog.Int("graph", t.s.graph.Len()))
+	return nil
+}
+
+// prepareFed spools the pack (r, the stream from its header on; closing
+// pack ends it) while a commits-only fetch of the same wants and haves
+// answers the ancestry questions; the push can then start before the
+// spool is complete.
+func (t *transfer) prepareFed(ctx context.Context, r io.Reader, pack io.Closer, wants []plumbing.Hash) error {
+	fd := t.startFeed(ctx, wants, t.haves)
+	sp, err := startSpool(t.s.cacheDir, r, pack)
+	if err != nil {
+		fd.stop()
+		pack.Close()
+		return err
+	}
+	t.follow = sp
+	if err := fd.wait(); err != nil {
+		return err
+	}
+	t.s.log.Info("read the commits apart to settle ancestry", slog.Int("graph", t.s.graph.Len()))
 	return nil
 }
 
@@ -169,7 +197,15 @@ func (t *transfer) exact(ctx context.Context, q question) (Answer, error) {
 	if len(wants) == 0 {
 		return No, nil
 	}
-	pack, acked, err := t.fetch(ctx, wants, []plumbing.Hash{q.target}, false)
+	// Only commits matter here: without trees and blobs where the source
+	// can leave them out.
+	filter := ""
+	if caps, err := t.srcCaps(ctx); err != nil {
+		return Unknown, err
+	} else if caps.Supports(capability.Filter) {
+		filter = commitFilter
+	}
+	pack, acked, err := t.fetch(ctx, wants, []plumbing.Hash{q.target}, false, filter)
 	if err != nil {
 		return Unknown, err
 	}
@@ -199,6 +235,9 @@ func (t *transfer) exact(ctx context.Context, q question) (Answer, error) {
 // one, a fresh stream from the source, or an empty pack when the target
 // already has everything. size is -1 for a stream.
 func (t *transfer) packFor(ctx context.Context, plan []Step) (io.Reader, int64, func(), error) {
+	if t.follow != nil {
+		return t.follow.reader(), -1, func() {}, nil
+	}
 	if t.spool != nil {
 		if _, err := t.spool.Seek(0, io.SeekStart); err != nil {
 			return nil, 0, nil, fmt.Errorf("error rereading temporary pack: %w", err)
@@ -219,16 +258,22 @@ func (t *transfer) packFor(ctx context.Context, plan []Step) (io.Reader, int64, 
 	if len(wants) == 0 {
 		return strings.NewReader(string(emptyPack)), int64(len(emptyPack)), func() {}, nil
 	}
-	pack, _, err := t.fetch(ctx, wants, t.haves, true)
+	pack, _, err := t.fetch(ctx, wants, t.haves, true, "")
 	if err != nil {
 		return nil, 0, nil, err
 	}
 	if t.s.cacheDir == "" {
 		return pack, -1, func() { pack.Close() }, nil
 	}
-	// Feed the graph cache from the same stream.
+	// Feed the graph cache: from a commits-only fetch beside a big pack,
+	// else from the same stream.
+	r, count, ok := packCount(pack)
+	if t.feedsApart(count, ok) {
+		fd := t.startFeed(ctx, wants, t.haves)
+		return &fedPack{r: r, feed: fd}, -1, func() { fd.stop(); pack.Close() }, nil
+	}
 	pw, wait := startScan(t.s.graph, nil, t.s.log)
-	tee := &teeCloser{r: io.TeeReader(pack, pw), pw: pw, wait: wait}
+	tee := &teeCloser{r: io.TeeReader(r, pw), pw: pw, wait: wait}
 	return tee, -1, func() { _ = wait(); pack.Close() }, nil
 }
 
@@ -253,6 +298,9 @@ func (t *teeCloser) Read(b []byte) (int, error) {
 }
 
 func (t *transfer) cleanup() {
+	if t.follow != nil {
+		t.follow.close()
+	}
 	if t.spool != nil {
 		name := t.spool.Name()
 		t.spool.Close()
