@@ -46,7 +46,7 @@ func (s *syncer) attempt(ctx context.Context) (res *Result, retry bool, err erro
 		return res, false, nil
 	}
 
-	tr := s.newTransfer(adv, newAnswers(s.graph))
+	tr := s.newTransfer(adv, s.ancestry())
 	if err := tr.prepare(ctx, refs, q.asked); err != nil {
 		return res, false, err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -143,6 +144,17 @@ func FuzzScanPack(f *testing.F) {
 		_ = scanPack(bytes.NewReader(pack), g)
 		if g.Len() > len(pack) {
 			t.Fatalf("%d commits from %d bytes", g.Len(), len(pack))
+		}
+		// The same pack, its deltas read again from a spool.
+		spool, err := os.CreateTemp(t.TempDir(), "pack")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer spool.Close()
+		gs := NewGraph()
+		_ = scanPackSpooled(bytes.NewReader(pack), gs, spool)
+		if gs.Len() > len(pack) {
+			t.Fatalf("spooled: %d commits from %d bytes", gs.Len(), len(pack))
 		}
 	})
 }

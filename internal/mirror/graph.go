@@ -178,3 +178,41 @@ func (g *Graph) Save(path string) error {
 	g.added = g.added[:0]
 	return nil
 }
+
+// Frontier returns the tips that the graph does not show to be reachable
+// from another of them, in their order. As "have" lines they say as much as
+// all the tips: a have implies everything reachable from it, so a pack asked
+// for with the frontier is the pack asked for with every tip, and the
+// server walks from a few tips instead of hundreds (a repository's release
+// tags, each behind a branch). A tip the graph does not know stays.
+func (g *Graph) Frontier(tips []plumbing.Hash) []plumbing.Hash {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	isTip := make(map[plumbing.Hash]bool, len(tips))
+	for _, t := range tips {
+		isTip[t] = true
+	}
+	// Walk from every tip's links (never from the tip itself): a tip met
+	// is reachable from another one.
+	seen := make(map[plumbing.Hash]bool)
+	var queue []plumbing.Hash
+	for t := range isTip {
+		queue = append(queue, g.edges[t]...)
+	}
+	for len(queue) > 0 {
+		n := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		queue = append(queue, g.edges[n]...)
+	}
+	out := make([]plumbing.Hash, 0, len(tips))
+	for _, t := range tips {
+		if !seen[t] {
+			out = append(out, t)
+		}
+	}
+	return out
+}

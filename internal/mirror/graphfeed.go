@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
@@ -75,7 +76,7 @@ type feed struct {
 func (t *transfer) startFeed(ctx context.Context, wants, haves []plumbing.Hash) *feed {
 	ctx, cancel := context.WithCancel(ctx)
 	f := &feed{done: make(chan struct{}), cancel: cancel}
-	caps, g, log := t.adv.src.Capabilities, t.s.graph, t.s.log
+	caps, g, log, dir := t.adv.src.Capabilities, t.s.graph, t.s.log, t.s.cacheDir
 	go func() {
 		defer close(f.done)
 		pack, _, err := t.src.fetch(ctx, caps, wants, haves, false, commitFilter)
@@ -86,8 +87,14 @@ func (t *transfer) startFeed(ctx context.Context, wants, haves []plumbing.Hash) 
 			return
 		}
 		defer pack.Close()
+		spool, err := os.CreateTemp(dir, "commits-*.pack")
+		if err != nil {
+			log.Warn("could not read the commits; ancestry may be unknown", slog.Any("error", err))
+			return
+		}
+		defer func() { spool.Close(); os.Remove(spool.Name()) }()
 		before := g.Len()
-		if err := scanPack(pack, g); err != nil {
+		if err := scanPackSpooled(pack, g, spool); err != nil {
 			if v := (*packViolation)(nil); errors.As(err, &v) {
 				f.bad = err
 				return

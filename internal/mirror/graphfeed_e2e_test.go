@@ -55,7 +55,7 @@ func TestGraphFedApart(t *testing.T) {
 		filter    bool
 		wantFetch int // upload-pack POSTs of the first mirror
 	}{
-		"source serves filters":   {filter: true, wantFetch: 2},
+		"source serves filters":  {filter: true, wantFetch: 2},
 		"source without filters": {filter: false, wantFetch: 1},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -135,4 +135,35 @@ func TestGraphFedBeforePush(t *testing.T) {
 	if err := b.forge.Fsck("ge", "proj"); err != nil {
 		t.Errorf("fsck target: %v", err)
 	}
+}
+
+// TestFewerHaves: with the graph cached, a sync asks the source for the new
+// commits with the target's branch tip as the only "have", not with every
+// tag behind it too.
+func TestFewerHaves(t *testing.T) {
+	b := setup(t)
+	ids := bigHistory(t, b, 60)
+	var refspecs []string
+	for i := 0; i < 40; i++ {
+		b.work.Run("tag", fmt.Sprintf("v%d", i), ids[i])
+		refspecs = append(refspecs, fmt.Sprintf("refs/tags/v%d:refs/tags/v%d", i, i))
+	}
+	b.pushSource(t, append(refspecs, "refs/heads/main:refs/heads/main")...)
+	opts := b.options()
+	opts.CacheDir = t.TempDir()
+	b.sync(t, opts)
+
+	b.work.Run("checkout", "-q", "main")
+	b.work.Commit("one more", map[string]string{"new.txt": "new"})
+	b.pushSource(t, "refs/heads/main:refs/heads/main")
+	b.forge.ResetStats()
+	res := b.sync(t, opts)
+	if o := outcome(res, "refs/heads/main"); o.Outcome != mirror.Updated {
+		t.Fatalf("main: %+v, want updated", o)
+	}
+	// One want and one have line (about 200 bytes), not 41 haves (over 2 KB).
+	if st := b.forge.Stats(); st.UploadPackPOSTs != 1 || st.UploadPackRequestBytes > 600 {
+		t.Errorf("%d fetches, %d bytes asked; want 1 fetch of at most 600 bytes", st.UploadPackPOSTs, st.UploadPackRequestBytes)
+	}
+	b.assertInSync(t)
 }

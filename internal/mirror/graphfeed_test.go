@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -35,6 +36,19 @@ func TestScanFilteredPack(t *testing.T) {
 	}
 	if gCommits.Len() == 0 || !maps.EqualFunc(gFull.edges, gCommits.edges, slices.Equal[[]plumbing.Hash]) {
 		t.Errorf("the filtered pack's graph (%d nodes) differs from the full pack's (%d nodes)", gCommits.Len(), gFull.Len())
+	}
+	// The same scan keeping no bodies, its deltas read again from a spool.
+	spool, err := os.CreateTemp(t.TempDir(), "commits-*.pack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool.Close()
+	gSpooled := NewGraph()
+	if err := scanPackSpooled(strings.NewReader(commits), gSpooled, spool); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.EqualFunc(gFull.edges, gSpooled.edges, slices.Equal[[]plumbing.Hash]) {
+		t.Errorf("the spooled scan's graph (%d nodes) differs from the full pack's (%d nodes)", gSpooled.Len(), gFull.Len())
 	}
 }
 
@@ -115,6 +129,34 @@ func TestSpoolFollows(t *testing.T) {
 			all, err := io.ReadAll(sp.reader())
 			if !bytes.Equal(all, want) || !errors.Is(err, breakWith) {
 				t.Errorf("a second reader got %d bytes (%v), want %d", len(all), err, len(want))
+			}
+		})
+	}
+}
+
+func TestGraphFrontier(t *testing.T) {
+	t.Parallel()
+	h := func(s string) plumbing.Hash { return plumbing.ComputeHash(plumbing.BlobObject, []byte(s)) }
+	c1, c2, c3, side, tag, unknown := h("c1"), h("c2"), h("c3"), h("side"), h("tag"), h("unknown")
+	g := NewGraph()
+	g.Add(c1, nil)
+	g.Add(c2, []plumbing.Hash{c1})
+	g.Add(c3, []plumbing.Hash{c2})
+	g.Add(side, []plumbing.Hash{c1})
+	g.Add(tag, []plumbing.Hash{c2}) // an annotated tag of c2
+	for name, tc := range map[string]struct{ tips, want []plumbing.Hash }{
+		"one branch":                {tips: []plumbing.Hash{c3}, want: []plumbing.Hash{c3}},
+		"tips behind a branch go":   {tips: []plumbing.Hash{c1, c3, c2}, want: []plumbing.Hash{c3}},
+		"two branches stay":         {tips: []plumbing.Hash{c3, side, c1}, want: []plumbing.Hash{c3, side}},
+		"a tag object stays":        {tips: []plumbing.Hash{tag, c3}, want: []plumbing.Hash{tag, c3}},
+		"behind a tag goes":         {tips: []plumbing.Hash{tag, c1}, want: []plumbing.Hash{tag}},
+		"an unknown tip stays":      {tips: []plumbing.Hash{unknown, c2, c1}, want: []plumbing.Hash{unknown, c2}},
+		"a tip twice stays (twice)": {tips: []plumbing.Hash{c3, c3}, want: []plumbing.Hash{c3, c3}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if got := g.Frontier(tc.tips); !slices.Equal(got, tc.want) {
+				t.Errorf("Frontier = %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"sync"
 	"time"
@@ -105,13 +106,17 @@ type syncer struct {
 	scope    Scope
 	src, dst *remote
 	graph    *Graph
-	caps     *capCache // nil without a cache directory
-	state    StateStore
-	last     map[string]plumbing.Hash
-	listed   map[string]bool // in-scope refs on either side, as last listed
-	cacheDir string          // per-mirror directory, "" without a cache
-	redact   func(string) string
-	stamp    string // names this sync's backup refs
+	// graphRead: the graph cache was read into graph (ancestry); nodes
+	// are added only after that, so that Save appends only new ones.
+	graphRead bool
+	caps      *capCache // nil without a cache directory
+	state     StateStore
+	saved     map[string]string // the state as loaded, to skip saving it unchanged
+	last      map[string]plumbing.Hash
+	listed    map[string]bool // in-scope refs on either side, as last listed
+	cacheDir  string          // per-mirror directory, "" without a cache
+	redact    func(string) string
+	stamp     string // names this sync's backup refs
 
 	// Git LFS (lfscopy.go): clients per side, this attempt's report and
 	// what earlier attempts uploaded. lfsMu guards the clients and the
@@ -153,12 +158,6 @@ func newSyncer(opts Options) (*syncer, error) {
 		if s.cacheDir, err = cacheDirFor(opts.CacheDir, src.url, dst.url); err != nil {
 			return nil, failure.Wrap(failure.Invalid, err, "cache-path %s is not usable", opts.CacheDir)
 		}
-		if err := s.graph.Load(filepath.Join(s.cacheDir, "graph")); err != nil {
-			s.log.Warn("ignoring unreadable commit graph cache", slog.Any("error", err))
-		}
-		if err := s.graph.loadNot(filepath.Join(s.cacheDir, "graph.not")); err != nil {
-			s.log.Warn("ignoring unreadable ancestry cache", slog.Any("error", err))
-		}
 		if s.caps, err = loadCapCache(filepath.Join(s.cacheDir, "caps.json")); err != nil {
 			s.log.Warn("ignoring unreadable capability cache", slog.Any("error", err))
 		}
@@ -176,8 +175,25 @@ func newSyncer(opts Options) (*syncer, error) {
 				s.last[ref] = plumbing.NewHash(h)
 			}
 		}
+		s.saved = m
 	}
 	return s, nil
+}
+
+// ancestry returns the answers of an attempt that has questions or work:
+// the graph, read from the cache directory the first time. A sync that
+// finds both sides in sync never reads it.
+func (s *syncer) ancestry() *answers {
+	if s.cacheDir != "" && !s.graphRead {
+		s.graphRead = true
+		if err := s.graph.Load(filepath.Join(s.cacheDir, "graph")); err != nil {
+			s.log.Warn("ignoring unreadable commit graph cache", slog.Any("error", err))
+		}
+		if err := s.graph.loadNot(filepath.Join(s.cacheDir, "graph.not")); err != nil {
+			s.log.Warn("ignoring unreadable ancestry cache", slog.Any("error", err))
+		}
+	}
+	return newAnswers(s.graph)
 }
 
 // saveState records what each ref now is on the target, and the graph.
@@ -223,6 +239,9 @@ func (s *syncer) saveState(res *Result) error {
 		case Deleted:
 			delete(m, r.Ref)
 		}
+	}
+	if maps.Equal(m, s.saved) {
+		return nil
 	}
 	if err := s.state.Save(m); err != nil {
 		return fmt.Errorf("error saving last-synced state: %w", err)

@@ -19,6 +19,10 @@ import (
 // the rules treat safely (nothing is overwritten or deleted).
 const maxExactFetches = 16
 
+// frontierFrom is the number of target tips from which the "have" lines
+// are cut to those the graph does not show behind another (Graph.Frontier).
+const frontierFrom = 16
+
 // transfer moves objects from the source to the target for one attempt.
 // When ancestry questions must be settled before the ref commands can be
 // written, the pack is spooled to a temporary file while its commits are
@@ -53,6 +57,11 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 			t.inDst[h] = true
 			t.haves = append(t.haves, h)
 		}
+	}
+	if len(t.haves) > frontierFrom {
+		all := len(t.haves)
+		t.haves = t.answers.g.Frontier(t.haves)
+		t.s.log.Debug("fewer haves: the others are behind them", slog.Int("haves", len(t.haves)), slog.Int("tips", all))
 	}
 	open := false
 	for _, q := range asked {

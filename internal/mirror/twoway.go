@@ -37,7 +37,7 @@ func (s *syncer) attemptTwoWay(ctx context.Context, adv sides, refs []Ref, res *
 		return res, false, nil
 	}
 
-	ans := newAnswers(s.graph)
+	ans := s.ancestry()
 	toB, toA := s.newTransfer(adv, ans), s.reverseTransfer(adv, ans)
 	defer toB.cleanup()
 	defer toA.cleanup()
