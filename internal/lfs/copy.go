@@ -118,15 +118,21 @@ func (cp *Copier) Copy(ctx context.Context, objs []Pointer) (*Report, error) {
 		links[o.OID] = o
 	}
 
+	// Largest first: a big object started last would run on alone at the
+	// end, while the small ones fill the gaps around the big ones.
+	sort.SliceStable(need, func(i, j int) bool { return need[i].Size > need[j].Size })
+	// Parallel objects move data at a time; as many more may be waiting
+	// for the target to verify an upload, which moves no data.
+	slots := make(chan struct{}, cp.Parallel)
 	jobs := make(chan want)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for range min(cp.Parallel, len(need)) {
+	for range min(2*cp.Parallel, len(need)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for w := range jobs {
-				err := cp.copyOne(ctx, w, links[w.OID])
+				err := cp.copyOne(ctx, w, links[w.OID], slots)
 				mu.Lock()
 				if err != nil {
 					rep.fail(w.Pointer, classOf(err), err.Error())
@@ -202,11 +208,12 @@ func (r *Report) fail(p Pointer, c failure.Class, msg string) {
 }
 
 // copyOne streams one object from the source to the target, trying again
-// with fresh links after a failure that another try may fix.
-func (cp *Copier) copyOne(ctx context.Context, w want, dl Object) error {
+// with fresh links after a failure that another try may fix. It holds one
+// of slots while data moves.
+func (cp *Copier) copyOne(ctx context.Context, w want, dl Object, slots chan struct{}) error {
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = cp.tryOne(ctx, w, dl)
+		err = cp.tryOne(ctx, w, dl, slots)
 		if err == nil || attempt >= cp.Attempts || ctx.Err() != nil || !retryable(err) {
 			return err
 		}
@@ -263,8 +270,29 @@ func objectProblem(c *Client, got []Object) error {
 	return failure.New(failure.Internal, "the %s's LFS server did not answer for it", c.side)
 }
 
-// tryOne is one download-and-upload of an object.
-func (cp *Copier) tryOne(ctx context.Context, w want, dl Object) error {
+// tryOne is one download-and-upload of an object, holding one of slots
+// until the data has moved, then its verification if the target asks for
+// one.
+func (cp *Copier) tryOne(ctx context.Context, w want, dl Object, slots chan struct{}) error {
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return cp.Target.transportError(ctx, ctx.Err(), "upload of "+short(w.OID))
+	}
+	err := cp.move(ctx, w, dl)
+	<-slots
+	if err != nil {
+		return err
+	}
+	if v := w.actions["verify"]; v != nil {
+		return cp.Target.verify(ctx, w.Pointer, v)
+	}
+	return nil
+}
+
+// move streams an object's data from the source to the target, checked
+// against its pointer on the way.
+func (cp *Copier) move(ctx context.Context, w want, dl Object) error {
 	if dl.Error != nil {
 		if dl.Error.Code == 404 || dl.Error.Code == 410 {
 			return failure.New(failure.NotFound, "the source's LFS storage does not have it (%s); the source repository is missing this object", cp.Source.redact(dl.Error.Message))
