@@ -472,6 +472,7 @@ func coreRunCache(src, dst endpoint, cache, profile string) (usage, coreReport, 
 	u, out, err := measure(cmd)
 	var rep coreReport
 	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 16<<20) // a traced run's result line holds every request
 	found := false
 	for sc.Scan() {
 		if s, ok := strings.CutPrefix(sc.Text(), resultPrefix); ok {
