@@ -40,6 +40,8 @@ type appBenchConfig struct {
 	postgres bool
 	// env is more GITEE_MIRROR_* settings for every replica.
 	env []string
+	// forgeOpts are more options for both forges.
+	forgeOpts []forgetest.Option
 }
 
 // appBench is the App as processes of their own (one or more replicas on
@@ -108,8 +110,8 @@ func newAppBench(b *testing.B, cfg appBenchConfig) *appBench {
 			b.Fatal(err)
 		}
 	}
-	a.gh = forgetest.New(b, forgetest.LowPriorityGit())
-	a.ge = forgetest.New(b, forgetest.RequireLoginAsUsername(), forgetest.LowPriorityGit())
+	a.gh = forgetest.New(b, append([]forgetest.Option{forgetest.LowPriorityGit()}, cfg.forgeOpts...)...)
+	a.ge = forgetest.New(b, append([]forgetest.Option{forgetest.RequireLoginAsUsername(), forgetest.LowPriorityGit()}, cfg.forgeOpts...)...)
 	key := a.gh.RegisterApp(appBenchAppID, "gitee-mirror")
 	if err := os.WriteFile(a.keyFile, key, 0o600); err != nil {
 		b.Fatal(err)

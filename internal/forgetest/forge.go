@@ -59,12 +59,14 @@ type Forge struct {
 	api       *apiState     // fake site APIs: accounts.go
 	workflows workflowHooks // hooks for pushes without workflows write: githubworkflows.go
 	lfs       *lfsState     // Git LFS API and storage: gitlfs.go
+	advCaps   advCaps       // git's capabilities, for InProcessRefAdvertisement: refadv.go
 }
 
 type config struct {
-	loginAsUser bool
-	noV2        bool
-	lowPriority bool
+	loginAsUser   bool
+	noV2          bool
+	lowPriority   bool
+	inProcessRefs bool
 }
 
 // Option configures [New].

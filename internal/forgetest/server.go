@@ -82,6 +82,9 @@ func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 
 	in := &countReader{r: r.Body, f: f, k: k}
 	out := &countWriter{ResponseWriter: w, f: f, k: k}
+	if f.cfg.inProcessRefs && (k == infoRefsUpload || k == infoRefsReceive) && f.serveRefsInProcess(out, r, owner, repo, k) {
+		return
+	}
 
 	req := r.Clone(r.Context())
 	req.URL.Path = "/" + owner + "/" + repo + ".git" + gitSuffix(r.URL.Path)

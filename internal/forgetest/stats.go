@@ -14,6 +14,9 @@ type Stats struct {
 	InfoRefsReceivePack int // GET info/refs?service=git-receive-pack
 	UploadPackPOSTs     int
 	ReceivePackPOSTs    int // git's auth probe before a chunked push counts too
+	// InfoRefsInProcess counts the listings above that the forge answered
+	// itself (InProcessRefAdvertisement).
+	InfoRefsInProcess int
 
 	UploadPackRequestBytes   int64
 	UploadPackResponseBytes  int64

@@ -1,0 +1,212 @@
+package forgetest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// InProcessRefAdvertisement makes the forge answer ref advertisements
+// (GET info/refs, protocol v0, both services) itself, with the bytes `git
+// http-backend` would send, when a repository's refs are all in a fully
+// peeled packed-refs file; anything else (a loose ref, protocol v2, a
+// fetch or a push) still goes to git. A benchmark that lists thousands of
+// repositories uses it: two git processes per listing would take the
+// cores of the program measured, while GitHub and Gitee answer listings
+// on machines of their own.
+func InProcessRefAdvertisement() Option { return func(c *config) { c.inProcessRefs = true } }
+
+// advCaps are the capabilities this machine's git advertises, read once
+// per forge from a throw-away repository (advertise.go's probe).
+type advCaps struct {
+	once            sync.Once
+	upload, receive string // without symref=
+	err             error
+}
+
+// serveRefsInProcess answers GET info/refs for k when the repository's
+// refs allow it, and reports whether it did.
+func (f *Forge) serveRefsInProcess(w http.ResponseWriter, r *http.Request, owner, repo string, k kind) bool {
+	if strings.Contains(r.Header.Get("Git-Protocol"), "version=2") {
+		return false
+	}
+	caps, err := f.advertisedCaps()
+	if err != nil {
+		return false
+	}
+	dir := f.RepoPath(owner, repo)
+	refs, ok := packedRefs(dir)
+	if !ok {
+		return false
+	}
+	service := "git-upload-pack"
+	if k == infoRefsReceive {
+		service = "git-receive-pack"
+	}
+	var body bytes.Buffer
+	pkt := func(s string) { fmt.Fprintf(&body, "%04x%s", len(s)+4, s) }
+	pkt("# service=" + service + "\n")
+	body.WriteString("0000")
+	first := true
+	line := func(oid, name, c string) {
+		if first {
+			pkt(oid + " " + name + "\x00" + c + "\n")
+			first = false
+			return
+		}
+		pkt(oid + " " + name + "\n")
+	}
+	if k == infoRefsUpload {
+		c := caps.upload
+		if head := headBranch(dir); head != "" {
+			if i := slices.IndexFunc(refs, func(p packedRef) bool { return p.name == "refs/heads/"+head }); i >= 0 {
+				line(refs[i].oid, "HEAD", withSymref(c, head))
+			}
+		}
+		for _, p := range refs {
+			line(p.oid, p.name, c)
+			if p.peeled != "" {
+				pkt(p.peeled + " " + p.name + "^{}\n")
+			}
+		}
+	} else {
+		for _, p := range refs {
+			line(p.oid, p.name, caps.receive)
+		}
+		if first {
+			line(strings.Repeat("0", 40), "capabilities^{}", caps.receive)
+		}
+	}
+	body.WriteString("0000")
+	h := w.Header()
+	h.Set("Content-Type", "application/x-"+service+"-advertisement")
+	h.Set("Expires", "Fri, 01 Jan 1980 00:00:00 GMT")
+	h.Set("Pragma", "no-cache")
+	h.Set("Cache-Control", "no-cache, max-age=0, must-revalidate")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body.Bytes())
+	f.mu.Lock()
+	f.stats.InfoRefsInProcess++
+	f.mu.Unlock()
+	return true
+}
+
+// withSymref adds HEAD's symref to upload-pack's capabilities where git
+// puts it: before object-format (or at the end, for a git without it).
+func withSymref(caps, head string) string {
+	symref := "symref=HEAD:refs/heads/" + head
+	if i := strings.Index(caps, " object-format="); i >= 0 {
+		return caps[:i] + " " + symref + caps[i:]
+	}
+	return caps + " " + symref
+}
+
+// packedRef is a line of packed-refs with its peeled object, if any.
+type packedRef struct {
+	oid, name, peeled string
+}
+
+// packedRefs reads a bare repository's refs when every one of them is in a
+// packed-refs file that records peeled objects fully (as `git pack-refs`
+// writes it), sorted by name as git sends them; ok is false when a loose
+// ref exists or the file says less, so that git answers.
+func packedRefs(dir string) (refs []packedRef, ok bool) {
+	loose := false
+	filepath.WalkDir(filepath.Join(dir, "refs"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			loose = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if loose {
+		return nil, false
+	}
+	file, err := os.Open(filepath.Join(dir, "packed-refs"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, true // no refs at all
+	}
+	if err != nil {
+		return nil, false
+	}
+	defer file.Close()
+	sc := bufio.NewScanner(file)
+	for n := 0; sc.Scan(); n++ {
+		text := sc.Text()
+		switch {
+		case n == 0 && strings.HasPrefix(text, "# pack-refs with:"):
+			if !slices.Contains(strings.Fields(text), "fully-peeled") {
+				return nil, false
+			}
+		case n == 0:
+			return nil, false // no traits: peeled objects unknown
+		case strings.HasPrefix(text, "^") && len(refs) > 0:
+			refs[len(refs)-1].peeled = text[1:]
+		default:
+			oid, name, found := strings.Cut(text, " ")
+			if !found || len(oid) != 40 {
+				return nil, false
+			}
+			refs = append(refs, packedRef{oid: oid, name: name})
+		}
+	}
+	if sc.Err() != nil {
+		return nil, false
+	}
+	slices.SortFunc(refs, func(a, b packedRef) int { return strings.Compare(a.name, b.name) })
+	return refs, true
+}
+
+// advertisedCaps probes, once, what git advertises for each service, from
+// a repository with one commit made in the forge's home.
+func (f *Forge) advertisedCaps() (*advCaps, error) {
+	c := &f.advCaps
+	c.once.Do(func() {
+		dir := filepath.Join(f.home, "caps-probe.git")
+		if _, c.err = runGit(f.home, "", "init", "--bare", "-q", dir); c.err != nil {
+			return
+		}
+		tree, err := runGit(f.home, dir, "mktree")
+		if c.err = err; err != nil {
+			return
+		}
+		commit, err := runGit(f.home, dir, "-c", "user.name=probe", "-c", "user.email=probe@example.invalid", "commit-tree", "-m", "probe", strings.TrimSpace(tree))
+		if c.err = err; err != nil {
+			return
+		}
+		if _, c.err = runGit(f.home, dir, "update-ref", "refs/heads/main", strings.TrimSpace(commit)); c.err != nil {
+			return
+		}
+		capsOf := func(service string) (string, error) {
+			out, err := runGit(f.home, dir, service, "--stateless-rpc", "--advertise-refs", ".")
+			if err != nil {
+				return "", err
+			}
+			_, after, ok := strings.Cut(out, "\x00")
+			if !ok {
+				return "", fmt.Errorf("no capabilities in git %s's advertisement", service)
+			}
+			caps, _, _ := strings.Cut(after, "\n")
+			var keep []string
+			for _, c := range strings.Fields(caps) {
+				if !strings.HasPrefix(c, "symref=") {
+					keep = append(keep, c)
+				}
+			}
+			return strings.Join(keep, " "), nil
+		}
+		if c.upload, c.err = capsOf("upload-pack"); c.err != nil {
+			return
+		}
+		c.receive, c.err = capsOf("receive-pack")
+	})
+	return c, c.err
+}
