@@ -13,6 +13,7 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -37,8 +38,9 @@ type RunnerConfig struct {
 	Store store.Store
 	// Sites reaches the sides' sites.
 	Sites Sites
-	// HTTPClient for Git over HTTPS; nil means the sync core's client
-	// (sane timeouts, no redirects to other hosts).
+	// HTTPClient for Git over HTTPS; nil means one sync core client
+	// (sane timeouts, no redirects to other hosts) made by NewRunner and
+	// shared by every sync, so that connections are reused.
 	HTTPClient *http.Client
 	// Logger defaults to slog.Default(). It never receives a token.
 	Logger *slog.Logger
@@ -87,6 +89,12 @@ func NewRunner(cfg RunnerConfig) (*DefaultRunner, error) {
 	}
 	if cfg.TokenHint == "" {
 		cfg.TokenHint = DefaultTokenHint
+	}
+	if cfg.HTTPClient == nil {
+		// Not one per sync: each would keep its idle connections (and
+		// their goroutines and buffers) for 90 s, tens of MB at a
+		// reconcile's pace, and pay a TLS handshake per request.
+		cfg.HTTPClient = mirror.DefaultHTTPClient()
 	}
 	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, logins: map[[32]byte]string{}, tokens: map[tokenKey]keptToken{}}
 	r.github = cfg.Sites.Installation

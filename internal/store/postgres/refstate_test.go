@@ -1,0 +1,69 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/pgtest"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/store/postgres"
+)
+
+// TestSaveRefStateWritesOnlyChanges: saving the state a mirror already has
+// (what every no-op drift check does) leaves its rows as they were, and a
+// save that moves one ref rewrites that row alone; a reconcile of 10,000
+// mirrors used to delete and insert every row of every mirror.
+func TestSaveRefStateWritesOnlyChanges(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	s, err := postgres.Open(t.Context(), db.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	if err := s.UpsertInstallation(ctx, store.Installation{ID: 1, Account: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	m := &store.Mirror{InstallationID: 1, GitHubRepoID: 1, A: store.Side{Owner: "a", Name: "r"}, B: store.Side{Owner: "b", Name: "r"}, Direction: store.AToB}
+	if err := s.CreateMirror(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, db.URL())
+	// xmin is the transaction that wrote a row version: unchanged, the row
+	// was not written.
+	versions := func() map[string]string {
+		rows, err := conn.Query(ctx, `SELECT ref, xmin::text FROM ref_states WHERE mirror_id = $1`, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var ref, xmin string
+			if err := rows.Scan(&ref, &xmin); err != nil {
+				t.Fatal(err)
+			}
+			out[ref] = xmin
+		}
+		return out
+	}
+	state := map[string]string{"refs/heads/main": "1111", "refs/tags/v1": "2222"}
+	if err := s.SaveRefState(ctx, m.ID, state); err != nil {
+		t.Fatal(err)
+	}
+	first := versions()
+	if err := s.SaveRefState(ctx, m.ID, state); err != nil {
+		t.Fatal(err)
+	}
+	if again := versions(); again["refs/heads/main"] != first["refs/heads/main"] || again["refs/tags/v1"] != first["refs/tags/v1"] {
+		t.Errorf("saving the same state rewrote rows: %v, then %v", first, again)
+	}
+	state["refs/heads/main"] = "3333"
+	if err := s.SaveRefState(ctx, m.ID, state); err != nil {
+		t.Fatal(err)
+	}
+	moved := versions()
+	if moved["refs/heads/main"] == first["refs/heads/main"] || moved["refs/tags/v1"] != first["refs/tags/v1"] {
+		t.Errorf("moving main: row versions %v, then %v; want main's alone rewritten", first, moved)
+	}
+}
