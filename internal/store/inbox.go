@@ -39,6 +39,18 @@ type Inbox interface {
 	Close() error
 }
 
+// ForwardLocker is an Inbox that several App processes share (Postgres).
+// The forwarder holds its lock from reading pending deliveries until it has
+// marked them handled, so that replicas take turns: without it every
+// replica read the same pending deliveries and did their work again, three
+// times over with three replicas, and fell behind by a minute at 1,000
+// deliveries a second.
+type ForwardLocker interface {
+	// LockForward waits for the inbox's forwarding lock and returns its
+	// release.
+	LockForward(ctx context.Context) (unlock func(), err error)
+}
+
 // Delivery is one webhook delivery in the Inbox.
 type Delivery struct {
 	// Seq orders deliveries by arrival; set by Accept.

@@ -156,6 +156,15 @@ func (e *retryError) Unwrap() error { return e.err }
 func (f *Forwarder) batch(ctx context.Context) (more bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if l, ok := f.opts.Inbox.(store.ForwardLocker); ok {
+		// Released after the deferred Handled below (defers run last
+		// first): another replica then sees this batch as done.
+		unlock, err := l.LockForward(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer unlock()
+	}
 	ds, err := f.opts.Inbox.Pending(ctx, forwardBatch, f.opts.MaxAttempts)
 	if err != nil {
 		return false, err

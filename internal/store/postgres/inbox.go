@@ -20,6 +20,7 @@ import (
 // (source, id) makes a redelivery to another replica a duplicate too.
 type Inbox struct {
 	pool      *pgxpool.Pool
+	locks     *pgxpool.Pool // the forwarding lock's connection (LockForward)
 	now       func() time.Time
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -35,7 +36,30 @@ func OpenInbox(ctx context.Context, url string, opts ...Option) (*Inbox, error) 
 	if err != nil {
 		return nil, fmt.Errorf("error opening webhook inbox: %w", err)
 	}
-	return &Inbox{pool: pool, now: o.now, closed: make(chan struct{})}, nil
+	lc := pool.Config().Copy()
+	lc.MaxConns, lc.MinConns = 1, 0 // one forwarder per process
+	locks, err := pgxpool.NewWithConfig(ctx, lc)
+	if err != nil {
+		pool.Close()
+		return nil, errors.New("error opening webhook inbox: error opening its lock connection")
+	}
+	return &Inbox{pool: pool, locks: locks, now: o.now, closed: make(chan struct{})}, nil
+}
+
+var _ store.ForwardLocker = (*Inbox)(nil)
+
+// forwardKey is the advisory lock the replicas' forwarders take turns on.
+const forwardKey = "inbox:forward"
+
+// LockForward implements store.ForwardLocker: an advisory lock, on a
+// connection of its own so that it never takes one an acknowledgement
+// needs; a replica that dies releases it with its connection.
+func (in *Inbox) LockForward(ctx context.Context) (func(), error) {
+	unlock, err := advisoryLock(ctx, in.locks, forwardKey)
+	if err != nil {
+		return nil, fmt.Errorf("error waiting for the webhook inbox's forwarding lock: %w", err)
+	}
+	return unlock, nil
 }
 
 // Accept implements store.Inbox.
@@ -147,6 +171,6 @@ func (in *Inbox) Ping(ctx context.Context) error {
 
 // Close implements store.Inbox; later calls do nothing.
 func (in *Inbox) Close() error {
-	in.closeOnce.Do(func() { close(in.closed); in.pool.Close() })
+	in.closeOnce.Do(func() { close(in.closed); in.locks.Close(); in.pool.Close() })
 	return nil
 }

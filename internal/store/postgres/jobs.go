@@ -40,10 +40,16 @@ func (s *Store) Jobs() *riverdb.DB[pgx.Tx] {
 // lockKey takes the advisory lock of key on a connection of the lock pool
 // and returns its release.
 func (s *Store) lockKey(ctx context.Context, key string) (func(), error) {
+	return advisoryLock(ctx, s.locks, key)
+}
+
+// advisoryLock takes the advisory lock of key on a connection of pool,
+// held until the returned release.
+func advisoryLock(ctx context.Context, pool *pgxpool.Pool, key string) (func(), error) {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(key))
 	id := int32(h.Sum32())
-	conn, err := s.locks.Acquire(ctx)
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("error taking the lock of %s: %w", key, err)
 	}

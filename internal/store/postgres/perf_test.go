@@ -67,3 +67,47 @@ func TestSaveRefStateWritesOnlyChanges(t *testing.T) {
 		t.Errorf("moving main: row versions %v, then %v; want main's alone rewritten", first, moved)
 	}
 }
+
+// TestForwardLockExcludes: the forwarding lock of two replicas' inboxes is
+// one lock: the second waits until the first lets go.
+func TestForwardLockExcludes(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	var inboxes [2]*postgres.Inbox
+	for i := range inboxes {
+		in, err := postgres.OpenInbox(t.Context(), db.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = in.Close() })
+		inboxes[i] = in
+	}
+	unlock, err := inboxes[0].LockForward(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		unlock2, err := inboxes[1].LockForward(t.Context())
+		if err == nil {
+			unlock2()
+		}
+		got <- err
+	}()
+	// The second one is waiting when Postgres shows its lock not granted.
+	conn := connect(t, db.URL())
+	for waiting := 0; waiting == 0; {
+		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-got:
+			t.Fatalf("the second replica took the lock while the first held it (%v)", err)
+		default:
+		}
+	}
+	unlock()
+	if err := <-got; err != nil {
+		t.Fatalf("the second replica's LockForward: %v", err)
+	}
+}
