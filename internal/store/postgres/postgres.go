@@ -27,9 +27,9 @@ import (
 )
 
 // Pool sizes, at most: the main pool and the inbox's, unless
-// pool_max_conns or WithMaxConns says otherwise, and the pool of advisory
-// locks. A replica opens up to 22 connections: size max_connections for
-// the replicas you run (README).
+// pool_max_conns or WithMaxConns says otherwise, the pool of advisory
+// locks, and the inbox's forwarding lock (one more). A replica opens up to
+// 23 connections: size max_connections for the replicas you run (README).
 const (
 	defaultConns = 10
 	inboxConns   = 6
