@@ -100,7 +100,7 @@ var table = []variable{
 	{Var{Name: EnvSyncTimeout, Allowed: durationRange(MinSyncTimeout, MaxSyncTimeout), Default: "30m",
 		Doc: "Time limit of one sync (Go duration: `90s`, `30m`, `1h`)."}, setSyncTimeout},
 	{Var{Name: EnvReconcileInterval, Allowed: durationRange(MinReconcileInterval, MaxReconcileInterval), Default: "10m",
-		Doc: "How often every active mirror's refs are compared, to catch missed webhooks."}, setReconcileInterval},
+		Doc: "How often every active mirror's refs are compared, to catch missed webhooks. The checks are spread evenly over the interval, each mirror at its own point of it (a push is never queued behind them)."}, setReconcileInterval},
 	{Var{Name: EnvWebhookMaxBytes, Allowed: sizeRange(MinWebhookMaxBytes, MaxWebhookMaxBytes), Default: "25MiB",
 		Doc: "Largest webhook body accepted (bytes, or with a `KiB`/`MiB` suffix); larger ones get 413. GitHub caps payloads at 25 MB."}, setWebhookMaxBytes},
 	{Var{Name: EnvAdminToken, Allowed: rangeInt(MinAdminTokenLen, MaxAdminTokenLen) + " characters", File: true, Secret: true,
