@@ -83,6 +83,7 @@ func run(ctx context.Context, e env) (err error) {
 	queue, err := jobs.New(ctx, jobs.Config{
 		DB: db.jobs, Store: st, Runner: runner, Logger: log, Metrics: m,
 		MaxFailures: cfg.MaxFailures, SyncTimeout: cfg.SyncTimeout, ReconcileInterval: cfg.ReconcileInterval,
+		LeaseTTL: cfg.LeaseTTL, LeaseRenew: cfg.LeaseRenew,
 	})
 	if err != nil {
 		return fmt.Errorf("error creating the job queue: %w", err)

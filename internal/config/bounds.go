@@ -21,6 +21,14 @@ const (
 	MaxReconcileInterval = 24 * time.Hour
 
 	MinShutdownTimeout = time.Second
+
+	// A lease shorter than a few seconds lapses on a slow database
+	// round trip; a longer one than 5 minutes leaves a dead replica's
+	// mirror stuck for that long.
+	MinLeaseTTL        = 5 * time.Second
+	MaxLeaseTTL        = 5 * time.Minute
+	MinLeaseRenew      = time.Second
+	MaxLeaseRenew      = 2 * time.Minute
 	MaxShutdownTimeout = 10 * time.Minute
 
 	// GitHub sends at most 25 MB; a push payload is a few KiB.

@@ -29,6 +29,10 @@ func TestBoundsRefused(t *testing.T) {
 		"webhook body 10 bytes":  {config.EnvWebhookMaxBytes, "10", []string{"64KiB to 100MiB"}},
 		"webhook body 1 TiB":     {config.EnvWebhookMaxBytes, "1024GiB", []string{"64KiB to 100MiB"}},
 		"admin token 1 MB":       {config.EnvAdminToken, strings.Repeat("x", 1<<20), []string{"16 to 256 characters"}},
+		"lease ttl 1s":           {config.EnvLeaseTTL, "1s", []string{"5s to 5m"}},
+		"lease ttl a day":        {config.EnvLeaseTTL, "24h", []string{"5s to 5m"}},
+		"lease renew 1ms":        {config.EnvLeaseRenew, "1ms", []string{"1s to 2m"}},
+		"lease renew near ttl":   {config.EnvLeaseRenew, "20s", []string{"more than half of " + config.EnvLeaseTTL, "at most 15s"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -55,12 +59,13 @@ func TestBoundsAccepted(t *testing.T) {
 	c, err := config.Load(env(map[string]string{
 		config.EnvReconcileInterval: "1m", config.EnvSyncTimeout: "24h", config.EnvShutdownTimeout: "1s",
 		config.EnvMaxFailures: "100", config.EnvWebhookMaxBytes: "64KiB",
+		config.EnvLeaseTTL: "5m", config.EnvLeaseRenew: "2m",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	if c.ReconcileInterval != time.Minute || c.SyncTimeout != 24*time.Hour || c.ShutdownTimeout != time.Second ||
-		c.MaxFailures != 100 || c.WebhookMaxBytes != 64<<10 {
+		c.MaxFailures != 100 || c.WebhookMaxBytes != 64<<10 || c.LeaseTTL != 5*time.Minute || c.LeaseRenew != 2*time.Minute {
 		t.Errorf("got %v", c)
 	}
 }

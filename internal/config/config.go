@@ -30,6 +30,7 @@ const (
 	DefaultSyncTimeout       = 30 * time.Minute
 	DefaultReconcileInterval = 10 * time.Minute
 	DefaultShutdownTimeout   = 25 * time.Second
+	DefaultLeaseTTL          = 30 * time.Second
 	// DefaultWebhookMaxBytes is GitHub's payload cap (25 MiB).
 	DefaultWebhookMaxBytes = 25 << 20
 )
@@ -90,6 +91,10 @@ type Config struct {
 	// ShutdownTimeout is how long running syncs may take to finish on
 	// shutdown before they are handed back to the queue.
 	ShutdownTimeout time.Duration
+	// LeaseTTL is how long a running sync's lease outlives its last
+	// renewal; LeaseRenew how often the sync renews it.
+	LeaseTTL   time.Duration
+	LeaseRenew time.Duration
 
 	LogLevel  slog.Level
 	LogFormat string // "text" or "json"
@@ -161,6 +166,8 @@ func (c Config) fields() []slog.Attr {
 		slog.Int64("webhook_max_bytes", c.WebhookMaxBytes),
 		slog.String("admin_token", c.AdminToken.String()),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Duration("lease_ttl", c.LeaseTTL),
+		slog.Duration("lease_renew", c.LeaseRenew),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
 	}

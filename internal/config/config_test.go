@@ -56,6 +56,8 @@ func TestLoadDefaults(t *testing.T) {
 		{"ReconcileInterval", c.ReconcileInterval, 10 * time.Minute},
 		{"WebhookMaxBytes", c.WebhookMaxBytes, int64(25 << 20)},
 		{"ShutdownTimeout", c.ShutdownTimeout, 25 * time.Second},
+		{"LeaseTTL", c.LeaseTTL, 30 * time.Second},
+		{"LeaseRenew", c.LeaseRenew, 10 * time.Second},
 		{"LogLevel", c.LogLevel, slog.LevelInfo},
 		{"LogFormat", c.LogFormat, "text"},
 		{"AppConfigured", c.AppConfigured(), false},

@@ -288,6 +288,23 @@ func setShutdownTimeout(c *Config, raw string) (err error) {
 	return err
 }
 
+func setLeaseTTL(c *Config, raw string) (err error) {
+	c.LeaseTTL, err = durationIn(raw, DefaultLeaseTTL, MinLeaseTTL, MaxLeaseTTL)
+	return err
+}
+
+// setLeaseRenew defaults to a third of the lease TTL, and refuses more
+// than half of it: one late renewal must not lose the lease.
+func setLeaseRenew(c *Config, raw string) (err error) {
+	def := max(MinLeaseRenew, c.LeaseTTL/3)
+	c.LeaseRenew, err = durationIn(raw, def, MinLeaseRenew, MaxLeaseRenew)
+	if err == nil && c.LeaseTTL > 0 && c.LeaseRenew > c.LeaseTTL/2 {
+		err = fmt.Errorf("%s is more than half of %s (%s): one late renewal would lose the lease; want at most %s",
+			shortDuration(c.LeaseRenew), EnvLeaseTTL, shortDuration(c.LeaseTTL), shortDuration(c.LeaseTTL/2))
+	}
+	return err
+}
+
 func setWebhookMaxBytes(c *Config, raw string) (err error) {
 	c.WebhookMaxBytes, err = bytesIn(raw, DefaultWebhookMaxBytes, MinWebhookMaxBytes, MaxWebhookMaxBytes)
 	return err

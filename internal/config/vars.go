@@ -26,6 +26,8 @@ const (
 	EnvWebhookMaxBytes   = Prefix + "WEBHOOK_MAX_BYTES"
 	EnvAdminToken        = Prefix + "ADMIN_TOKEN"
 	EnvShutdownTimeout   = Prefix + "SHUTDOWN_TIMEOUT"
+	EnvLeaseTTL          = Prefix + "LEASE_TTL"
+	EnvLeaseRenew        = Prefix + "LEASE_RENEW"
 	EnvLogLevel          = Prefix + "LOG_LEVEL"
 	EnvLogFormat         = Prefix + "LOG_FORMAT"
 )
@@ -107,6 +109,10 @@ var table = []variable{
 		Doc: "Bearer token for the `/admin/…` endpoints (setting Gitee tokens, sync, pause, resume). Unset: those endpoints are disabled."}, setAdminToken},
 	{Var{Name: EnvShutdownTimeout, Allowed: durationRange(MinShutdownTimeout, MaxShutdownTimeout), Default: "25s",
 		Doc: "On SIGTERM, how long running syncs may take to finish before they are stopped and handed back to the queue (they run again after the restart)."}, setShutdownTimeout},
+	{Var{Name: EnvLeaseTTL, Allowed: durationRange(MinLeaseTTL, MaxLeaseTTL), Default: "30s",
+		Doc: "A running sync holds a lease on its mirror that lapses this long after its last renewal: when the App (or a replica) dies mid-sync, the mirror is synced again by the restarted App or another replica this long after the last renewal, plus a few seconds. Replicas' clocks need not agree (on Postgres the database's clock counts)."}, setLeaseTTL},
+	{Var{Name: EnvLeaseRenew, Allowed: durationRange(MinLeaseRenew, MaxLeaseRenew) + ", at most half the lease TTL", Default: "a third of the lease TTL (10s)",
+		Doc: "How often a running sync renews its lease."}, setLeaseRenew},
 	{Var{Name: EnvLogLevel, Default: "info",
 		Doc: "`debug`, `info`, `warn` or `error`."}, setLogLevel},
 	{Var{Name: EnvLogFormat, Default: "text",

@@ -19,6 +19,9 @@ const (
 	DefaultReconcileInterval = 10 * time.Minute
 	DefaultPollInterval      = 100 * time.Millisecond
 	DefaultWorkers           = 4
+	DefaultLeaseTTL          = 30 * time.Second
+	DefaultLeaseRenew        = 10 * time.Second
+	DefaultSweepEvery        = 5 * time.Second
 
 	// jobSlack is what a job may take beyond its sync: recording the run,
 	// check runs, the follow-up check.
@@ -72,6 +75,19 @@ type Config struct {
 	// RetryPolicy spaces retries of transiently failed syncs; default
 	// exponential from 5 s, capped at 10 min.
 	RetryPolicy river.ClientRetryPolicy
+
+	// LeaseTTL is how long a running sync's lease on its mirror outlives
+	// its last renewal; LeaseRenew how often the sync renews it (at most
+	// half the TTL). A sync whose process died is run again about
+	// LeaseTTL + SweepEvery after its last renewal. Defaults 30 s, 10 s.
+	LeaseTTL   time.Duration
+	LeaseRenew time.Duration
+	// SweepEvery is how often the queue looks for running syncs whose
+	// lease lapsed; default 5 s. It also looks once at Start.
+	SweepEvery time.Duration
+	// Holder names this process in the leases it takes; default a random
+	// id with the host name and process id. Unique per process start.
+	Holder string
 }
 
 // withDefaults fills zero fields and checks the rest.
@@ -111,6 +127,21 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RetryPolicy == nil {
 		c.RetryPolicy = &BackoffPolicy{}
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = DefaultLeaseTTL
+	}
+	if c.LeaseRenew <= 0 {
+		c.LeaseRenew = min(DefaultLeaseRenew, c.LeaseTTL/3)
+	}
+	if c.LeaseRenew > c.LeaseTTL/2 {
+		return c, fmt.Errorf("jobs: LeaseRenew (%s) must be at most half of LeaseTTL (%s), or one late renewal loses the lease", c.LeaseRenew, c.LeaseTTL)
+	}
+	if c.SweepEvery <= 0 {
+		c.SweepEvery = DefaultSweepEvery
+	}
+	if c.Holder == "" {
+		c.Holder = newHolder()
 	}
 	return c, nil
 }

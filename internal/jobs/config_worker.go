@@ -25,8 +25,14 @@ type configWorker struct {
 func (w *configWorker) Work(ctx context.Context, job *river.Job[ApplyConfigArgs]) error {
 	q, a := w.q, job.Args
 	log := q.log.With(slog.Int64(logkey.InstallationID, a.InstallationID), slog.String(logkey.Repo, a.Owner+"/"+a.Name), slog.Int64(logkey.JobID, job.ID))
-	seq := q.configSeq(a.RepoID)
-	moved := func(context.Context) (bool, error) { return q.configSeq(a.RepoID) != seq, nil }
+	seq, err := q.configSeq(ctx, a.RepoID)
+	if err != nil {
+		return err
+	}
+	moved := func(ctx context.Context) (bool, error) {
+		now, err := q.configSeq(ctx, a.RepoID)
+		return now != seq, err
+	}
 
 	filter := store.MirrorFilter{InstallationID: a.InstallationID, GitHubRepoID: a.RepoID}
 	before, err := q.cfg.Store.ListMirrors(ctx, filter)

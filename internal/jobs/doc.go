@@ -13,7 +13,12 @@
 // hint finds no live job and inserts a new one. A push during a running sync
 // therefore lands without waiting for the reconcile.
 //
-// The lock is in-process: this works for the App's single-process SQLite
-// deployment. Several replicas (Postgres) will need the check and the
-// completion in one database transaction with the store's counter.
+// The lock is the database's (store.JobDB.LockKey: an advisory lock on
+// Postgres, which every replica sees). A running sync also holds a lease on
+// its mirror in the store, renewed every few seconds (lease.go): when its
+// process dies the lease lapses, and a sweeper on any live process
+// (sweep.go) replaces the job left running with a fresh one, so the mirror
+// is synced again within a lease's lifetime instead of after River's
+// stuck-job rescue. Config re-read requests are counted in the database
+// too, so that a request made on one replica is seen by a job on another.
 package jobs

@@ -26,12 +26,16 @@ type Queue struct {
 	stopping atomic.Bool
 
 	mu       sync.Mutex
-	cfgSeq   map[int64]int64         // config re-read requests per repository id
 	triggers map[int64]store.Trigger // latest request's trigger per mirror, until a job takes it
 
 	depthMu   sync.Mutex
 	depthStop context.CancelFunc
 	depthDone chan struct{}
+
+	sweepMu   sync.Mutex
+	sweepStop context.CancelFunc
+	sweepDone chan struct{}
+	leaseless map[int64]sighting // the sweeper's: running jobs seen without a lease
 }
 
 // New applies River's migrations to cfg.DB and returns a Queue that is not
@@ -44,7 +48,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if err := cfg.DB.MigrateJobs(ctx, cfg.Logger); err != nil {
 		return nil, err
 	}
-	q := &Queue{cfg: cfg, log: cfg.Logger, cfgSeq: map[int64]int64{}, triggers: map[int64]store.Trigger{}}
+	q := &Queue{cfg: cfg, log: cfg.Logger, triggers: map[int64]store.Trigger{}}
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &syncWorker{q: q}); err != nil {
@@ -90,6 +94,7 @@ func (q *Queue) Start(ctx context.Context) error {
 		return fmt.Errorf("error starting job queue: %w", err)
 	}
 	q.startDepthGauge()
+	q.startSweeper()
 	return nil
 }
 
@@ -99,6 +104,7 @@ func (q *Queue) Start(ctx context.Context) error {
 // interrupted. Stop returns ctx's error in that case.
 func (q *Queue) Stop(ctx context.Context) error {
 	q.stopDepthGauge()
+	q.stopSweeper()
 	err := q.client.Stop(ctx)
 	if err == nil || ctx.Err() == nil {
 		if err != nil {

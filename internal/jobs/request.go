@@ -32,7 +32,19 @@ func (q *Queue) RequestSync(ctx context.Context, mirrorID int64, trigger store.T
 	q.mu.Lock()
 	q.triggers[mirrorID] = trigger
 	q.mu.Unlock()
-	return q.enqueueSync(ctx, mirrorID, trigger)
+	res, err := q.insertSync(ctx, mirrorID, trigger)
+	if err != nil {
+		return err
+	}
+	if res.UniqueSkippedAsDuplicate && q.mayBeDead(res.Job) {
+		// The job this request would join may be one whose worker died:
+		// if its lease lapsed, a fresh job takes its place now, without
+		// waiting for the sweeper.
+		if _, err := q.rescueLocked(ctx, res.Job, mirrorID, trigger, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // takeTrigger returns the trigger of the latest request for a mirror since
@@ -50,9 +62,15 @@ func (q *Queue) takeTrigger(mirrorID int64, def store.Trigger) store.Trigger {
 
 // enqueueSync inserts a sync job; a duplicate of a live job is dropped.
 func (q *Queue) enqueueSync(ctx context.Context, mirrorID int64, trigger store.Trigger) error {
+	_, err := q.insertSync(ctx, mirrorID, trigger)
+	return err
+}
+
+// insertSync is enqueueSync, returning River's answer.
+func (q *Queue) insertSync(ctx context.Context, mirrorID int64, trigger store.Trigger) (*rivertype.JobInsertResult, error) {
 	res, err := q.client.Insert(ctx, SyncArgs{MirrorID: mirrorID, Trigger: trigger}, &river.InsertOpts{MaxAttempts: q.cfg.maxAttempts()})
 	if err != nil {
-		return fmt.Errorf("error enqueueing sync of mirror %d: %w", mirrorID, err)
+		return nil, fmt.Errorf("error enqueueing sync of mirror %d: %w", mirrorID, err)
 	}
 	if res.UniqueSkippedAsDuplicate && trigger != store.TriggerReconcile &&
 		(res.Job.State == rivertype.JobStateRetryable || res.Job.State == rivertype.JobStateScheduled) {
@@ -62,7 +80,7 @@ func (q *Queue) enqueueSync(ctx context.Context, mirrorID int64, trigger store.T
 			q.log.Warn("could not bring a waiting sync forward", slog.Int64(logkey.MirrorID, mirrorID), slog.Any(logkey.Error, err))
 		}
 	}
-	return nil
+	return res, nil
 }
 
 // ApplyConfig asks for the repository's .github/gitee-mirror.yml to be read
@@ -74,9 +92,10 @@ func (q *Queue) ApplyConfig(ctx context.Context, installationID, repoID int64, o
 		return err
 	}
 	defer unlock()
-	q.mu.Lock()
-	q.cfgSeq[repoID]++
-	q.mu.Unlock()
+	// Counted in the database: the job may run on another replica.
+	if _, err := q.cfg.Store.BumpCounter(ctx, repoKey(repoID)); err != nil {
+		return fmt.Errorf("error recording a config read request for %s/%s: %w", owner, name, err)
+	}
 	args := ApplyConfigArgs{InstallationID: installationID, RepoID: repoID, Owner: owner, Name: name}
 	if _, err := q.client.Insert(ctx, args, nil); err != nil {
 		return fmt.Errorf("error enqueueing config read of %s/%s: %w", owner, name, err)
@@ -84,11 +103,14 @@ func (q *Queue) ApplyConfig(ctx context.Context, installationID, repoID int64, o
 	return nil
 }
 
-// configSeq is the number of config requests for a repository so far.
-func (q *Queue) configSeq(repoID int64) int64 {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.cfgSeq[repoID]
+// configSeq is the number of config requests for a repository so far, on
+// every replica.
+func (q *Queue) configSeq(ctx context.Context, repoID int64) (int64, error) {
+	n, err := q.cfg.Store.Counter(ctx, repoKey(repoID))
+	if err != nil {
+		return 0, fmt.Errorf("error reading the config read requests of repository %d: %w", repoID, err)
+	}
+	return n, nil
 }
 
 // Reconcile enqueues a drift check of every active mirror now, as the

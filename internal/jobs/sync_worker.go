@@ -42,6 +42,22 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	q := w.q
 	id := job.Args.MirrorID
 	log := q.log.With(slog.Int64(logkey.MirrorID, id), slog.Int64(logkey.JobID, job.ID))
+	// The lease first: with it this worker is the mirror's one sync, on
+	// any replica, and a sweeper sees it alive.
+	lease := q.syncLease(id, job.ID)
+	took, err := q.cfg.Store.TakeLease(ctx, lease, q.cfg.LeaseTTL)
+	if err != nil {
+		return fmt.Errorf("error taking the lease of mirror %d: %w", id, err)
+	}
+	if !took {
+		// Someone still holds it: a worker taken for dead that has not
+		// noticed yet, or a sweeper replacing one. Come back when it has
+		// renewed or lapsed.
+		log.Info("another worker holds this mirror's lease; waiting for it")
+		return river.JobSnooze(q.cfg.LeaseRenew)
+	}
+	ctx, dropLease := q.keepLease(ctx, log, lease)
+	defer dropLease()
 	m, err := q.cfg.Store.GetMirror(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Info("mirror no longer exists; nothing to sync")
@@ -136,10 +152,14 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 	defer cancel()
 
 	var v verdict
-	interrupted := serr != nil && ctx.Err() != nil && q.stopping.Load()
-	if interrupted {
+	lost := serr != nil && leaseLost(ctx)
+	interrupted := serr != nil && ctx.Err() != nil && q.stopping.Load() || lost
+	switch {
+	case lost:
+		v = verdict{outcome: store.OutcomeInterrupted, status: store.StatusFailing, class: failure.Timeout, message: leaseLostMessage}
+	case interrupted:
 		v = verdict{outcome: store.OutcomeInterrupted, status: store.StatusFailing, class: failure.Timeout, message: interruptedMessage}
-	} else {
+	default:
 		v = judge(res, serr)
 		q.observe(v.outcome, elapsed)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -27,6 +28,14 @@ type JobDB interface {
 	// so that a request is never dropped as a duplicate of a job that is
 	// finishing.
 	LockKey(ctx context.Context, key string) (unlock func(), err error)
+	// AbandonJob finalizes a job whose worker died (its lease lapsed): it
+	// moves the job from running to cancelled, with reason among its
+	// errors, as River's own rescuer does, so that a fresh job can take its
+	// place. It changes nothing unless the job is still running the attempt
+	// that started at attemptedAt. A worker that turns out to be alive
+	// after all then finds its job finalized: its own completion changes
+	// nothing.
+	AbandonJob(ctx context.Context, id int64, attemptedAt time.Time, reason string) error
 	// QueueUI is River UI for the database's queue, served under prefix.
 	QueueUI(prefix string, log *slog.Logger) (QueueUI, error)
 }
@@ -48,6 +57,8 @@ type JobClient interface {
 	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	// CompleteRunning marks the running job completed in a transaction of
 	// its own; ctx must be the worker's.
 	CompleteRunning(ctx context.Context, job *rivertype.JobRow) error

@@ -239,4 +239,7 @@ type Store interface {
 
 	// Problems of repositories' settings files (problems.go).
 	ConfigProblems
+	// Leases of running syncs and request counters (lease.go), shared by
+	// every replica.
+	Leases
 }

@@ -5,9 +5,11 @@ package riverdb
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
@@ -93,6 +95,32 @@ func (d *DB[TTx]) JobDepth(ctx context.Context) (int, error) {
 // LockKey implements store.JobDB.
 func (d *DB[TTx]) LockKey(ctx context.Context, key string) (func(), error) {
 	return d.lock(ctx, key)
+}
+
+// AbandonJob implements store.JobDB with River's rescue statement, the one
+// its stuck-job rescuer runs: it changes a job only while it is running an
+// attempt that started before the horizon.
+func (d *DB[TTx]) AbandonJob(ctx context.Context, id int64, attemptedAt time.Time, reason string) error {
+	now := time.Now().UTC()
+	errData, err := json.Marshal(rivertype.AttemptError{At: now, Error: reason})
+	if err != nil {
+		return fmt.Errorf("error abandoning job %d: %w", id, err)
+	}
+	// Times are kept to the millisecond (SQLite) or microsecond
+	// (Postgres): a millisecond past the attempt's start matches that
+	// attempt and no later one.
+	_, err = d.driver.GetExecutor().JobRescueMany(ctx, &riverdriver.JobRescueManyParams{
+		ID:           []int64{id},
+		Error:        [][]byte{errData},
+		FinalizedAt:  []*time.Time{&now},
+		ScheduledAt:  []time.Time{now},
+		State:        []string{string(rivertype.JobStateCancelled)},
+		StuckHorizon: attemptedAt.Add(time.Millisecond),
+	})
+	if err != nil {
+		return fmt.Errorf("error abandoning job %d: %w", id, err)
+	}
+	return nil
 }
 
 // client is a River client with CompleteRunning.

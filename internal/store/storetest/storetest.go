@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 		{"Settings", testSettings},
 		{"States", testStates},
 		{"ConfigProblems", testConfigProblems},
+		{"Leases", testLeases},
 		{"Secrets", testSecrets},
 		{"Reopen", testReopen},
 	}
