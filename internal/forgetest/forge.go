@@ -44,17 +44,20 @@ type Forge struct {
 	latency  atomic.Int64   // time.Duration added to every request
 	inflight sync.WaitGroup // handlers, including those of hijacked connections
 
-	mu        sync.Mutex
-	known     map[string]bool              // "owner/name" of repositories: true once complete, false while being made
-	tokens    map[string]string            // token → login
-	grants    map[string]map[string]Access // login → "owner/name" or "owner/*" → access
-	failN     int
-	failCode  int
-	drops     int
-	onRequest func(*http.Request)
-	gitBusy   int        // Git requests being served
-	gitIdle   *sync.Cond // signalled when gitBusy drops to zero; on mu
-	stats     Stats
+	mu         sync.Mutex
+	known      map[string]bool              // "owner/name" of repositories: true once complete, false while being made
+	tokens     map[string]string            // token → login
+	grants     map[string]map[string]Access // login → "owner/name" or "owner/*" → access
+	failN      int
+	failCode   int
+	drops      int
+	onRequest  func(*http.Request)
+	gitBusy    int            // Git requests being served
+	gitIdle    *sync.Cond     // signalled when gitBusy drops to zero; on mu
+	pushes     map[string]int // receive-packs being served per "owner/name": pushwatch.go
+	overlaps   []string
+	onPushBody func(*http.Request, int64) error
+	stats      Stats
 
 	api       *apiState     // fake site APIs: accounts.go
 	workflows workflowHooks // hooks for pushes without workflows write: githubworkflows.go
@@ -67,6 +70,8 @@ type config struct {
 	noV2          bool
 	lowPriority   bool
 	inProcessRefs bool
+	// detectOverlap fails the test on overlapping receive-packs.
+	detectOverlap bool
 }
 
 // Option configures [New].

@@ -80,7 +80,14 @@ func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 		hook(r)
 	}
 
-	in := &countReader{r: r.Body, f: f, k: k}
+	if k == receivePack {
+		defer f.pushing(owner, repo)()
+	}
+	var body io.Reader = r.Body
+	if k == receivePack {
+		body = f.pushBody(r, body)
+	}
+	in := &countReader{r: body, f: f, k: k}
 	out := &countWriter{ResponseWriter: w, f: f, k: k}
 	if f.cfg.inProcessRefs && (k == infoRefsUpload || k == infoRefsReceive) && f.serveRefsInProcess(out, r, owner, repo, k) {
 		return
