@@ -62,12 +62,21 @@ type e2e struct {
 	db    *sqlite.Store // the test's own handle on the App's database
 	inbox *sql.DB       // and on its webhook inbox
 	work  map[string]*forgetest.Work
+
+	proc *appProc // the App as a process of its own (newE2EProcess), else nil: run() in the test
 }
 
-// newE2E sets up the forge and starts the App.
+// newE2E sets up the forge and starts the App (run, in this process).
 func newE2E(t *testing.T, extra map[string]string) *e2e {
 	t.Helper()
-	f := forgetest.New(t)
+	return newE2EWith(t, extra, "")
+}
+
+// newE2EWith is newE2E; with bin, the App runs as that binary, a process
+// of its own that the test can kill (proc_test.go).
+func newE2EWith(t *testing.T, extra map[string]string, bin string, opts ...forgetest.Option) *e2e {
+	t.Helper()
+	f := forgetest.New(t, opts...)
 	e := &e2e{t: t, f: f, dir: t.TempDir(), logs: &syncBuffer{}, answers: &syncBuffer{}, work: map[string]*forgetest.Work{}}
 	e.keyPEM = f.RegisterApp(e2eAppID, "gitee-mirror")
 	f.AddInstallation(e2eAppID, e2eInstallation, e2eOwner, e2eOwner+"/*")
@@ -101,6 +110,10 @@ func newE2E(t *testing.T, extra map[string]string) *e2e {
 	}
 	for k, v := range extra {
 		e.vars[k] = v
+	}
+	if bin != "" {
+		e.proc = newProc(t, "app", bin, e.vars)
+		e.logs = e.proc.logs
 	}
 	e.secrets = []string{e2eGiteeToken, e2eWebhookKey, e2eAdminToken, e.vars["GITEE_MIRROR_SECRET_KEY"]}
 	// Every full line of the key's PEM body.
@@ -152,6 +165,11 @@ func e2eBox(t *testing.T, key []byte) *secret.Box {
 // start runs the App until stop; it fails the test if run returns early.
 func (e *e2e) start() {
 	e.t.Helper()
+	if e.proc != nil {
+		e.proc.start()
+		e.base, e.stop = e.proc.base, e.proc.term
+		return
+	}
 	addr := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -270,6 +288,9 @@ func (e *e2e) waitFor(what string, cond func() bool) {
 
 // logTail is the end of the logs, for failure messages.
 func (e *e2e) logTail() string {
+	if e.proc != nil {
+		return e.proc.logTail()
+	}
 	s := e.logs.String()
 	if len(s) > 8000 {
 		s = "…" + s[len(s)-8000:]
