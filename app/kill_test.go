@@ -52,14 +52,15 @@ func holdRequest(e *e2e, match func(r *http.Request) bool) (<-chan struct{}, fun
 }
 
 // holdPush holds the App's first push to owner/repo once the forge has
-// read at bytes of its body, and cuts the body there on release: what the
-// dead App had not yet handed to the network is lost with it.
-func holdPush(e *e2e, owner, repo string, at int64) (<-chan struct{}, func()) {
+// read at bytes of its body. With cut, release cuts the body there: what
+// the dead App had not yet handed to the network is lost with it; else the
+// push goes on.
+func holdPush(t *testing.T, f *forgetest.Forge, owner, repo string, at int64, cut bool) (<-chan struct{}, func()) {
 	reached, released := make(chan struct{}), make(chan struct{})
 	var once, rel sync.Once
 	release := func() { rel.Do(func() { close(released) }) }
-	e.t.Cleanup(release)
-	e.f.OnPushBody(func(r *http.Request, read int64) error {
+	t.Cleanup(release)
+	f.OnPushBody(func(r *http.Request, read int64) error {
 		if read < at || !isPost(r, owner, repo, "git-receive-pack") {
 			return nil
 		}
@@ -69,6 +70,9 @@ func holdPush(e *e2e, owner, repo string, at int64) (<-chan struct{}, func()) {
 			return nil
 		}
 		<-released
+		if !cut {
+			return nil
+		}
 		return errors.New("the pusher died mid-pack")
 	})
 	return reached, release
@@ -93,12 +97,12 @@ var killPoints = []killPoint{
 		return holdRequest(e, func(r *http.Request) bool { return isPost(r, e2eOwner, repo, "git-upload-pack") })
 	}},
 	{name: "mid-pack", arm: func(e *e2e, repo string) (<-chan struct{}, func()) {
-		return holdPush(e, e2eGiteeOrg, repo, midPackAt)
+		return holdPush(e.t, e.f, e2eGiteeOrg, repo, midPackAt, true)
 	}},
 	{name: "one leg landed", twoWay: true, arm: func(e *e2e, repo string) (<-chan struct{}, func()) {
 		// A two-way sync pushes to both sides: hold the push to GitHub;
 		// the test kills the App once the push to Gitee has landed.
-		return holdPush(e, e2eOwner, repo, 1)
+		return holdPush(e.t, e.f, e2eOwner, repo, 1, true)
 	}},
 }
 
