@@ -87,5 +87,6 @@ func changed(before, after []*store.Mirror) []*store.Mirror {
 func SameSettings(a, b *store.Mirror) bool {
 	return a.B.Owner == b.B.Owner && a.B.Name == b.B.Name && a.Direction == b.Direction &&
 		slices.Equal(a.Branches, b.Branches) && slices.Equal(a.Tags, b.Tags) && a.NoTags == b.NoTags &&
-		a.Force == b.Force && a.Prune == b.Prune && a.CreateMissing == b.CreateMissing && a.Visibility == b.Visibility
+		a.Force == b.Force && a.Prune == b.Prune && a.CreateMissing == b.CreateMissing && a.Visibility == b.Visibility &&
+		a.Releases == b.Releases && a.LFS == b.LFS
 }

@@ -77,6 +77,17 @@ func judge(res *mirror.Result, err error) verdict {
 			len(diverged), plural(len(diverged), "ref", "refs"), plural(len(diverged), "was", "were"), listRefs(diverged))
 		return verdict{outcome: store.OutcomeDiverged, status: store.StatusDiverged, class: failure.Diverged, message: msg}
 	}
+	if l := res.LFS; !l.Complete() {
+		// The refs are mirrored but the mirror is incomplete, as with a
+		// diverged ref: a person decides (LFS storage on the target).
+		class := l.Class
+		if class == "" {
+			class = failure.Rejected
+		}
+		msg := fmt.Sprintf("%d Git LFS %s (%d bytes) %s not on the target: %s", l.Missing, plural(l.Missing, "object", "objects"),
+			l.MissingBytes, plural(l.Missing, "is", "are"), l.Reason)
+		return verdict{outcome: store.OutcomeDiverged, status: store.StatusDiverged, class: class, message: msg}
+	}
 	return verdict{outcome: store.OutcomeOK, status: store.StatusInSync}
 }
 

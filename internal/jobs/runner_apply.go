@@ -114,5 +114,6 @@ func applyEntry(m *store.Mirror, e repoconfig.Mirror, sha string) {
 	m.Direction = e.Direction
 	m.Branches, m.Tags, m.NoTags = e.Branches, e.Tags, e.NoTags
 	m.Force, m.Prune, m.CreateMissing, m.Visibility = e.Force, e.Prune, e.CreateMissing, e.Visibility
+	m.Releases, m.LFS = e.Releases, e.LFS
 	m.ConfigSource, m.ConfigSHA = store.SourceFile, sha
 }

@@ -75,6 +75,9 @@ type DefaultRunner struct {
 	mu     sync.Mutex
 	logins map[[32]byte]string    // side B login per hash of site and token
 	tokens map[tokenKey]keptToken // GitHub tokens per repository: tokens.go
+	// released holds each sync's releases outcome until the worker takes
+	// it (runner_releases.go).
+	released map[*mirror.Result]releasesDone
 }
 
 var _ Runner = (*DefaultRunner)(nil)
@@ -96,7 +99,8 @@ func NewRunner(cfg RunnerConfig) (*DefaultRunner, error) {
 		// reconcile's pace, and pay a TLS handshake per request.
 		cfg.HTTPClient = mirror.DefaultHTTPClient()
 	}
-	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, logins: map[[32]byte]string{}, tokens: map[tokenKey]keptToken{}}
+	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, logins: map[[32]byte]string{}, tokens: map[tokenKey]keptToken{},
+		released: map[*mirror.Result]releasesDone{}}
 	r.github = cfg.Sites.Installation
 	r.mint = r.scopedToken
 	return r, nil

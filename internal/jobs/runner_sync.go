@@ -55,6 +55,9 @@ func (r *DefaultRunner) Sync(ctx context.Context, m *store.Mirror) (*mirror.Resu
 		}
 		res, err = r.syncWith(ctx, log, m, sideA(m, fa), b)
 	}
+	if err == nil {
+		r.syncReleases(ctx, log, m, fa, fb, res)
+	}
 	return res, err
 }
 
@@ -96,6 +99,7 @@ func (r *DefaultRunner) syncWith(ctx context.Context, log *slog.Logger, m *store
 		// Two-way: side A is the core's source, side B its target, peers;
 		// L is the store's ref state.
 		TwoWay:     m.Direction.TwoWay(),
+		LFS:        m.LFS,
 		State:      refState{ctx: ctx, st: r.cfg.Store, id: m.ID},
 		HTTPClient: r.cfg.HTTPClient, Logger: log, CacheDir: r.cfg.CacheDir, UserAgent: userAgent,
 	}

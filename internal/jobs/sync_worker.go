@@ -147,6 +147,7 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 	sctx, cancelSync := context.WithTimeout(ctx, q.cfg.SyncTimeout)
 	res, serr := q.cfg.Runner.Sync(sctx, m)
 	cancelSync()
+	rel, relErr := releasesOf(q.cfg.Runner, res)
 	elapsed := time.Since(start)
 	bg, cancel = afterwards(ctx)
 	defer cancel()
@@ -160,10 +161,10 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 	case interrupted:
 		v = verdict{outcome: store.OutcomeInterrupted, status: store.StatusFailing, class: failure.Timeout, message: interruptedMessage}
 	default:
-		v = judge(res, serr)
+		v = judgeReleases(judge(res, serr), rel, relErr)
 		q.observe(v.outcome, elapsed)
 	}
-	if quiet && (interrupted || v.status == m.Status && (res == nil || len(res.Changed()) == 0)) {
+	if quiet && (interrupted || v.status == m.Status && (res == nil || len(res.Changed()) == 0) && rel.Changed() == 0) {
 		if err := q.cfg.Store.SetStatus(bg, m.ID, m.Status); err != nil {
 			return nil, 0, fmt.Errorf("error restoring the status of mirror %d: %w", m.ID, err)
 		}
@@ -183,6 +184,7 @@ func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mi
 	if res != nil {
 		run.Refs, run.Bytes = res.Refs, res.Bytes
 	}
+	run.Releases = rel
 	failures, err := q.cfg.Store.FinishRun(bg, run)
 	if err != nil {
 		return nil, 0, q.goneOr(bg, m.ID, fmt.Errorf("error recording the outcome of a sync of mirror %d: %w", m.ID, err))

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
@@ -46,6 +47,9 @@ type Mirror struct {
 	Prune         bool
 	CreateMissing bool
 	Visibility    string
+
+	Releases bool           // mirror published releases and their assets
+	LFS      mirror.LFSMode // Git LFS objects: off, copy (true) or required
 }
 
 // Target is "owner/name" on Gitee.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -41,6 +42,9 @@ func TestParse(t *testing.T) {
 		},
 		{"both", "target: a/b\ndirection: Both\n", []Mirror{def("a", "b", 1, func(m *Mirror) { m.Direction = store.Both })}},
 		{"both without force", "target: a/b\ndirection: both\nforce: false\n", []Mirror{def("a", "b", 1, func(m *Mirror) { m.Direction = store.Both })}},
+		{"releases and lfs", "target: a/b\nreleases: true\nlfs: true\n", []Mirror{def("a", "b", 1, func(m *Mirror) { m.Releases, m.LFS = true, mirror.LFSCopy })}},
+		{"lfs required", "target: a/b\nlfs: Required\n", []Mirror{def("a", "b", 1, func(m *Mirror) { m.LFS = mirror.LFSRequired })}},
+		{"lfs false", "target: a/b\nlfs: false\nreleases: false\n", []Mirror{def("a", "b", 1, nil)}},
 		{"tags false", "target: a/b\ntags: false\n", []Mirror{def("a", "b", 1, func(m *Mirror) { m.NoTags = true })}},
 		{"tags true", "target: a/b\ntags: true\n", []Mirror{def("a", "b", 1, nil)}},
 		{"branch string", "target: a/b\nbranches: main\n", []Mirror{def("a", "b", 1, func(m *Mirror) { m.Branches = []string{"main"} })}},
@@ -80,7 +84,7 @@ func TestParseErrors(t *testing.T) {
 		{"not yaml, line", "target: a/b\nforce: true\n  prune: false\n", []string{"line 3", "not valid YAML"}},
 		{"scalar document", "acme/widget\n", []string{"want a mapping"}},
 		{"two documents", "target: a/b\n---\ntarget: c/d\n", []string{"line 3", "more than one YAML document"}},
-		{"unknown key", "target: a/b\nbrnaches: main\n", []string{"line 2", "brnaches", "unknown key", "branches, tags"}},
+		{"unknown key", "target: a/b\nbrnaches: main\n", []string{"line 2", "brnaches", "unknown key", "branches, tags", "releases, lfs"}},
 		{"missing target", "direction: push\n", []string{"target: missing", "owner/name"}},
 		{"bad target", "target: acme\n", []string{"line 1", "target", `"acme"`, "owner/name"}},
 		{"target with space", "target: acme/my repo\n", []string{"target", "letters, digits"}},
@@ -88,6 +92,9 @@ func TestParseErrors(t *testing.T) {
 		{"direction", "target: a/b\ndirection: sideways\n", []string{"line 2", "direction", "push", "pull", "both", `"sideways"`}},
 		{"both with force", "target: a/b\nforce: true\ndirection: both\n", []string{"line 2", "force", "direction both", "conflict"}},
 		{"both with force in a list", "mirrors:\n  - target: a/b\n    direction: both\n    force: true\n", []string{"line 4", "mirrors[0].force", "direction both"}},
+		{"releases word", "target: a/b\nreleases: all\n", []string{"line 2", "releases", "true or false", `"all"`}},
+		{"lfs word", "target: a/b\nlfs: maybe\n", []string{"line 2", "lfs", `"maybe"`, "true", "false", "required"}},
+		{"lfs list", "target: a/b\nlfs: [true]\n", []string{"line 2", "lfs", "a list"}},
 		{"force word", "target: a/b\nforce: yes\n", []string{"line 2", "force", "true or false", `"yes"`}},
 		{"prune list", "target: a/b\nprune: []\n", []string{"prune", "true or false", "a list"}},
 		{"create-missing", "target: a/b\ncreate-missing: 1\n", []string{"create-missing", "true or false"}},

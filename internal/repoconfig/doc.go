@@ -11,6 +11,8 @@
 //	prune: true                 # delete refs the source no longer has
 //	create-missing: true        # create the Gitee repository if absent
 //	visibility: source          # private, public, or source (as on GitHub)
+//	releases: false             # mirror published releases and their assets
+//	lfs: false                  # copy Git LFS objects: true, false, or required
 //
 // or a list of them under mirrors:. Parsing is strict: an unknown key, a
 // value of the wrong kind or an unknown word is an error naming the field,

@@ -5,12 +5,13 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/validate"
 )
 
 // keys are the fields of a mirror, in the order the docs list them.
-var keys = []string{"target", "direction", "branches", "tags", "force", "prune", "create-missing", "visibility"}
+var keys = []string{"target", "direction", "branches", "tags", "force", "prune", "create-missing", "visibility", "releases", "lfs"}
 
 // mirror reads one mirror's mapping; prefix qualifies field names in errors
 // ("mirrors[2].").
@@ -45,6 +46,10 @@ func (p *parser) mirror(n *yaml.Node, prefix string) (Mirror, bool) {
 			m.CreateMissing = p.boolean(v, field, m.CreateMissing)
 		case "visibility":
 			m.Visibility = p.visibility(v, field)
+		case "releases":
+			m.Releases = p.boolean(v, field, m.Releases)
+		case "lfs":
+			m.LFS = p.lfs(v, field)
 		default:
 			p.fail(k.Line, field, "unknown key: allowed are %s", strings.Join(keys, ", "))
 		}
@@ -112,6 +117,20 @@ func (p *parser) boolean(v *yaml.Node, field string, def bool) bool {
 	}
 	p.fail(v.Line, field, "want true or false, got %s", show(v))
 	return def
+}
+
+// lfs reads true, false or required (internal/validate's rule).
+func (p *parser) lfs(v *yaml.Node, field string) mirror.LFSMode {
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		p.fail(v.Line, field, "want true, false or required, got %s", show(v))
+		return mirror.LFSOff
+	}
+	mode, err := validate.LFS(v.Value)
+	if err != nil {
+		p.fail(v.Line, field, "%s", strings.TrimPrefix(err.Error(), "lfs "))
+		return mirror.LFSOff
+	}
+	return mirror.LFSMode(mode)
 }
 
 func (p *parser) visibility(v *yaml.Node, field string) string {

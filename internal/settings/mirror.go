@@ -224,6 +224,19 @@ func mirrorForm(r *http.Request, m *store.Mirror) error {
 	m.Force = r.PostFormValue("force") == "on"
 	m.Prune = r.PostFormValue("prune") == "on"
 	m.CreateMissing = r.PostFormValue("create_missing") == "on"
+	m.Releases = r.PostFormValue("releases") == "on"
+	lfs := "false"
+	switch {
+	case r.PostFormValue("lfs_required") == "on":
+		lfs = "required"
+	case r.PostFormValue("lfs") == "on":
+		lfs = "true"
+	}
+	mode, err := validate.LFS(lfs)
+	if err != nil {
+		return err
+	}
+	m.LFS = mirror.LFSMode(mode)
 	switch v := r.PostFormValue("visibility"); v {
 	case "", "private", "public", "source":
 		m.Visibility = v

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
+	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
 	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/validate"
@@ -105,11 +106,8 @@ func (h *Handler) manifest(base string) map[string]any {
 		"setup_url":                base + Prefix + "/",
 		"public":                   false,
 		"request_oauth_on_install": false,
-		"default_permissions": map[string]string{
-			"metadata": "read", "contents": "write", "workflows": "write",
-			"checks": "write", "administration": "write",
-		},
-		"default_events": []string{"push", "repository", "installation", "installation_repositories"},
+		"default_permissions":      githubapp.Permissions,
+		"default_events":           githubapp.Events,
 	}
 }
 

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
 	"github.com/gitee-mirror/gitee-mirror/internal/logtest"
 )
 
@@ -65,6 +67,14 @@ func TestOneClickRegistration(t *testing.T) {
 		perms["contents"] != "write" || perms["metadata"] != "read" || perms["workflows"] != "write" ||
 		perms["checks"] != "write" || perms["administration"] != "write" {
 		t.Errorf("manifest = %v", m)
+	}
+	// The events the App handles, releases among them.
+	var events []string
+	for _, e := range m["default_events"].([]any) {
+		events = append(events, e.(string))
+	}
+	if !slices.Equal(events, githubapp.Events) || !slices.Contains(events, "release") || !slices.Contains(events, "push") {
+		t.Errorf("manifest events = %v, want %v", events, githubapp.Events)
 	}
 	// Registered: the page is closed, and sign-in works with the new
 	// OAuth credentials.

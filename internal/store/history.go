@@ -10,7 +10,7 @@ const DefaultKeepRuns = 100
 // of them (the newest), so that reconciling 10,000 mirrors every few
 // minutes does not grow the history by 10,000 rows each round.
 func (r *SyncRun) NoOp() bool {
-	if r.Trigger != "reconcile" || r.Outcome != "ok" || r.Bytes != 0 {
+	if r.Trigger != "reconcile" || r.Outcome != "ok" || r.Bytes != 0 || r.Releases.Changed() != 0 {
 		return false
 	}
 	for _, ref := range r.Refs {

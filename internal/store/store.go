@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/release"
 )
 
 // Errors every backend returns, compared with errors.Is.
@@ -67,6 +68,13 @@ type Mirror struct {
 
 	CreateMissing bool   // create the Gitee repository if absent
 	Visibility    string // "private", "public", or "source"
+
+	// Releases mirrors published releases and their assets after the
+	// refs (internal/release): source to target, both ways when
+	// Direction is Both.
+	Releases bool
+	// LFS says whether Git LFS objects travel with the refs.
+	LFS mirror.LFSMode
 
 	// ConfigSource says where the settings came from: "file"
 	// (.github/gitee-mirror.yml, which wins) or "settings" (the page).
@@ -140,6 +148,9 @@ type SyncRun struct {
 	ErrorMessage string
 	Refs         []mirror.RefResult
 	Bytes        int64
+	// Releases is what became of the releases (Mirror.Releases); nil when
+	// none were mirrored.
+	Releases *release.Result
 }
 
 // Credential is a stored Gitee token, decrypted.
@@ -169,8 +180,8 @@ type Store interface {
 	// ErrConflict when the repository already mirrors to that target.
 	CreateMirror(ctx context.Context, m *Mirror) error
 	// UpdateMirrorSettings saves the settings fields of m (target,
-	// direction, filters, force, prune, create-missing, visibility, config
-	// source and sha), not its sync status.
+	// direction, filters, force, prune, create-missing, visibility,
+	// releases, LFS, config source and sha), not its sync status.
 	UpdateMirrorSettings(ctx context.Context, m *Mirror) error
 	GetMirror(ctx context.Context, id int64) (*Mirror, error)
 	GetMirrorByHookID(ctx context.Context, hookID string) (*Mirror, error)

@@ -87,6 +87,7 @@ const (
 	TriggerPermissions Trigger = "permissions" // the installation accepted new permissions
 	TriggerUnarchived  Trigger = "unarchived"  // the GitHub repository was unarchived
 	TriggerRecovered   Trigger = "recovered"   // a sync whose process died runs again
+	TriggerRelease     Trigger = "release"     // a GitHub release was published or edited
 )
 
 // Outcome of a sync run.

@@ -71,6 +71,7 @@ func DefaultHandlers(st store.Store, q Queue) []EventHandler {
 		&Installation{Store: st, Queue: q},
 		&InstallationRepositories{Store: st, Queue: q},
 		&Repository{Store: st, Queue: q},
+		&Release{Store: st, Queue: q},
 	}
 }
 

@@ -52,9 +52,10 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 				create_missing, visibility, config_source, config_sha,
 				hook_id, hook_remote_id,
 				paused, paused_reason, paused_by_failures, consecutive_failures, status,
-				last_error, last_error_class, last_sync_at, request_seq, created_at, updated_at, a_site, b_site
+				last_error, last_error_class, last_sync_at, request_seq, created_at, updated_at, a_site, b_site,
+				releases, lfs
 			) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-				$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28, $29, $30)
+				$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28, $29, $30, $31, $32)
 			RETURNING id`,
 			m.InstallationID, m.GitHubRepoID, m.A.Owner, m.A.Name,
 			m.B.Owner, m.B.Name, string(m.Direction), list(m.Branches), list(m.Tags), m.NoTags, m.Force, m.Prune,
@@ -63,6 +64,7 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 			m.Paused, m.PausedReason, m.PausedByFailures, m.ConsecutiveFailures, string(status),
 			m.LastError, m.LastErrorClass, nullTime(m.LastSyncAt), m.RequestSeq, now,
 			string(m.A.Site), string(m.B.Site),
+			m.Releases, string(m.LFS),
 		).Scan(&id)
 		if err != nil {
 			return classify(err)
@@ -88,7 +90,8 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 }
 
 // UpdateMirrorSettings saves the settings fields of m (target, direction,
-// filters, force, prune, create-missing, visibility, config source and sha)
+// filters, force, prune, create-missing, visibility, releases, LFS, config
+// source and sha)
 // and sets m.UpdatedAt.
 func (s *Store) UpdateMirrorSettings(ctx context.Context, m *store.Mirror) error {
 	m.DefaultSites()
@@ -97,11 +100,12 @@ func (s *Store) UpdateMirrorSettings(ctx context.Context, m *store.Mirror) error
 		UPDATE mirrors SET
 			b_owner = $1, b_name = $2, direction = $3, branches = $4, tags = $5,
 			no_tags = $6, force = $7, prune = $8, create_missing = $9, visibility = $10,
-			config_source = $11, config_sha = $12, updated_at = $13, b_site = $15
+			config_source = $11, config_sha = $12, updated_at = $13, b_site = $15,
+			releases = $16, lfs = $17
 		WHERE id = $14`,
 		m.B.Owner, m.B.Name, string(m.Direction), list(m.Branches), list(m.Tags),
 		m.NoTags, m.Force, m.Prune, m.CreateMissing, m.Visibility,
-		m.ConfigSource, m.ConfigSHA, now, m.ID, string(m.B.Site))
+		m.ConfigSource, m.ConfigSHA, now, m.ID, string(m.B.Site), m.Releases, string(m.LFS))
 	if err == nil {
 		err = affected(tag)
 	}

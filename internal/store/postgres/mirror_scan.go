@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -14,7 +15,7 @@ import (
 const mirrorColumns = `
 	m.id, m.installation_id, m.github_repo_id, m.a_site, m.a_owner, m.a_name,
 	m.b_site, m.b_owner, m.b_name, m.direction, m.branches, m.tags, m.no_tags, m.force, m.prune,
-	m.create_missing, m.visibility, m.config_source, m.config_sha,
+	m.create_missing, m.visibility, m.releases, m.lfs, m.config_source, m.config_sha,
 	m.hook_id, m.hook_secret, m.hook_remote_id,
 	m.paused, m.paused_reason, m.paused_by_failures, m.consecutive_failures, m.status,
 	m.last_error, m.last_error_class, m.last_sync_at, m.request_seq, m.created_at, m.updated_at`
@@ -35,14 +36,14 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 		var (
 			m                 store.Mirror
 			direction, status string
-			siteA, siteB      string
+			siteA, siteB, lfs string
 			sealed            []byte
 			lastSync          *time.Time
 		)
 		err := rows.Scan(
 			&m.ID, &m.InstallationID, &m.GitHubRepoID, &siteA, &m.A.Owner, &m.A.Name,
 			&siteB, &m.B.Owner, &m.B.Name, &direction, &m.Branches, &m.Tags, &m.NoTags, &m.Force, &m.Prune,
-			&m.CreateMissing, &m.Visibility, &m.ConfigSource, &m.ConfigSHA,
+			&m.CreateMissing, &m.Visibility, &m.Releases, &lfs, &m.ConfigSource, &m.ConfigSHA,
 			&m.HookID, &sealed, &m.HookRemoteID,
 			&m.Paused, &m.PausedReason, &m.PausedByFailures, &m.ConsecutiveFailures, &status,
 			&m.LastError, &m.LastErrorClass, &lastSync, &m.RequestSeq, &m.CreatedAt, &m.UpdatedAt)
@@ -50,7 +51,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 			return nil, fmt.Errorf("error reading mirror row: %w", err)
 		}
 		m.Direction, m.Status = store.Direction(direction), store.Status(status)
-		m.A.Site, m.B.Site = forge.Site(siteA), forge.Site(siteB)
+		m.A.Site, m.B.Site, m.LFS = forge.Site(siteA), forge.Site(siteB), mirror.LFSMode(lfs)
 		if m.Paused {
 			// The column keeps the last sync's status for when it resumes.
 			m.Status = store.StatusPaused

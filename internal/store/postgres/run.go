@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/release"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -66,6 +68,12 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 	if err != nil {
 		return 0, fmt.Errorf("error encoding ref results: %w", err)
 	}
+	var releases []byte // NULL when none ran
+	if run.Releases != nil {
+		if releases, err = json.Marshal(run.Releases); err != nil {
+			return 0, fmt.Errorf("error encoding release results: %w", err)
+		}
+	}
 	var mirrorID int64
 	var failures int
 	var trigger store.Trigger
@@ -73,11 +81,11 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			UPDATE sync_runs SET finished_at = $1, outcome = $2, error_class = $3, error_message = $4,
-				refs = $5, bytes = $6
+				refs = $5, bytes = $6, releases = $9
 			WHERE id = $7 AND outcome = $8
 			RETURNING mirror_id, run_trigger, started_at`,
 			run.FinishedAt.UTC(), run.Outcome, run.ErrorClass, run.ErrorMessage, refs, run.Bytes,
-			run.ID, store.OutcomeRunning).Scan(&mirrorID, &trigger, &started)
+			run.ID, store.OutcomeRunning, releases).Scan(&mirrorID, &trigger, &started)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var exists bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sync_runs WHERE id = $1)`, run.ID).Scan(&exists); err != nil {
@@ -124,7 +132,7 @@ func (s *Store) ListRuns(ctx context.Context, mirrorID int64, limit int) ([]*sto
 		lim = limit
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, run_trigger, started_at, finished_at, outcome, error_class, error_message, refs, bytes
+		SELECT id, run_trigger, started_at, finished_at, outcome, error_class, error_message, refs, bytes, releases
 		FROM sync_runs WHERE mirror_id = $1
 		ORDER BY started_at DESC, id DESC
 		LIMIT $2`, mirrorID, lim)
@@ -135,15 +143,21 @@ func (s *Store) ListRuns(ctx context.Context, mirrorID int64, limit int) ([]*sto
 	var runs []*store.SyncRun
 	for rows.Next() {
 		r := store.SyncRun{MirrorID: mirrorID}
-		var refs []byte
+		var refs, releases []byte
 		var finished *time.Time
 		if err := rows.Scan(&r.ID, &r.Trigger, &r.StartedAt, &finished, &r.Outcome,
-			&r.ErrorClass, &r.ErrorMessage, &refs, &r.Bytes); err != nil {
+			&r.ErrorClass, &r.ErrorMessage, &refs, &r.Bytes, &releases); err != nil {
 			return nil, fmt.Errorf("error reading run of mirror %d: %w", mirrorID, err)
 		}
 		r.StartedAt, r.FinishedAt = r.StartedAt.UTC(), fromNull(finished)
 		if r.Refs, err = parseList[mirror.RefResult](refs); err != nil {
 			return nil, fmt.Errorf("error decoding ref results of run %d: %w", r.ID, err)
+		}
+		if releases != nil {
+			r.Releases = &release.Result{}
+			if err := json.Unmarshal(releases, r.Releases); err != nil {
+				return nil, fmt.Errorf("error decoding release results of run %d: %w", r.ID, err)
+			}
 		}
 		runs = append(runs, &r)
 	}

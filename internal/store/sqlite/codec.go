@@ -10,6 +10,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/release"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -52,6 +53,18 @@ func parseList[T any](s string) ([]T, error) {
 		return nil, nil
 	}
 	return v, nil
+}
+
+// jsonReleases encodes a run's releases outcome; "" when none ran.
+func jsonReleases(r *release.Result) (string, error) {
+	if r == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return "", fmt.Errorf("error encoding release results: %w", err)
+	}
+	return string(b), nil
 }
 
 // classify maps constraint violations to the store's sentinel errors:

@@ -55,15 +55,15 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 			INSERT INTO mirrors (
 				installation_id, github_repo_id, a_site, a_owner, a_name,
 				b_site, b_owner, b_name, direction, branches, tags, no_tags, force, prune,
-				create_missing, visibility, config_source, config_sha,
+				create_missing, visibility, releases, lfs, config_source, config_sha,
 				hook_id, hook_remote_id,
 				paused, paused_reason, paused_by_failures, consecutive_failures, status,
 				last_error, last_error_class, last_sync_at, request_seq, created_at, updated_at
-			) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING id`,
 			m.InstallationID, m.GitHubRepoID, string(m.A.Site), m.A.Owner, m.A.Name,
 			string(m.B.Site), m.B.Owner, m.B.Name, string(m.Direction), branches, tags, m.NoTags, m.Force, m.Prune,
-			m.CreateMissing, m.Visibility, m.ConfigSource, m.ConfigSHA,
+			m.CreateMissing, m.Visibility, m.Releases, string(m.LFS), m.ConfigSource, m.ConfigSHA,
 			hookID, m.HookRemoteID,
 			m.Paused, m.PausedReason, m.PausedByFailures, m.ConsecutiveFailures, string(status),
 			m.LastError, m.LastErrorClass, nanos(m.LastSyncAt), m.RequestSeq, nanos(now), nanos(now),
@@ -92,7 +92,8 @@ func (s *Store) CreateMirror(ctx context.Context, m *store.Mirror) error {
 }
 
 // UpdateMirrorSettings saves the settings fields of m (target, direction,
-// filters, force, prune, create-missing, visibility, config source and sha)
+// filters, force, prune, create-missing, visibility, releases, LFS, config
+// source and sha)
 // and sets m.UpdatedAt.
 func (s *Store) UpdateMirrorSettings(ctx context.Context, m *store.Mirror) error {
 	m.DefaultSites()
@@ -109,11 +110,11 @@ func (s *Store) UpdateMirrorSettings(ctx context.Context, m *store.Mirror) error
 		UPDATE mirrors SET
 			b_site = ?, b_owner = ?, b_name = ?, direction = ?, branches = ?, tags = ?,
 			no_tags = ?, force = ?, prune = ?, create_missing = ?, visibility = ?,
-			config_source = ?, config_sha = ?, updated_at = ?
+			releases = ?, lfs = ?, config_source = ?, config_sha = ?, updated_at = ?
 		WHERE id = ?`,
 		string(m.B.Site), m.B.Owner, m.B.Name, string(m.Direction), branches, tags,
 		m.NoTags, m.Force, m.Prune, m.CreateMissing, m.Visibility,
-		m.ConfigSource, m.ConfigSHA, nanos(now), m.ID)
+		m.Releases, string(m.LFS), m.ConfigSource, m.ConfigSHA, nanos(now), m.ID)
 	if err == nil {
 		err = affected(res)
 	}

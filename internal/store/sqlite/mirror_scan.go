@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -13,7 +14,7 @@ import (
 const mirrorColumns = `
 	m.id, m.installation_id, m.github_repo_id, m.a_site, m.a_owner, m.a_name,
 	m.b_site, m.b_owner, m.b_name, m.direction, m.branches, m.tags, m.no_tags, m.force, m.prune,
-	m.create_missing, m.visibility, m.config_source, m.config_sha,
+	m.create_missing, m.visibility, m.releases, m.lfs, m.config_source, m.config_sha,
 	m.hook_id, m.hook_secret, m.hook_remote_id,
 	m.paused, m.paused_reason, m.paused_by_failures, m.consecutive_failures, m.status,
 	m.last_error, m.last_error_class, m.last_sync_at, m.request_seq, m.created_at, m.updated_at`
@@ -38,7 +39,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 		var (
 			m                      store.Mirror
 			direction, status      string
-			siteA, siteB           string
+			siteA, siteB, lfs      string
 			branches, tags         string
 			sealed                 []byte
 			lastSync, created, upd int64
@@ -46,7 +47,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 		err := rows.Scan(
 			&m.ID, &m.InstallationID, &m.GitHubRepoID, &siteA, &m.A.Owner, &m.A.Name,
 			&siteB, &m.B.Owner, &m.B.Name, &direction, &branches, &tags, &m.NoTags, &m.Force, &m.Prune,
-			&m.CreateMissing, &m.Visibility, &m.ConfigSource, &m.ConfigSHA,
+			&m.CreateMissing, &m.Visibility, &m.Releases, &lfs, &m.ConfigSource, &m.ConfigSHA,
 			&m.HookID, &sealed, &m.HookRemoteID,
 			&m.Paused, &m.PausedReason, &m.PausedByFailures, &m.ConsecutiveFailures, &status,
 			&m.LastError, &m.LastErrorClass, &lastSync, &m.RequestSeq, &created, &upd)
@@ -54,7 +55,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 			return nil, fmt.Errorf("error reading mirror row: %w", err)
 		}
 		m.Direction, m.Status = store.Direction(direction), store.Status(status)
-		m.A.Site, m.B.Site = forge.Site(siteA), forge.Site(siteB)
+		m.A.Site, m.B.Site, m.LFS = forge.Site(siteA), forge.Site(siteB), mirror.LFSMode(lfs)
 		if m.Paused {
 			// The column keeps the last sync's status for when it resumes.
 			m.Status = store.StatusPaused

@@ -3,10 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/release"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -64,6 +66,10 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 	if err != nil {
 		return 0, fmt.Errorf("error encoding ref results: %w", err)
 	}
+	releases, err := jsonReleases(run.Releases)
+	if err != nil {
+		return 0, err
+	}
 	var mirrorID int64
 	var failures int
 	err = s.tx(ctx, func(tx *sql.Tx) error {
@@ -71,10 +77,10 @@ func (s *Store) FinishRun(ctx context.Context, run *store.SyncRun) (int, error) 
 		var started int64
 		err := tx.QueryRowContext(ctx, `
 			UPDATE sync_runs SET finished_at = ?, outcome = ?, error_class = ?, error_message = ?,
-				refs = ?, bytes = ?
+				refs = ?, bytes = ?, releases = ?
 			WHERE id = ? AND outcome = ?
 			RETURNING mirror_id, run_trigger, started_at`,
-			nanos(run.FinishedAt), run.Outcome, run.ErrorClass, run.ErrorMessage, refs, run.Bytes,
+			nanos(run.FinishedAt), run.Outcome, run.ErrorClass, run.ErrorMessage, refs, run.Bytes, releases,
 			run.ID, store.OutcomeRunning).Scan(&mirrorID, &trigger, &started)
 		if errors.Is(err, sql.ErrNoRows) {
 			var exists bool
@@ -121,7 +127,7 @@ func (s *Store) ListRuns(ctx context.Context, mirrorID int64, limit int) ([]*sto
 		limit = -1 // SQLite: no limit
 	}
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT id, run_trigger, started_at, finished_at, outcome, error_class, error_message, refs, bytes
+		SELECT id, run_trigger, started_at, finished_at, outcome, error_class, error_message, refs, bytes, releases
 		FROM sync_runs WHERE mirror_id = ?
 		ORDER BY started_at DESC, id DESC
 		LIMIT ?`, mirrorID, limit)
@@ -133,14 +139,20 @@ func (s *Store) ListRuns(ctx context.Context, mirrorID int64, limit int) ([]*sto
 	for rows.Next() {
 		r := store.SyncRun{MirrorID: mirrorID}
 		var started, finished int64
-		var refs string
+		var refs, releases string
 		if err := rows.Scan(&r.ID, &r.Trigger, &started, &finished, &r.Outcome,
-			&r.ErrorClass, &r.ErrorMessage, &refs, &r.Bytes); err != nil {
+			&r.ErrorClass, &r.ErrorMessage, &refs, &r.Bytes, &releases); err != nil {
 			return nil, fmt.Errorf("error reading run of mirror %d: %w", mirrorID, err)
 		}
 		r.StartedAt, r.FinishedAt = fromNanos(started), fromNanos(finished)
 		if r.Refs, err = parseList[mirror.RefResult](refs); err != nil {
 			return nil, fmt.Errorf("error decoding ref results of run %d: %w", r.ID, err)
+		}
+		if releases != "" {
+			r.Releases = &release.Result{}
+			if err := json.Unmarshal([]byte(releases), r.Releases); err != nil {
+				return nil, fmt.Errorf("error decoding release results of run %d: %w", r.ID, err)
+			}
 		}
 		runs = append(runs, &r)
 	}

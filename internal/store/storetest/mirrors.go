@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/forge"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -25,6 +26,8 @@ func fullMirror(installationID int64) *store.Mirror {
 		Prune:          true,
 		CreateMissing:  true,
 		Visibility:     "private",
+		Releases:       true,
+		LFS:            mirror.LFSRequired,
 		ConfigSource:   "settings",
 		ConfigSHA:      "0123456789abcdef0123456789abcdef01234567",
 		HookSecret:     "hook-secret",
@@ -41,6 +44,7 @@ func wantSettings(t *testing.T, got, want *store.Mirror) {
 		!slices.Equal(got.Branches, want.Branches) || !slices.Equal(got.Tags, want.Tags) ||
 		got.NoTags != want.NoTags || got.Force != want.Force || got.Prune != want.Prune ||
 		got.CreateMissing != want.CreateMissing || got.Visibility != want.Visibility ||
+		got.Releases != want.Releases || got.LFS != want.LFS ||
 		got.ConfigSource != want.ConfigSource || got.ConfigSHA != want.ConfigSHA {
 		t.Errorf("mirror settings:\n got %+v\nwant %+v", got, want)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/release"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -35,8 +36,17 @@ func testRuns(t *testing.T, open Opener) {
 			{Ref: "refs/tags/v1", Action: mirror.ActSkip, Outcome: mirror.Diverged, Source: "ccc", Target: "ddd",
 				Backup: "refs/mirror-backup/x", Class: failure.Diverged, Message: "target moved"},
 		}
+		if runs[0].Releases != nil {
+			t.Errorf("a run without releases lists %+v", runs[0].Releases)
+		}
+		releases := &release.Result{Releases: []release.ReleaseResult{
+			{Tag: "v1", Name: "One", Outcome: release.Created, Assets: []release.AssetResult{
+				{Name: "a.tgz", Size: 10, Outcome: release.Created, Attempts: 1},
+				{Name: "big.iso", Size: 200 << 20, Outcome: release.Skipped, Message: "over the limit"}}},
+			{Tag: "v0", Outcome: release.Failed, Class: failure.Network, Message: "dropped"},
+		}, Drafts: 1, Kept: 2, Uploaded: 1, Bytes: 10}
 		finished := started.Add(90 * time.Second)
-		run.Outcome, run.FinishedAt, run.Refs, run.Bytes = "ok", finished, refs, 4096
+		run.Outcome, run.FinishedAt, run.Refs, run.Bytes, run.Releases = "ok", finished, refs, 4096, releases
 		failures, err := b.s.FinishRun(b.ctx, run)
 		noErr(t, "FinishRun", err)
 		if failures != 0 {
@@ -47,6 +57,9 @@ func testRuns(t *testing.T, open Opener) {
 		got := runs[0]
 		if got.Outcome != "ok" || got.Bytes != 4096 || got.ErrorClass != "" || !reflect.DeepEqual(got.Refs, refs) {
 			t.Errorf("finished run = %+v\nrefs %+v", got, got.Refs)
+		}
+		if !reflect.DeepEqual(got.Releases, releases) {
+			t.Errorf("releases of the run = %+v, want %+v", got.Releases, releases)
 		}
 		wantTime(t, "FinishedAt", got.FinishedAt, finished)
 		mm := b.get(t, m.ID)
