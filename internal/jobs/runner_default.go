@@ -52,6 +52,10 @@ type RunnerConfig struct {
 	TokenHint string
 	// DetailsURL, optional, links a check run to the mirror's page.
 	DetailsURL func(m *store.Mirror) string
+	// ProgressEvery is how often a running sync's progress is written to
+	// the store for the pages (DefaultProgressEvery when 0);
+	// ProgressLogEvery, how often it is logged (DefaultProgressLogEvery).
+	ProgressEvery, ProgressLogEvery time.Duration
 	// BaseURL, optional, is the App's public URL: with it, a mirror fed
 	// from side B without a webhook gets one registered by its next sync
 	// (store.Mirror.HookURL).
@@ -71,6 +75,7 @@ type DefaultRunner struct {
 	mint   func(ctx context.Context, m *store.Mirror, scope forge.TokenScope) (token string, expires time.Time, err error)
 	github func(installationID int64) (forge.Forge, error)
 	now    func() time.Time
+	tick   func(time.Duration) (<-chan time.Time, func()) // progress.go
 
 	mu     sync.Mutex
 	logins map[[32]byte]string    // side B login per hash of site and token
@@ -99,7 +104,9 @@ func NewRunner(cfg RunnerConfig) (*DefaultRunner, error) {
 		// reconcile's pace, and pay a TLS handshake per request.
 		cfg.HTTPClient = mirror.DefaultHTTPClient()
 	}
-	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, logins: map[[32]byte]string{}, tokens: map[tokenKey]keptToken{},
+	cfg.ProgressEvery = cmp.Or(cfg.ProgressEvery, DefaultProgressEvery)
+	cfg.ProgressLogEvery = cmp.Or(cfg.ProgressLogEvery, DefaultProgressLogEvery)
+	r := &DefaultRunner{cfg: cfg, log: cfg.Logger, now: time.Now, tick: newTicker, logins: map[[32]byte]string{}, tokens: map[tokenKey]keptToken{},
 		released: map[*mirror.Result]releasesDone{}}
 	r.github = cfg.Sites.Installation
 	r.mint = r.scopedToken

@@ -106,7 +106,10 @@ func (r *DefaultRunner) syncWith(ctx context.Context, log *slog.Logger, m *store
 	if deadline, ok := ctx.Deadline(); ok {
 		opts.Timeout = max(time.Until(deadline), time.Millisecond)
 	}
+	observe, stopProgress := r.watchProgress(ctx, log, m)
+	opts.Progress = observe
 	res, err := mirror.Sync(ctx, opts)
+	stopProgress()
 	if res != nil {
 		bg, cancel := afterwards(ctx)
 		defer cancel()

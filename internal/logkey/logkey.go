@@ -17,4 +17,12 @@ const (
 	Outcome        = "outcome"
 	ErrorClass     = "error_class"
 	Error          = "error"
+
+	// A running sync's progress.
+	Phase         = "phase"
+	Objects       = "objects"
+	ReceivedBytes = "received_bytes"
+	SentBytes     = "sent_bytes"
+	Rate          = "bytes_per_second"
+	Elapsed       = "elapsed"
 )

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/jobs"
 	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
@@ -33,6 +34,36 @@ type mirrorView struct {
 	LastErrorClass  string    `json:"last_error_class,omitempty"`
 	LastSyncAt      time.Time `json:"last_sync_at,omitzero"`
 	GiteeWebhookURL string    `json:"gitee_webhook_url"`
+	// Progress of the running sync, from whichever replica runs it.
+	Progress *progressView `json:"progress,omitempty"`
+}
+
+// progressView is a running sync's progress (store.SyncProgress).
+type progressView struct {
+	Phase          string  `json:"phase"`
+	Objects        int64   `json:"objects"`
+	ReceivedBytes  int64   `json:"received_bytes"`
+	SentBytes      int64   `json:"sent_bytes"`
+	BytesPerSecond float64 `json:"bytes_per_second"`
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	Remote         string  `json:"remote,omitempty"`
+	Text           string  `json:"text"`
+}
+
+// progress is m's running sync's progress, nil when none is stored.
+func (s *Server) progress(c echo.Context, m *store.Mirror) *progressView {
+	if m.Status != store.StatusSyncing {
+		return nil
+	}
+	p, err := s.opts.Store.Progress(c.Request().Context(), m.ID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.WarnContext(c.Request().Context(), "could not read a sync's progress", logkey.MirrorID, m.ID, logkey.Error, err)
+		}
+		return nil
+	}
+	return &progressView{Phase: p.Phase, Objects: p.Objects, ReceivedBytes: p.Received, SentBytes: p.Sent,
+		BytesPerSecond: p.Rate(), ElapsedSeconds: p.Elapsed().Seconds(), Remote: p.Remote, Text: jobs.ProgressText(p)}
 }
 
 func (s *Server) view(c echo.Context, m *store.Mirror) mirrorView {
@@ -42,6 +73,7 @@ func (s *Server) view(c echo.Context, m *store.Mirror) mirrorView {
 		Status: string(m.Status), Paused: m.Paused, PausedReason: m.PausedReason,
 		LastError: m.LastError, LastErrorClass: m.LastErrorClass, LastSyncAt: m.LastSyncAt,
 		GiteeWebhookURL: m.HookURL(s.baseURL(c)),
+		Progress:        s.progress(c, m),
 	}
 }
 

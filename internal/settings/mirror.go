@@ -31,6 +31,9 @@ type mirrorView struct {
 	Conflicts []jobs.Conflict
 	HookURL   string
 	FromFile  bool
+	// Progress of the running sync, for people ("" when none runs or it
+	// has not moved objects yet): stored by whichever replica runs it.
+	Progress string
 }
 
 // access is the checked context of a repository request.
@@ -133,6 +136,15 @@ func (h *Handler) mirrorView(ctx context.Context, r *http.Request, m *store.Mirr
 	}
 	if m.Direction.FromB() {
 		v.HookURL = m.HookURL(h.baseURL(r))
+	}
+	if len(runs) > 0 && runs[0].Outcome == store.OutcomeRunning {
+		p, err := h.opts.Store.Progress(ctx, m.ID)
+		switch {
+		case err == nil:
+			v.Progress = jobs.ProgressText(p)
+		case !errors.Is(err, store.ErrNotFound):
+			return mirrorView{}, err
+		}
 	}
 	for _, run := range runs {
 		if run.Outcome == store.OutcomeRunning {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
@@ -57,6 +58,44 @@ func TestBrokenSettingsFileShown(t *testing.T) {
 	for name, path := range map[string]string{"mirror page": repoPath, "status page": Prefix + "/status"} {
 		if _, page := b.get(path); strings.Contains(page, "is not valid") {
 			t.Errorf("%s still shows the problem after a valid file was read", name)
+		}
+	}
+}
+
+// A running sync's progress, stored by whichever replica runs it, shows on
+// the mirror's page and the status page; a finished sync shows none.
+func TestProgressShown(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, true)
+	ctx := context.Background()
+	m := tb.mirror(t, aliceInst, tb.aliceRepoID, "alice", "proj")
+	run := &store.SyncRun{MirrorID: m.ID, Trigger: store.TriggerPush}
+	if err := tb.store.StartRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	p := &store.SyncProgress{MirrorID: m.ID, Phase: "sending", Objects: 1200, Received: 12 << 20, Sent: 8 << 20,
+		Remote: "Compressing objects: 45% (9/20)", StartedAt: time.Now().Add(-6 * time.Second)}
+	if err := tb.store.SetProgress(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	b := tb.browser(t)
+	b.signIn("alice")
+	repoPath := fmt.Sprintf("%s/installations/%d/repos/%d", Prefix, aliceInst, tb.aliceRepoID)
+	for name, path := range map[string]string{"mirror page": repoPath, "status page": Prefix + "/status"} {
+		_, page := b.get(path)
+		for _, want := range []string{"sending 1200 objects: 12.0 MiB received, 8.0 MiB sent", "MiB/s", "Compressing objects: 45% (9/20)"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s lacks %q:\n%.5000s", name, want, page)
+			}
+		}
+	}
+	run.Outcome, run.FinishedAt = store.OutcomeOK, time.Now()
+	if _, err := tb.store.FinishRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	for name, path := range map[string]string{"mirror page": repoPath, "status page": Prefix + "/status"} {
+		if _, page := b.get(path); strings.Contains(page, "MiB sent") {
+			t.Errorf("%s shows progress of a finished sync", name)
 		}
 	}
 }

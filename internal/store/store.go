@@ -253,4 +253,7 @@ type Store interface {
 	// Leases of running syncs and request counters (lease.go), shared by
 	// every replica.
 	Leases
+
+	// Progress of running syncs (progress.go).
+	Progresses
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"States", testStates},
 		{"ConfigProblems", testConfigProblems},
 		{"Leases", testLeases},
+		{"Progress", testProgress},
 		{"Secrets", testSecrets},
 		{"Reopen", testReopen},
 	}
