@@ -29,7 +29,10 @@ func InProcessRefAdvertisement() Option { return func(c *config) { c.inProcessRe
 type advCaps struct {
 	once            sync.Once
 	upload, receive string // without symref=
-	err             error
+	// symrefAt is the upload-pack capability git puts right after
+	// symref= ("" for the end): where withSymref puts it back.
+	symrefAt string
+	err      error
 }
 
 // serveRefsInProcess answers GET info/refs for k when the repository's
@@ -68,7 +71,7 @@ func (f *Forge) serveRefsInProcess(w http.ResponseWriter, r *http.Request, owner
 		c := caps.upload
 		if head := headBranch(dir); head != "" {
 			if i := slices.IndexFunc(refs, func(p packedRef) bool { return p.name == "refs/heads/"+head }); i >= 0 {
-				line(refs[i].oid, "HEAD", withSymref(c, head))
+				line(refs[i].oid, "HEAD", withSymref(c, caps.symrefAt, head))
 			}
 		}
 		for _, p := range refs {
@@ -100,11 +103,16 @@ func (f *Forge) serveRefsInProcess(w http.ResponseWriter, r *http.Request, owner
 }
 
 // withSymref adds HEAD's symref to upload-pack's capabilities where git
-// puts it: before object-format (or at the end, for a git without it).
-func withSymref(caps, head string) string {
+// puts it: before the capability at (the probe's), or at the end.
+func withSymref(caps, at, head string) string {
 	symref := "symref=HEAD:refs/heads/" + head
-	if i := strings.Index(caps, " object-format="); i >= 0 {
-		return caps[:i] + " " + symref + caps[i:]
+	if at != "" {
+		for i, c := range strings.Fields(caps) {
+			if c == at {
+				fs := strings.Fields(caps)
+				return strings.Join(slices.Insert(fs, i, symref), " ")
+			}
+		}
 	}
 	return caps + " " + symref
 }
@@ -171,7 +179,12 @@ func (f *Forge) advertisedCaps() (*advCaps, error) {
 	c := &f.advCaps
 	c.once.Do(func() {
 		dir := filepath.Join(f.home, "caps-probe.git")
-		if _, c.err = runGit(f.home, "", "init", "--bare", "-q", dir); c.err != nil {
+		if _, c.err = runGit(f.home, "", "init", "--bare", "-q", "-b", "main", dir); c.err != nil {
+			return
+		}
+		// The forge's repositories allow partial clone's filters (bare.go),
+		// and git advertises "filter" for them: so must the probe.
+		if _, c.err = runGit(f.home, dir, "config", "uploadpack.allowFilter", "true"); c.err != nil {
 			return
 		}
 		tree, err := runGit(f.home, dir, "mktree")
@@ -185,28 +198,31 @@ func (f *Forge) advertisedCaps() (*advCaps, error) {
 		if _, c.err = runGit(f.home, dir, "update-ref", "refs/heads/main", strings.TrimSpace(commit)); c.err != nil {
 			return
 		}
-		capsOf := func(service string) (string, error) {
+		capsOf := func(service string) (caps, at string, err error) {
 			out, err := runGit(f.home, dir, service, "--stateless-rpc", "--advertise-refs", ".")
 			if err != nil {
-				return "", err
+				return "", "", err
 			}
 			_, after, ok := strings.Cut(out, "\x00")
 			if !ok {
-				return "", fmt.Errorf("no capabilities in git %s's advertisement", service)
+				return "", "", fmt.Errorf("no capabilities in git %s's advertisement", service)
 			}
-			caps, _, _ := strings.Cut(after, "\n")
+			line, _, _ := strings.Cut(after, "\n")
 			var keep []string
-			for _, c := range strings.Fields(caps) {
+			fields := strings.Fields(line)
+			for i, c := range fields {
 				if !strings.HasPrefix(c, "symref=") {
 					keep = append(keep, c)
+				} else if i+1 < len(fields) {
+					at = fields[i+1]
 				}
 			}
-			return strings.Join(keep, " "), nil
+			return strings.Join(keep, " "), at, nil
 		}
-		if c.upload, c.err = capsOf("upload-pack"); c.err != nil {
+		if c.upload, c.symrefAt, c.err = capsOf("upload-pack"); c.err != nil {
 			return
 		}
-		c.receive, c.err = capsOf("receive-pack")
+		c.receive, _, c.err = capsOf("receive-pack")
 	})
 	return c, c.err
 }
