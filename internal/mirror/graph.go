@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 
@@ -115,34 +114,47 @@ func (e exactAnswer) Reaches(a plumbing.Hash, from []plumbing.Hash) Answer {
 // Load reads nodes saved by Save. A missing file is an empty graph; a
 // truncated last record (a crash mid-write) is ignored.
 func (g *Graph) Load(path string) error {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("error opening commit graph cache: %w", err)
+		return fmt.Errorf("error reading commit graph cache: %w", err)
 	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<16)
+	// One pass to count, then one map of the right size and one array for
+	// every edge: an incremental sync reads this before it can ask the
+	// source for a pack, so it is on the sync's critical path (a map grown
+	// one record at a time and a slice per record took 6 ms for 10,000
+	// commits; BenchmarkGraphLoad).
+	nodes, edges, end := 0, 0, 0
+	for off := 0; off+21 <= len(data); {
+		n := int(data[off+20])
+		next := off + 21 + n*20
+		if next > len(data) {
+			break // a truncated last record: a crash mid-write
+		}
+		nodes, edges, end, off = nodes+1, edges+n, next, next
+	}
+	all := make([]plumbing.Hash, edges)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	var node plumbing.Hash
-	for {
-		if _, err := io.ReadFull(r, node[:]); err != nil {
-			return nil
-		}
-		n, err := r.ReadByte()
-		if err != nil {
-			return nil
-		}
-		next := make([]plumbing.Hash, n)
+	if len(g.edges) == 0 {
+		g.edges = make(map[plumbing.Hash][]plumbing.Hash, nodes)
+	}
+	for off := 0; off < end; {
+		var node plumbing.Hash
+		copy(node[:], data[off:off+20])
+		n := int(data[off+20])
+		off += 21
+		next := all[:n:n]
+		all = all[n:]
 		for i := range next {
-			if _, err := io.ReadFull(r, next[i][:]); err != nil {
-				return nil
-			}
+			copy(next[i][:], data[off:off+20])
+			off += 20
 		}
 		g.edges[node] = next
 	}
+	return nil
 }
 
 // Save appends the nodes added since the last Load or Save.
