@@ -93,3 +93,27 @@ func TestReadmeShowsDoc(t *testing.T) {
 		t.Errorf("README.md lacks config.Doc()'s table; paste this over its table under Configuration:\n%s", config.Doc())
 	}
 }
+
+// TestDocDefaultsAreDefaults: setting a variable to the default the
+// README's table shows changes nothing, so the column cannot drift from
+// what Load applies. (Defaults described in words, not values, are skipped.)
+func TestDocDefaultsAreDefaults(t *testing.T) {
+	t.Parallel()
+	base, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range config.Vars() {
+		if v.Default == "" || strings.ContainsAny(v.Default, "<> ") {
+			continue
+		}
+		c, err := config.Load(env(map[string]string{v.Name: v.Default}))
+		if err != nil {
+			t.Errorf("%s=%s (its documented default): %v", v.Name, v.Default, err)
+			continue
+		}
+		if c.String() != base.String() {
+			t.Errorf("%s=%s (its documented default) loads\n%s\nunset loads\n%s", v.Name, v.Default, c, base)
+		}
+	}
+}

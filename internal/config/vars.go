@@ -1,6 +1,8 @@
 package config
 
 import (
+	"strconv"
+
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
 )
 
@@ -97,21 +99,21 @@ var table = []variable{
 		Doc: "Gitee OpenAPI v5 base, for a Gitee-compatible host."}, setGiteeAPIURL},
 	{Var{Name: EnvGiteeURL, Default: "https://gitee.com",
 		Doc: "Gitee web and Git base. Unset: the scheme and host of the Gitee API URL."}, setGiteeURL},
-	{Var{Name: EnvMaxFailures, Allowed: rangeInt(MinMaxFailures, MaxMaxFailures), Default: "5",
+	{Var{Name: EnvMaxFailures, Allowed: rangeInt(MinMaxFailures, MaxMaxFailures), Default: strconv.Itoa(DefaultMaxFailures),
 		Doc: "Consecutive failed syncs after which a mirror is paused (until a person resumes it or a new push arrives)."}, setMaxFailures},
-	{Var{Name: EnvSyncTimeout, Allowed: durationRange(MinSyncTimeout, MaxSyncTimeout), Default: "30m",
+	{Var{Name: EnvSyncTimeout, Allowed: durationRange(MinSyncTimeout, MaxSyncTimeout), Default: shortDuration(DefaultSyncTimeout),
 		Doc: "Time limit of one sync (Go duration: `90s`, `30m`, `1h`)."}, setSyncTimeout},
-	{Var{Name: EnvReconcileInterval, Allowed: durationRange(MinReconcileInterval, MaxReconcileInterval), Default: "10m",
+	{Var{Name: EnvReconcileInterval, Allowed: durationRange(MinReconcileInterval, MaxReconcileInterval), Default: shortDuration(DefaultReconcileInterval),
 		Doc: "How often every active mirror's refs are compared, to catch missed webhooks. The checks are spread evenly over the interval, each mirror at its own point of it (a push is never queued behind them)."}, setReconcileInterval},
-	{Var{Name: EnvWebhookMaxBytes, Allowed: sizeRange(MinWebhookMaxBytes, MaxWebhookMaxBytes), Default: "25MiB",
+	{Var{Name: EnvWebhookMaxBytes, Allowed: sizeRange(MinWebhookMaxBytes, MaxWebhookMaxBytes), Default: shortSize(DefaultWebhookMaxBytes),
 		Doc: "Largest webhook body accepted (bytes, or with a `KiB`/`MiB` suffix); larger ones get 413. GitHub caps payloads at 25 MB."}, setWebhookMaxBytes},
 	{Var{Name: EnvAdminToken, Allowed: rangeInt(MinAdminTokenLen, MaxAdminTokenLen) + " characters", File: true, Secret: true,
-		Doc: "Bearer token for the `/admin/…` endpoints (setting Gitee tokens, sync, pause, resume). Unset: those endpoints are disabled."}, setAdminToken},
-	{Var{Name: EnvShutdownTimeout, Allowed: durationRange(MinShutdownTimeout, MaxShutdownTimeout), Default: "25s",
+		Doc: "Bearer token for the `/admin/…` endpoints (listing mirrors, setting Gitee tokens, sync, pause, resume) and the job queue at `/admin/queue/`. Unset: those are disabled."}, setAdminToken},
+	{Var{Name: EnvShutdownTimeout, Allowed: durationRange(MinShutdownTimeout, MaxShutdownTimeout), Default: shortDuration(DefaultShutdownTimeout),
 		Doc: "On SIGTERM, how long running syncs may take to finish before they are stopped and handed back to the queue (they run again after the restart)."}, setShutdownTimeout},
-	{Var{Name: EnvLeaseTTL, Allowed: durationRange(MinLeaseTTL, MaxLeaseTTL), Default: "30s",
+	{Var{Name: EnvLeaseTTL, Allowed: durationRange(MinLeaseTTL, MaxLeaseTTL), Default: shortDuration(DefaultLeaseTTL),
 		Doc: "A running sync holds a lease on its mirror that lapses this long after its last renewal: when the App (or a replica) dies mid-sync, the mirror is synced again by the restarted App or another replica this long after the last renewal, plus a few seconds. Replicas' clocks need not agree (on Postgres the database's clock counts)."}, setLeaseTTL},
-	{Var{Name: EnvLeaseRenew, Allowed: durationRange(MinLeaseRenew, MaxLeaseRenew) + ", at most half the lease TTL", Default: "a third of the lease TTL (10s)",
+	{Var{Name: EnvLeaseRenew, Allowed: durationRange(MinLeaseRenew, MaxLeaseRenew) + ", at most half the lease TTL", Default: "a third of the lease TTL (" + shortDuration(DefaultLeaseTTL/3) + ")",
 		Doc: "How often a running sync renews its lease."}, setLeaseRenew},
 	{Var{Name: EnvLogLevel, Default: "info",
 		Doc: "`debug`, `info`, `warn` or `error`."}, setLogLevel},
