@@ -70,7 +70,7 @@ var table = []variable{
 	{Var{Name: EnvListenAddr, Default: DefaultListenAddr,
 		Doc: "Address the HTTP server listens on (`host:port`)."}, setListenAddr},
 	{Var{Name: EnvPublicURL,
-		Doc: "URL people and GitHub reach the server at, e.g. `https://mirror.example.com`; used in the webhook URLs the pages show and in the Gitee webhooks the App registers for pull and two-way mirrors set up in `.github/gitee-mirror.yml` or through `/admin` (unset: none are registered, and such mirrors catch up at each reconcile). Unset: the pages use the request's host."}, setPublicURL},
+		Doc: "URL people and GitHub reach the server at, e.g. `https://mirror.example.com`; used in the webhook URLs the pages show and in the Gitee webhooks the App registers for pull and two-way mirrors set up in `.github/gitee-mirror.yml` (unset: none are registered for those, and they catch up at each reconcile). Unset: the pages, and the Gitee webhooks the settings page registers, use the request's host."}, setPublicURL},
 	{Var{Name: EnvDataDir, Default: DefaultDataDir,
 		Doc: "Directory for the database and other state; created if missing."}, setDataDir},
 	{Var{Name: EnvDatabaseURL, Default: "sqlite://<data dir>/" + DefaultDatabaseFile,
