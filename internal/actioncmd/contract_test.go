@@ -159,6 +159,21 @@ func TestREADMEMatchesContract(t *testing.T) {
 			t.Errorf("README %s table lists %q, want %q", table, got, want)
 		}
 	}
+	// The Default column: action.yml's default as code, or words (all,
+	// detected) where action.yml has none.
+	for name, def := range inputs {
+		cells := strings.Split(rows["Input "+name], "|")
+		if len(cells) < 3 {
+			continue // a missing row is reported above
+		}
+		cell := strings.TrimSpace(cells[2])
+		switch {
+		case def != "" && cell != "`"+def+"`":
+			t.Errorf("README's default of input %s is %q; action.yml's is %q", name, cell, def)
+		case def == "" && strings.HasPrefix(cell, "`") && !strings.Contains(cell, "<"):
+			t.Errorf("README gives input %s the default %s; action.yml has none", name, cell)
+		}
+	}
 	for _, c := range []int{exitOK, exitRefs, exitUsage, exitSync, exitInternal} {
 		if _, ok := rows[fmt.Sprintf("Exit code %d", c)]; !ok {
 			t.Errorf("README has no row for exit code %d", c)
