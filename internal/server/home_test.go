@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/githubapp"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
@@ -43,4 +44,21 @@ func TestHomeStatus(t *testing.T) {
 		t.Errorf("set-up instructions shown with credentials configured")
 	}
 	b.noCanaries(t)
+}
+
+// TestHomeNamesEvents: the by-hand set-up on the front page subscribes to
+// every event the App registers (githubapp.Events), installation events
+// aside, which an App receives without asking.
+func TestHomeNamesEvents(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *setupOptions) { o.env = map[string]string{} })
+	rec := b.do(t, http.MethodGet, "/", "")
+	for _, ev := range githubapp.Events {
+		if strings.HasPrefix(ev, "installation") {
+			continue
+		}
+		if want := "<em>" + strings.ToUpper(ev[:1]) + ev[1:] + "</em>"; !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("the front page does not ask to subscribe to %s (%s)", ev, want)
+		}
+	}
 }
