@@ -45,8 +45,8 @@ func RegisterHook(ctx context.Context, st store.Store, hooks forge.Hooks, m *sto
 }
 
 // ensureHook registers the side-B webhook of a mirror fed from side B that
-// has none (made from .github/gitee-mirror.yml or the admin endpoint; the
-// settings page registers its own at once), so that a push there reaches
+// has none (made from .github/gitee-mirror.yml, or on the settings page,
+// which registers its own at once, when that failed), so that a push there reaches
 // GitHub within seconds rather than at the next reconcile. Failing to
 // register is logged, never a failed sync: the reconcile still catches the
 // mirror up, and the next sync tries again.
