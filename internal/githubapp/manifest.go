@@ -4,10 +4,11 @@ package githubapp
 // pages register, and README's permission list (app's TestREADMEPermissions
 // keeps it in step).
 
-// Permissions are the repository permissions the App needs, by name, with
-// their access: contents to push and publish releases, workflows to push
-// files under .github/workflows, checks to report on commits, administration
-// to create organisation repositories.
+// Permissions are the repository permissions the App asks for, by name,
+// with their access: contents to push and publish releases, workflows to
+// push files under .github/workflows, checks to report on commits.
+// Administration is asked for too, but no call of the App uses it (it
+// creates repositories on Gitee only, and no narrowed token carries it).
 var Permissions = map[string]string{
 	"metadata":       "read",
 	"contents":       "write",
