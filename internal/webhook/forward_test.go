@@ -54,7 +54,7 @@ func gauge(t *testing.T, g interface{ Write(*dto.Metric) error }) float64 {
 // More deliveries than one batch are done in arrival order, once each.
 func TestForwarderKeepsOrder(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, func(o *setupOptions) { o.batch = 64 })
 	const n = 150
 	var want []int64
 	for i := range int64(n) {
@@ -125,6 +125,42 @@ func TestForwarderCoalesces(t *testing.T) {
 	}
 	if got := b.forwarded(t, "coalesced"); got != 9 {
 		t.Errorf("coalesced count = %v, want 9", got)
+	}
+	if ds := b.pending(t); len(ds) != 0 {
+		t.Errorf("%d deliveries still pending", len(ds))
+	}
+}
+
+// At a high rate, a default batch coalesces the pushes to each repository
+// into one request: 20 repositories with 40 pushes each, interleaved as a
+// busy organisation's arrive, ask for 20 syncs, not one per few pushes
+// (issue 13: batches of 64 asked for 9,391 syncs for 30,000 deliveries
+// and fell a minute behind).
+func TestForwarderCoalescesALargeBatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const repos, each = 20, 40
+	var ids []int64
+	for r := range int64(repos) {
+		ids = append(ids, b.mirror(t, testRepoID+r, fmt.Sprintf("repo%d", r), store.AToB, "").ID)
+	}
+	for i := range repos * each {
+		b.put(t, fmt.Sprintf("d%d", i), "push", pushFor(t, testRepoID+int64(i%repos)))
+	}
+	if err := b.fwd.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := b.queue.Syncs()
+	if len(got) != repos {
+		t.Fatalf("%d syncs requested for %d pushes to %d repositories, want %d", len(got), repos*each, repos, repos)
+	}
+	for i := range got {
+		if got[i].MirrorID != ids[i] {
+			t.Errorf("request %d for mirror %d, want %d (the order of each repository's last push)", i, got[i].MirrorID, ids[i])
+		}
+	}
+	if got := b.forwarded(t, "coalesced"); got != repos*(each-1) {
+		t.Errorf("coalesced count = %v, want %d", got, repos*(each-1))
 	}
 	if ds := b.pending(t); len(ds) != 0 {
 		t.Errorf("%d deliveries still pending", len(ds))

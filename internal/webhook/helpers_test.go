@@ -122,6 +122,7 @@ type setupOptions struct {
 	wrapInbox func(store.Inbox) store.Inbox // wraps the real inbox when set
 	busy      time.Duration                 // the store's busy timeout; 0: its default
 	writes    bool                          // the queue writes each request to the store
+	batch     int                           // the forwarder's batch; 0: its default
 }
 
 // setup builds both intakes over a real SQLite store in a temp dir and a
@@ -167,7 +168,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 	log := slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b.fwd = webhook.NewForwarder(webhook.ForwarderOptions{
 		Inbox: inbox, Handlers: webhook.ForwardHandlers(st, b.queue), Metrics: b.metrics, Logger: log,
-		MaxAttempts: testMaxAttempts, RetryBase: time.Millisecond,
+		MaxAttempts: testMaxAttempts, RetryBase: time.Millisecond, Batch: o.batch,
 	})
 	gh := webhook.NewGitHub(webhook.GitHubOptions{
 		Secret: func() []byte { return []byte(o.secret) }, MaxBytes: o.maxBytes, Inbox: in, Metrics: b.metrics, Logger: log,

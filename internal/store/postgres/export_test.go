@@ -7,6 +7,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// The inbox's batch statements, for their plans.
+const (
+	PendingSQL = pendingSQL
+	HandledSQL = handledSQL
+)
+
 // Dump returns the raw bytes of every value in the store's tables (bytea
 // as its bytes, text as its characters), for storetest's scan for secrets
 // in plain text (storetest.Dumper).

@@ -85,12 +85,21 @@ func (in *Inbox) Accept(ctx context.Context, d *store.Delivery) (bool, error) {
 	return true, nil
 }
 
+// The forwarder's statements, a batch (up to webhook.DefaultBatch, 1,000)
+// at a time: by the deliveries_pending index and the primary key, never
+// through the table of handled deliveries (TestInboxBatchStatementsUseIndexes).
+const (
+	pendingSQL = `
+		SELECT seq, source, id, event, payload, received_at, attempts, last_error
+		FROM deliveries WHERE handled_at IS NULL AND attempts < $1 ORDER BY seq LIMIT $2`
+	handledSQL = `
+		UPDATE deliveries SET handled_at = $1, payload = NULL
+		WHERE handled_at IS NULL AND seq = ANY($2)`
+)
+
 // Pending implements store.Inbox.
 func (in *Inbox) Pending(ctx context.Context, limit, maxAttempts int) ([]*store.Delivery, error) {
-	rows, err := in.pool.Query(ctx, `
-		SELECT seq, source, id, event, payload, received_at, attempts, last_error
-		FROM deliveries WHERE handled_at IS NULL AND attempts < $1 ORDER BY seq LIMIT $2`,
-		maxAttempts, limit)
+	rows, err := in.pool.Query(ctx, pendingSQL, maxAttempts, limit)
 	if err != nil {
 		return nil, fmt.Errorf("error reading pending deliveries: %w", err)
 	}
@@ -115,10 +124,7 @@ func (in *Inbox) Handled(ctx context.Context, seqs ...int64) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	if _, err := in.pool.Exec(ctx, `
-		UPDATE deliveries SET handled_at = $1, payload = NULL
-		WHERE handled_at IS NULL AND seq = ANY($2)`,
-		in.now().UTC(), seqs); err != nil {
+	if _, err := in.pool.Exec(ctx, handledSQL, in.now().UTC(), seqs); err != nil {
 		return fmt.Errorf("error marking %d deliveries handled: %w", len(seqs), err)
 	}
 	return nil

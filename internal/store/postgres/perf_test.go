@@ -1,7 +1,9 @@
 package postgres_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/pgtest"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
@@ -109,5 +111,69 @@ func TestForwardLockExcludes(t *testing.T) {
 	unlock()
 	if err := <-got; err != nil {
 		t.Fatalf("the second replica's LockForward: %v", err)
+	}
+}
+
+// TestInboxBatchStatementsUseIndexes: the forwarder reads and marks
+// handled up to webhook.DefaultBatch (1,000) deliveries at a time; in an
+// inbox holding a day of handled deliveries, both statements go by index,
+// not through the table.
+func TestInboxBatchStatementsUseIndexes(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	in, err := postgres.OpenInbox(t.Context(), db.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	ctx := t.Context()
+	conn := connect(t, db.URL())
+	// 100,000 handled (payload dropped), then 5,000 pending.
+	if _, err := conn.Exec(ctx, `
+		INSERT INTO deliveries (source, id, event, payload, received_at, handled_at)
+		SELECT 'github', 'h' || i, 'push', NULL, now(), now() FROM generate_series(1, 100000) i;
+		INSERT INTO deliveries (source, id, event, payload, received_at)
+		SELECT 'github', 'p' || i, 'push', '\x7b7d', now() FROM generate_series(1, 5000) i;
+		ANALYZE deliveries`); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := in.Pending(ctx, 1000, 10)
+	if err != nil || len(ds) != 1000 {
+		t.Fatalf("Pending = %d deliveries, %v", len(ds), err)
+	}
+	seqs := make([]int64, len(ds))
+	for i, d := range ds {
+		seqs[i] = d.Seq
+	}
+	plan := func(q string, args ...any) string {
+		rows, err := conn.Query(ctx, "EXPLAIN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, l)
+		}
+		return strings.Join(out, "\n")
+	}
+	// The statements of inbox.go, as they are sent.
+	for name, p := range map[string]string{
+		"Pending": plan(postgres.PendingSQL, 10, 1000),
+		"Handled": plan(postgres.HandledSQL, time.Now(), seqs),
+	} {
+		if strings.Contains(p, "Seq Scan") || !strings.Contains(p, "Index") {
+			t.Errorf("%s of 1,000 deliveries reads the whole table:\n%s", name, p)
+		}
+	}
+	if err := in.Handled(ctx, seqs...); err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := in.Pending(ctx, 5000, 10); err != nil || len(ds) != 4000 {
+		t.Fatalf("after Handled: %d pending, %v; want 4000", len(ds), err)
 	}
 }
