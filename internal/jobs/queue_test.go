@@ -104,6 +104,41 @@ func TestRequestDuringSyncRunsAgain(t *testing.T) {
 	}
 }
 
+// Many requests while a sync runs (pushes at a high rate, issue 13) ask
+// for one more sync after it, not one each.
+func TestManyRequestsDuringSyncRunOnceMore(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	m := b.mirror(t, "widget")
+	release := make(chan struct{})
+	b.runner.onSync(func(ctx context.Context, m *store.Mirror) (*mirror.Result, error) {
+		select {
+		case <-release:
+			return noopResult(), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+	b.request(t, m.ID, store.TriggerPush, false)
+	b.runner.waitStarted(t)
+	for range 20 {
+		b.request(t, m.ID, store.TriggerPush, false)
+	}
+	release <- struct{}{}
+	b.runner.waitStarted(t)
+	// More while the follow-up runs: one more again.
+	for range 20 {
+		b.request(t, m.ID, store.TriggerPush, false)
+	}
+	release <- struct{}{}
+	b.runner.waitStarted(t)
+	release <- struct{}{}
+	b.waitFinal(t)
+	if got := b.runner.callsOf(m.ID); got != 3 {
+		t.Errorf("syncs = %d for a request, 20 during its sync and 20 during the next; want 3", got)
+	}
+}
+
 func TestPauseAfterFailuresAndResume(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
