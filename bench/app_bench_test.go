@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
 	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
 
@@ -70,9 +71,23 @@ func BenchmarkIntake(b *testing.B) {
 // send them, and the database is a throw-away cluster (internal/pgtest).
 //
 //	go test -run '^$' -bench IntakeReplicas -benchtime 1x ./bench/
+//
+// GM_BENCH_INTAKE_REFS=in-process makes the forges answer ref listings
+// themselves (forgetest.InProcessRefAdvertisement, as BenchmarkReconcileScale
+// does) instead of with git http-backend: the forges stand in for GitHub
+// and Gitee, whose work runs elsewhere. Report the default run too.
 func BenchmarkIntakeReplicas(b *testing.B) {
 	runIntake(b, "BenchmarkIntakeReplicas", envInt("GM_BENCH_INTAKE_RATE", 1000), appBenchConfig{
-		repos: envInt("GM_BENCH_INTAKE_REPOS", 20), replicas: envInt("GM_BENCH_APP_REPLICAS", 3), postgres: true})
+		repos: envInt("GM_BENCH_INTAKE_REPOS", 20), replicas: envInt("GM_BENCH_APP_REPLICAS", 3), postgres: true,
+		forgeOpts: intakeForgeOpts()})
+}
+
+// intakeForgeOpts are the forges' options GM_BENCH_INTAKE_REFS asks for.
+func intakeForgeOpts() []forgetest.Option {
+	if os.Getenv("GM_BENCH_INTAKE_REFS") == "in-process" {
+		return []forgetest.Option{forgetest.InProcessRefAdvertisement()}
+	}
+	return nil
 }
 
 // runIntake is BenchmarkIntake's load at rate for GM_BENCH_INTAKE_DURATION
@@ -84,8 +99,12 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	fmt.Fprintf(out, "\n== %s: GitHub webhook intake of the App ==\n", title)
 
 	a := newAppBench(b, cfg)
-	fmt.Fprintf(out, "%s %s/%s, %d CPUs, load average %s; %d req/s for %s over %d mirrored repositories, %s\n",
-		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadAvg(), rate, dur, nrepos, a.backend())
+	refs := "ref listings by git http-backend (nice 19)"
+	if len(cfg.forgeOpts) > 0 {
+		refs = "ref listings answered in-process by the forges"
+	}
+	fmt.Fprintf(out, "%s %s/%s, %d CPUs, load average %s; %d req/s for %s over %d mirrored repositories, %s; %s\n",
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadAvg(), rate, dur, nrepos, a.backend(), refs)
 	a.start()
 	setupStart := time.Now()
 	a.setup()
@@ -109,7 +128,13 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	// Note each mirror's sync request counter, then start again: the
 	// database is read while the App is stopped.
 	a.stop()
+	if len(cfg.forgeOpts) > 0 {
+		// The forges answer a listing themselves only from a fully
+		// peeled packed-refs; the load's pushes move no ref.
+		a.packRefs()
+	}
 	before := a.requestSeqs()
+	runs0 := a.lastRunID()
 	a.start()
 	fmt.Fprintf(out, "setup: %d mirrors created from their config files and synced, App restarted (%.1f s)\n",
 		len(before), time.Since(setupStart).Seconds())
@@ -121,6 +146,9 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	interval := time.Second / time.Duration(rate)
 	results := make([]intakeResult, total)
 	var wg sync.WaitGroup
+	a.statementsReset()
+	a.gh.ResetStats()
+	a.ge.ResetStats()
 	cpu0 := a.cpuNow()
 	start := time.Now().Add(50 * time.Millisecond)
 	for i := range total {
@@ -138,6 +166,12 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	wg.Wait()
 	end := time.Now()
 	cpu := a.cpuNow().since(cpu0)
+	ghStats, geStats := a.gh.Stats(), a.ge.Stats()
+	stmts := a.statements(8)
+	runsLoad := int64(-1) // syncs started during the load; Postgres only (SQLite is read stopped)
+	if a.pg != nil {
+		runsLoad = a.lastRunID() - runs0
+	}
 
 	var lat, lag []time.Duration
 	non2xx, notAccepted := 0, 0
@@ -174,7 +208,11 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	a.waitQuiet(lastSent, 2*time.Minute)
 	memLine := a.memoryLine()
 	a.stop()
-	lost := a.checkNoLoss(results, before, sentTo, lastSent)
+	runs := fmt.Sprintf("%d syncs started during and after the load (requests coalesce)", a.lastRunID()-runs0)
+	if runsLoad >= 0 {
+		runs += fmt.Sprintf(", %d of them during it", runsLoad)
+	}
+	lost := a.checkNoLoss(results, before, sentTo, lastSent, runs)
 
 	fmt.Fprintf(out, "sent %d signed push deliveries in %.1f s (%.1f req/s scheduled; generator lag p50 %s, max %s; all answered after %.1f s)\n",
 		total, lastDue.Sub(start).Seconds(), achieved, msStr(pct(lag, 0.5)), msStr(pct(lag, 1)), end.Sub(start).Seconds())
@@ -202,7 +240,18 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 			len(hs), msStr(pct(hs, 0.5)), msStr(pct(hs, 0.9)), msStr(pct(hs, 0.99)), msStr(pct(hs, 1)))
 	}
 	fmt.Fprintf(out, "CPU during the load (%s)\n", cpu.line(runtime.NumCPU()))
+	fmt.Fprintf(out, "ref listings during the load: GitHub side %d (%d in-process), Gitee side %d (%d in-process)\n",
+		ghStats.InfoRefsUploadPack+ghStats.InfoRefsReceivePack, ghStats.InfoRefsInProcess,
+		geStats.InfoRefsUploadPack+geStats.InfoRefsReceivePack, geStats.InfoRefsInProcess)
 	fmt.Fprintf(out, "App processes' RSS: %s\n", memLine)
+	for i, l := range stmts {
+		if i == 0 {
+			l = "database during the load (pg_stat_statements): " + l
+		} else {
+			l = "  " + l
+		}
+		fmt.Fprintln(out, l)
+	}
 	for _, l := range lost.lines {
 		fmt.Fprintf(out, "  %s\n", l)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
@@ -149,6 +150,21 @@ func (a *appBench) requestSeqs() []int64 {
 	return seqs
 }
 
+// lastRunID is the id of the latest sync run recorded: ids only grow
+// (identity, AUTOINCREMENT), so the difference of two readings counts the
+// runs started between them, pruned ones (store.DefaultKeepRuns a mirror)
+// included. On SQLite the App must be stopped.
+func (a *appBench) lastRunID() int64 {
+	a.b.Helper()
+	db := a.openDB()
+	defer db.close()
+	var id int64
+	if err := db.query(context.Background(), []any{&id}, `SELECT coalesce(max(id), 0) FROM sync_runs`); err != nil {
+		a.b.Fatal(err)
+	}
+	return id
+}
+
 // lossReport is what the database says about the deliveries of the load.
 type lossReport struct {
 	lost  int
@@ -157,7 +173,8 @@ type lossReport struct {
 
 // checkNoLoss looks in the stopped App's database for every delivery of
 // the load and what it asked for.
-func (a *appBench) checkNoLoss(results []intakeResult, before, sentTo []int64, lastSent []time.Time) lossReport {
+// runs says how many syncs ran.
+func (a *appBench) checkNoLoss(results []intakeResult, before, sentTo []int64, lastSent []time.Time, runs string) lossReport {
 	a.b.Helper()
 	ctx := context.Background()
 	db := a.openDB()
@@ -210,7 +227,6 @@ func (a *appBench) checkNoLoss(results []intakeResult, before, sentTo []int64, l
 	}
 	short, late, extra := 0, 0, 0
 	var requests, deliveries int64
-	var runs int
 	for _, m := range ms {
 		i := slices.IndexFunc(a.repos, func(r appRepo) bool { return r.name == m.A.Name })
 		if i < 0 {
@@ -233,15 +249,10 @@ func (a *appBench) checkNoLoss(results []intakeResult, before, sentTo []int64, l
 		if err != nil {
 			a.b.Fatal(err)
 		}
-		after := 0
 		okAfter := false
 		for _, r := range all {
 			if r.StartedAt.After(lastSent[i]) {
-				after++
 				okAfter = okAfter || r.Outcome == "ok"
-			}
-			if r.StartedAt.After(results[0].due) {
-				runs++
 			}
 		}
 		if !okAfter {
@@ -251,7 +262,7 @@ func (a *appBench) checkNoLoss(results []intakeResult, before, sentTo []int64, l
 	rep.lost += late
 	rep.lines = append(rep.lines, fmt.Sprintf("mirrors whose sync request counter moved by 1 to their deliveries: %d of %d (%d not at all, %d more); %d requests for %d deliveries",
 		len(ms)-short-extra, len(ms), short, extra, requests, deliveries))
-	rep.lines = append(rep.lines, fmt.Sprintf("mirrors with a successful sync started after their last delivery: %d of %d; %d syncs ran during and after the load (requests coalesce)",
+	rep.lines = append(rep.lines, fmt.Sprintf("mirrors with a successful sync started after their last delivery: %d of %d; %s",
 		len(ms)-late, len(ms), runs))
 
 	// 3. Nothing left waiting in the queue.
@@ -263,4 +274,70 @@ func (a *appBench) checkNoLoss(results []intakeResult, before, sentTo []int64, l
 		rep.lines = append(rep.lines, fmt.Sprintf("jobs left in the queue after a graceful stop: %d", pending))
 	}
 	return rep
+}
+
+// statementsReset empties pg_stat_statements (PGTEST_SETTINGS loads it,
+// see TestMain) so that statements reads the queries of what follows.
+// Nothing on SQLite.
+func (a *appBench) statementsReset() {
+	if a.pg == nil {
+		return
+	}
+	a.b.Helper()
+	db := a.openDB()
+	defer db.close()
+	ctx := context.Background()
+	if _, err := db.pg.Pool().Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+		a.b.Fatalf("pg_stat_statements (PGTEST_SETTINGS must load it): %v", err)
+	}
+	if _, err := db.pg.Pool().Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+		a.b.Fatal(err)
+	}
+}
+
+// statements is the database's view since statementsReset: the top
+// statements by execution time, with their calls, total and mean, and
+// the total of every statement. Empty on SQLite.
+func (a *appBench) statements(top int) []string {
+	if a.pg == nil {
+		return nil
+	}
+	a.b.Helper()
+	db := a.openDB()
+	defer db.close()
+	rows, err := db.pg.Pool().Query(context.Background(), `SELECT query, calls, total_exec_time FROM pg_stat_statements
+		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC`)
+	if err != nil {
+		a.b.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	var calls int64
+	var total float64
+	for rows.Next() {
+		var q string
+		var n int64
+		var ms float64
+		if err := rows.Scan(&q, &n, &ms); err != nil {
+			a.b.Fatal(err)
+		}
+		calls += n
+		total += ms
+		if len(out) < top {
+			out = append(out, fmt.Sprintf("%7d calls %8.0f ms (%.2f ms each): %s", n, ms, ms/float64(max(n, 1)), clipQuery(q, 110)))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		a.b.Fatal(err)
+	}
+	return append([]string{fmt.Sprintf("%d statements executed in %.0f ms in all; the %d costliest:", calls, total, len(out))}, out...)
+}
+
+// clipQuery is a statement on one line, at most n bytes.
+func clipQuery(q string, n int) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if len(q) > n {
+		q = q[:n] + "…"
+	}
+	return q
 }

@@ -225,6 +225,19 @@ func (a *appBench) push(i int) {
 	}
 }
 
+// packRefs packs every repository's refs on both forges (git pack-refs
+// --all), as forgetest.InProcessRefAdvertisement needs them.
+func (a *appBench) packRefs() {
+	a.b.Helper()
+	for _, r := range a.repos {
+		for _, dir := range []string{a.gh.RepoPath(appOwner, r.name), a.ge.RepoPath(appGiteeOrg, r.name)} {
+			if out, err := exec.Command("git", "-C", dir, "pack-refs", "--all").CombinedOutput(); err != nil {
+				a.b.Fatalf("git pack-refs in %s: %v\n%s", dir, err, out)
+			}
+		}
+	}
+}
+
 // env is the environment of replica r.
 func (a *appBench) env(r *appReplica) []string {
 	home := filepath.Join(r.dataDir, "home")
