@@ -13,9 +13,6 @@ const (
 	HandledSQL = handledSQL
 )
 
-// AcceptStatements is how many INSERT statements Accept has run.
-func (in *Inbox) AcceptStatements() int64 { return in.statements.Load() }
-
 // Dump returns the raw bytes of every value in the store's tables (bytea
 // as its bytes, text as its characters), for storetest's scan for secrets
 // in plain text (storetest.Dumper).

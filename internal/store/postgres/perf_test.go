@@ -1,9 +1,7 @@
 package postgres_test
 
 import (
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -177,58 +175,5 @@ func TestInboxBatchStatementsUseIndexes(t *testing.T) {
 	}
 	if ds, err := in.Pending(ctx, 5000, 10); err != nil || len(ds) != 4000 {
 		t.Fatalf("after Handled: %d pending, %v; want 4000", len(ds), err)
-	}
-}
-
-// TestAcceptCommitsInGroups: deliveries that arrive together are inserted
-// together, a few statements for many (at 1,000 deliveries a second, one
-// statement and commit each kept Postgres busy on 2 cores, issue 13); one
-// alone is inserted at once, by itself.
-func TestAcceptCommitsInGroups(t *testing.T) {
-	t.Parallel()
-	db := pgtest.New(t)
-	in, err := postgres.OpenInbox(t.Context(), db.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	ctx := t.Context()
-	if first, err := in.Accept(ctx, &store.Delivery{Source: "github", ID: "alone", Event: "push"}); err != nil || !first {
-		t.Fatalf("Accept = %v, %v", first, err)
-	}
-	if got := in.AcceptStatements(); got != 1 {
-		t.Fatalf("%d statements for one delivery", got)
-	}
-	const n = 400
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			if first, err := in.Accept(ctx, &store.Delivery{Source: "github", ID: fmt.Sprint("d", i), Event: "push", Payload: []byte("{}")}); err != nil || !first {
-				t.Errorf("Accept(d%d) = %v, %v", i, first, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if got := in.AcceptStatements() - 1; got > n/4 {
-		t.Errorf("%d statements for %d deliveries accepted at once, want them grouped (at most %d)", got, n, n/4)
-	} else {
-		t.Logf("%d statements for %d deliveries", got, n)
-	}
-}
-
-// TestAcceptAfterClose: Accept on a closed inbox fails at once.
-func TestAcceptAfterClose(t *testing.T) {
-	t.Parallel()
-	db := pgtest.New(t)
-	in, err := postgres.OpenInbox(t.Context(), db.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	in.Close()
-	if _, err := in.Accept(t.Context(), &store.Delivery{Source: "github", ID: "late", Event: "push"}); err == nil {
-		t.Error("Accept on a closed inbox succeeded")
 	}
 }

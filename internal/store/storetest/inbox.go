@@ -30,7 +30,6 @@ func RunInbox(t *testing.T, open InboxOpener) {
 		{"Prune", inboxPrune},
 		{"Reopen", inboxReopen},
 		{"ConcurrentAccept", inboxConcurrentAccept},
-		{"ConcurrentAcceptMany", inboxConcurrentAcceptMany},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,50 +198,5 @@ func inboxConcurrentAccept(t *testing.T, ctx context.Context, in store.Inbox, _ 
 	}
 	if count != 1 {
 		t.Errorf("%d of %d concurrent Accept calls were first, want 1", count, n)
-	}
-}
-
-// Many deliveries at once, each sent twice (a backend may insert them in
-// groups): each is recorded once, with its own seq and payload, and one of
-// its two calls is first.
-func inboxConcurrentAcceptMany(t *testing.T, ctx context.Context, in store.Inbox, _ InboxOpener) {
-	const n = 200
-	ds := make([]*store.Delivery, 2*n)
-	firsts := make([]bool, 2*n)
-	errs := make([]error, 2*n)
-	var wg sync.WaitGroup
-	for i := range 2 * n {
-		id := fmt.Sprintf("d%03d", i%n)
-		ds[i] = &store.Delivery{Source: "github", ID: id, Event: "push", Payload: []byte(`{"id":"` + id + `"}`)}
-		wg.Go(func() { firsts[i], errs[i] = in.Accept(ctx, ds[i]) })
-	}
-	wg.Wait()
-	seqs := map[int64]string{}
-	for i := range n {
-		noErr(t, "Accept", errs[i])
-		noErr(t, "Accept", errs[i+n])
-		if firsts[i] == firsts[i+n] {
-			t.Fatalf("delivery %s: first = %v and %v, want one of each", ds[i].ID, firsts[i], firsts[i+n])
-		}
-		d := ds[i]
-		if firsts[i+n] {
-			d = ds[i+n]
-		}
-		if d.Seq == 0 || d.ReceivedAt.IsZero() {
-			t.Fatalf("delivery %s first with Seq %d, ReceivedAt %v", d.ID, d.Seq, d.ReceivedAt)
-		}
-		if other, dup := seqs[d.Seq]; dup {
-			t.Fatalf("deliveries %s and %s both have seq %d", other, d.ID, d.Seq)
-		}
-		seqs[d.Seq] = d.ID
-	}
-	got := pending(t, ctx, in, 2*n)
-	if len(got) != n {
-		t.Fatalf("%d pending, want %d", len(got), n)
-	}
-	for _, d := range got {
-		if seqs[d.Seq] != d.ID || string(d.Payload) != `{"id":"`+d.ID+`"}` {
-			t.Errorf("pending %d: %s %s, want %s and its own payload", d.Seq, d.ID, d.Payload, seqs[d.Seq])
-		}
 	}
 }
