@@ -13,6 +13,12 @@ const (
 	HandledSQL = handledSQL
 )
 
+// InboxConns is the size of the inbox's pool.
+const InboxConns = inboxConns
+
+// OpenConns is how many connections the inbox's pool holds now.
+func (in *Inbox) OpenConns() int32 { return in.pool.Stat().TotalConns() }
+
 // Dump returns the raw bytes of every value in the store's tables (bytea
 // as its bytes, text as its characters), for storetest's scan for secrets
 // in plain text (storetest.Dumper).

@@ -32,7 +32,12 @@ var _ store.Inbox = (*Inbox)(nil)
 // schema if needed) and returns its webhook inbox. WithClock sets the clock
 // of ReceivedAt.
 func OpenInbox(ctx context.Context, url string, opts ...Option) (*Inbox, error) {
-	pool, o, err := connect(ctx, url, append([]Option{WithMaxConns(inboxConns)}, opts...))
+	// Every connection of the inbox's pool is kept open: a burst of
+	// deliveries after a quiet spell (a restart, the start of issue 13's
+	// benchmark) otherwise waits for new connections, each a fork and a
+	// SCRAM exchange on the database server, and the acknowledgements of
+	// the first seconds took several times longer than the rest's.
+	pool, o, err := connect(ctx, url, append([]Option{WithMaxConns(inboxConns), func(o *options) { o.minConns = inboxConns }}, opts...))
 	if err != nil {
 		return nil, fmt.Errorf("error opening webhook inbox: %w", err)
 	}

@@ -177,3 +177,24 @@ func TestInboxBatchStatementsUseIndexes(t *testing.T) {
 		t.Fatalf("after Handled: %d pending, %v; want 4000", len(ds), err)
 	}
 }
+
+// TestInboxKeepsItsConnectionsOpen: the inbox's pool opens all its
+// connections soon after OpenInbox and keeps them, so that a burst of
+// deliveries never waits for connections to be made (issue 13: the first
+// seconds of the intake benchmark were the slowest by far).
+func TestInboxKeepsItsConnectionsOpen(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	in, err := postgres.OpenInbox(t.Context(), db.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for in.OpenConns() < postgres.InboxConns {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections open 20 s after OpenInbox, want %d", in.OpenConns(), postgres.InboxConns)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -56,6 +56,7 @@ type Option func(*options)
 type options struct {
 	password string
 	maxConns int32
+	minConns int32 // kept open (OpenInbox)
 	keepRuns int
 	now      func() time.Time
 }
@@ -121,6 +122,9 @@ func connect(ctx context.Context, url string, opts []Option) (*pgxpool.Pool, opt
 		// River's listener and producer keep connections; the workers,
 		// the pages and the intake need more than pgx's default of 4.
 		cfg.MaxConns = defaultConns
+	}
+	if o.minConns > 0 && !strings.Contains(url, "pool_min_conns") {
+		cfg.MinConns = min(o.minConns, cfg.MaxConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
