@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -296,5 +297,58 @@ func TestForwarderRun(t *testing.T) {
 	waitSyncs(q, 1)
 	if got := q.Syncs(); got[0].MirrorID != m.ID {
 		t.Errorf("after restart: syncs = %v", got)
+	}
+}
+
+// countingInbox counts the inbox's Counts calls.
+type countingInbox struct {
+	store.Inbox
+	mu     sync.Mutex
+	counts int
+}
+
+func (c *countingInbox) Counts(ctx context.Context, maxAttempts int) (int, int, error) {
+	c.mu.Lock()
+	c.counts++
+	c.mu.Unlock()
+	return c.Inbox.Counts(ctx, maxAttempts)
+}
+
+// Run counts the inbox for the gauges once per GaugeEvery at most, not
+// after every batch: counting reads every pending row, and when the
+// forwarder was behind (issue 13) it cost as much as the batch's own
+// statements. Ten seconds by default.
+func TestForwarderCountsTheInboxSeldom(t *testing.T) {
+	t.Parallel()
+	if webhook.DefaultGaugeEvery < 10*time.Second {
+		t.Errorf("DefaultGaugeEvery = %s: the inbox would be counted more than every 10 s", webhook.DefaultGaugeEvery)
+	}
+	b := setup(t)
+	const n = 100
+	for i := range int64(n) {
+		b.mirror(t, testRepoID+i, fmt.Sprintf("repo%d", i), store.AToB, "")
+		b.put(t, fmt.Sprintf("d%d", i), "push", pushFor(t, testRepoID+i))
+	}
+	in := &countingInbox{Inbox: b.inbox}
+	fwd := webhook.NewForwarder(webhook.ForwarderOptions{
+		Inbox: in, Handlers: webhook.DefaultHandlers(b.store, b.queue), Metrics: b.metrics,
+		Batch: 1, PollInterval: time.Hour, GaugeEvery: time.Hour, // 100 batches, one after another
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); fwd.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(b.queue.Syncs()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d syncs requested, want %d", len(b.queue.Syncs()), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.counts != 1 {
+		t.Errorf("the inbox was counted %d times in %d batches, want once (at the start)", in.counts, n)
 	}
 }
