@@ -6,15 +6,15 @@ package githubapp
 
 // Permissions are the repository permissions the App asks for, by name,
 // with their access: contents to push and publish releases, workflows to
-// push files under .github/workflows, checks to report on commits.
-// Administration is asked for too, but no call of the App uses it (it
-// creates repositories on Gitee only, and no narrowed token carries it).
+// push files under .github/workflows, checks to report on commits. Not
+// administration: the App creates and edits repositories on Gitee only (the
+// GitHub side is the repository it is installed on), and asks for no more
+// than its calls use.
 var Permissions = map[string]string{
-	"metadata":       "read",
-	"contents":       "write",
-	"workflows":      "write",
-	"checks":         "write",
-	"administration": "write",
+	"metadata":  "read",
+	"contents":  "write",
+	"workflows": "write",
+	"checks":    "write",
 }
 
 // Events are the webhook events the App subscribes to: pushes and releases
