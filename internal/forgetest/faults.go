@@ -106,6 +106,20 @@ func (f *Forge) OnRequest(fn func(r *http.Request)) {
 	f.onRequest = fn
 }
 
+// OnServe sets a function run around every request the forge serves, Git
+// or API, after SetLatency's delay: it serves r by calling next.ServeHTTP,
+// and may hold r before or after that, or drop it by not calling next at
+// all (the request then never reached the forge: nothing of it is done).
+// Unlike OnRequest it sees API requests, and it runs before
+// authentication. It must not read the body of a request it passes to
+// next. It runs on the server's goroutine: use t.Error there, not t.Fatal.
+// nil removes it; a call already running goes on with the old function.
+func (f *Forge) OnServe(fn func(w http.ResponseWriter, r *http.Request, next http.Handler)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onServe = fn
+}
+
 // RejectRef makes owner/repo refuse any push to exactly ref (a full name such
 // as "refs/heads/main") with message, through an update hook: other refs of
 // the same push land. The client sees "remote: <message>" and the ref's

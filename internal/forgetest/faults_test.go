@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -192,5 +193,63 @@ func TestLatency(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed < d {
 		t.Errorf("request took %v with latency %v", elapsed, d)
+	}
+}
+
+// TestOnServeSeesAPIAndDrops: OnServe sees API requests as well as Git
+// ones, and a request it drops is not served: a dropped push lands nothing.
+func TestOnServeSeesAPIAndDrops(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	url := b.f.GitURL("bob", "dst")
+	w := NewWork(t)
+	c1 := w.Commit("c1", nil)
+	if err := w.Push(url, "bob", bobToken, "main"); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []string
+	b.f.OnServe(func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
+			http.Error(rw, "dropped", http.StatusBadGateway)
+			return
+		}
+		next.ServeHTTP(rw, r)
+	})
+	req, err := http.NewRequest("GET", b.f.GitHubAPIURL()+"repos/bob/dst", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+bobToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("API request through OnServe: %s", resp.Status)
+	}
+	w.Commit("c2", nil)
+	if err := w.Push(url, "bob", bobToken, "main"); err == nil {
+		t.Error("a dropped push succeeded")
+	}
+	if got := b.f.Refs("bob", "dst")["refs/heads/main"]; got != c1 {
+		t.Errorf("main = %s after a dropped push, want %s", got, c1)
+	}
+	mu.Lock()
+	got := strings.Join(seen, "\n")
+	mu.Unlock()
+	for _, want := range []string{"GET /api/v3/repos/bob/dst", "POST /bob/dst.git/git-receive-pack"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("OnServe did not see %q; saw:\n%s", want, got)
+		}
+	}
+	b.f.OnServe(nil)
+	if err := w.Push(url, "bob", bobToken, "main"); err != nil {
+		t.Errorf("push without OnServe: %v", err)
 	}
 }

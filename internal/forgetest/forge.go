@@ -52,6 +52,7 @@ type Forge struct {
 	failCode   int
 	drops      int
 	onRequest  func(*http.Request)
+	onServe    func(http.ResponseWriter, *http.Request, http.Handler)
 	gitBusy    int            // Git requests being served
 	gitIdle    *sync.Cond     // signalled when gitBusy drops to zero; on mu
 	pushes     map[string]int // receive-packs being served per "owner/name": pushwatch.go

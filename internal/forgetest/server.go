@@ -23,7 +23,8 @@ const (
 	receivePack
 )
 
-// serve is the server's root handler: latency for every request, then the mux.
+// serve is the server's root handler: latency for every request, then the
+// mux, through OnServe's function when one is set.
 func (f *Forge) serve(w http.ResponseWriter, r *http.Request) {
 	f.inflight.Add(1)
 	defer f.inflight.Done()
@@ -35,6 +36,13 @@ func (f *Forge) serve(w http.ResponseWriter, r *http.Request) {
 			timer.Stop()
 			return
 		}
+	}
+	f.mu.Lock()
+	around := f.onServe
+	f.mu.Unlock()
+	if around != nil {
+		around(w, r, f.mux)
+		return
 	}
 	f.mux.ServeHTTP(w, r)
 }
