@@ -32,7 +32,6 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	defer s.preloadGraph()() // waits for the loading to end
 
 	var res *Result
 	var prev []*Result
@@ -107,10 +106,9 @@ type syncer struct {
 	scope    Scope
 	src, dst *remote
 	graph    *Graph
-	// graphLoad is closed once the graph cache has been read into graph
-	// (preloadGraph); nodes are added only after that (ancestry waits for
-	// it), so that Save appends only new ones. nil without a cache.
-	graphLoad chan struct{}
+	// graphRead: the graph cache was read into graph (ancestry); nodes
+	// are added only after that, so that Save appends only new ones.
+	graphRead bool
 	caps      *capCache // nil without a cache directory
 	state     StateStore
 	saved     map[string]string // the state as loaded, to skip saving it unchanged
@@ -182,35 +180,20 @@ func newSyncer(opts Options) (*syncer, error) {
 	return s, nil
 }
 
-// preloadGraph starts reading the graph cache, beside the ref listings:
-// an attempt with work needs it before it can ask the source for a pack
-// (ancestry), and reading it then would add its time (a few ms for 10,000
-// commits) to the sync's. The returned func waits for the reading to end.
-// A sync that finds both sides in sync reads it for nothing, while it waits
-// for the listings anyway.
-func (s *syncer) preloadGraph() (wait func()) {
-	if s.cacheDir == "" {
-		return func() {}
-	}
-	done := make(chan struct{})
-	s.graphLoad = done
-	go func() {
-		defer close(done)
+// ancestry returns the answers of an attempt that has questions or work:
+// the graph, read from the cache directory the first time. A sync that
+// finds both sides in sync never reads it. (Reading it beside the ref
+// listings instead was measured: no faster with work, 6 ms and 1.4 MiB
+// more for a no-op of 124k objects.)
+func (s *syncer) ancestry() *answers {
+	if s.cacheDir != "" && !s.graphRead {
+		s.graphRead = true
 		if err := s.graph.Load(filepath.Join(s.cacheDir, "graph")); err != nil {
 			s.log.Warn("ignoring unreadable commit graph cache", slog.Any("error", err))
 		}
 		if err := s.graph.loadNot(filepath.Join(s.cacheDir, "graph.not")); err != nil {
 			s.log.Warn("ignoring unreadable ancestry cache", slog.Any("error", err))
 		}
-	}()
-	return func() { <-done }
-}
-
-// ancestry returns the answers of an attempt that has questions or work:
-// the graph, with the cache directory's once it has been read.
-func (s *syncer) ancestry() *answers {
-	if s.graphLoad != nil {
-		<-s.graphLoad
 	}
 	return newAnswers(s.graph)
 }
