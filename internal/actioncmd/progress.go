@@ -198,9 +198,9 @@ func describeProgress(p *mirror.Progress, elapsed time.Duration) string {
 	if p.Objects > 0 {
 		parts = append(parts, fmt.Sprintf("%d objects", p.Objects))
 	}
-	parts = append(parts, sizeOf(p.Received)+" received", sizeOf(p.Sent)+" sent")
+	parts = append(parts, mirror.ByteSize(p.Received)+" received", mirror.ByteSize(p.Sent)+" sent")
 	if s := elapsed.Seconds(); s > 0 {
-		parts = append(parts, sizeOf(int64(float64(max(p.Received, p.Sent))/s))+"/s")
+		parts = append(parts, mirror.ByteSize(int64(float64(max(p.Received, p.Sent))/s))+"/s")
 	}
 	parts = append(parts, el.String())
 	s := strings.Join(parts, ", ")
@@ -208,18 +208,4 @@ func describeProgress(p *mirror.Progress, elapsed time.Duration) string {
 		s += " · source: " + p.Remote
 	}
 	return s
-}
-
-// sizeOf formats a byte count: 512 B, 12.3 KiB, 4.0 MiB, 1.2 GiB.
-func sizeOf(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -139,8 +139,8 @@ func TestProgressBeforeTransfer(t *testing.T) {
 		t.Errorf("describeProgress = %q, want %q", got, want)
 	}
 	for n, want := range map[int64]string{512: "512 B", 1536: "1.5 KiB", 5 << 30: "5.0 GiB"} {
-		if got := sizeOf(n); got != want {
-			t.Errorf("sizeOf(%d) = %q, want %q", n, got, want)
+		if got := mirror.ByteSize(n); got != want {
+			t.Errorf("mirror.ByteSize(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

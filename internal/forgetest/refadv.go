@@ -106,13 +106,9 @@ func (f *Forge) serveRefsInProcess(w http.ResponseWriter, r *http.Request, owner
 // puts it: before the capability at (the probe's), or at the end.
 func withSymref(caps, at, head string) string {
 	symref := "symref=HEAD:refs/heads/" + head
-	if at != "" {
-		for i, c := range strings.Fields(caps) {
-			if c == at {
-				fs := strings.Fields(caps)
-				return strings.Join(slices.Insert(fs, i, symref), " ")
-			}
-		}
+	fs := strings.Fields(caps)
+	if i := slices.Index(fs, at); at != "" && i >= 0 {
+		return strings.Join(slices.Insert(fs, i, symref), " ")
 	}
 	return caps + " " + symref
 }

@@ -105,23 +105,10 @@ func ProgressText(p *store.SyncProgress) string {
 	if p.Objects > 0 {
 		fmt.Fprintf(&b, " %d objects", p.Objects)
 	}
-	fmt.Fprintf(&b, ": %s received, %s sent, %s/s, %s", byteSize(p.Received), byteSize(p.Sent),
-		byteSize(int64(p.Rate())), p.Elapsed().Round(time.Second))
+	fmt.Fprintf(&b, ": %s received, %s sent, %s/s, %s", mirror.ByteSize(p.Received), mirror.ByteSize(p.Sent),
+		mirror.ByteSize(int64(p.Rate())), p.Elapsed().Round(time.Second))
 	if p.Remote != "" {
 		fmt.Fprintf(&b, " (source: %s)", p.Remote)
 	}
 	return b.String()
-}
-
-// byteSize is n bytes in binary units.
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -3,6 +3,7 @@ package mirror
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -155,4 +156,20 @@ func (c *countReader) Read(b []byte) (int, error) {
 		})
 	}
 	return n, err
+}
+
+// ByteSize formats a byte count for people, in binary units: 512 B,
+// 12.3 KiB, 4.0 MiB, 1.2 GiB. The Action's progress lines and the App's
+// pages show a Progress's counts with it.
+func ByteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
