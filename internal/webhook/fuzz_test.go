@@ -8,7 +8,8 @@ import (
 
 // FuzzGitHubPayloads: every event handler parses any payload a signed
 // delivery may carry without panicking, and, as EventHandler requires, as
-// a pure function of it (the intake and the Forwarder must agree).
+// a pure function of it (the intake and the Forwarder must agree), and the
+// record the inbox keeps instead of a payload parses to the same work.
 func FuzzGitHubPayloads(f *testing.F) {
 	for _, seed := range []string{
 		`{"ref":"refs/heads/main","before":"1111111111111111111111111111111111111111","after":"2222222222222222222222222222222222222222","created":false,"deleted":false,"forced":false,"commits":[{"id":"2222222222222222222222222222222222222222","modified":[".github/gitee-mirror.yml"]}],"repository":{"id":1001,"name":"r","full_name":"o/r","default_branch":"main","owner":{"login":"o"}},"installation":{"id":42}}`,
@@ -50,6 +51,17 @@ func FuzzGitHubPayloads(f *testing.F) {
 				}
 				if a.Action != b.Action || a.InstallationID != b.InstallationID || a.Repo != b.Repo || a.Key != b.Key {
 					t.Fatalf("%s: two parses disagree: %+v / %+v", ev, a, b)
+				}
+				if a.Record == nil {
+					continue
+				}
+				// The Forwarder parses the record the inbox kept.
+				r, err := h.Parse(ev, a.Record)
+				if err != nil || r == nil {
+					t.Fatalf("%s: record %s does not parse back: %v", ev, a.Record, err)
+				}
+				if r.Action != a.Action || r.InstallationID != a.InstallationID || r.Repo != a.Repo || r.Key != a.Key {
+					t.Fatalf("%s: the record parses to %+v, the payload to %+v", ev, r, a)
 				}
 			}
 		}

@@ -143,6 +143,9 @@ func (g *GitHub) Handle(c echo.Context) error {
 		return c.JSON(http.StatusAccepted, status(VerdictIgnored))
 	}
 	log = log.With(logkey.Action, task.Action, logkey.InstallationID, task.InstallationID, logkey.Repo, task.Repo)
+	if task.Record != nil {
+		payload = task.Record
+	}
 	return g.accept(c, log, event, delivery, payload)
 }
 

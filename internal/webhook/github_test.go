@@ -2,13 +2,16 @@ package webhook_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/repoconfig"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 	"github.com/gitee-mirror/gitee-mirror/internal/webhook"
 )
@@ -212,5 +215,52 @@ func TestGitHubLogContext(t *testing.T) {
 	}
 	if strings.Contains(logs, testSecret) {
 		t.Errorf("logs contain the webhook secret")
+	}
+}
+
+// recordingInbox keeps a copy of every payload the intake accepts.
+type recordingInbox struct {
+	store.Inbox
+	mu       sync.Mutex
+	payloads [][]byte
+}
+
+func (r *recordingInbox) Accept(ctx context.Context, d *store.Delivery) (bool, error) {
+	r.mu.Lock()
+	r.payloads = append(r.payloads, bytes.Clone(d.Payload))
+	r.mu.Unlock()
+	return r.Inbox.Accept(ctx, d)
+}
+
+// The inbox keeps a push's record, not GitHub's 7–8 KB payload (issue 13:
+// writing, reading and rewriting the payloads was a third of Postgres's
+// time), and the Forwarder does the same work from it: the sync, and the
+// config read that only the dropped commit list showed was needed.
+func TestGitHubInboxKeepsARecord(t *testing.T) {
+	t.Parallel()
+	rec := &recordingInbox{}
+	b := setup(t, func(o *setupOptions) {
+		o.wrapInbox = func(in store.Inbox) store.Inbox { rec.Inbox = in; return rec }
+	})
+	m := b.mirror(t, testRepoID, "repo", store.AToB, "")
+	p := fullPushPayload("refs/heads/main", "main", 20)
+	p["commits"].([]map[string]any)[7]["modified"] = []string{repoconfig.Path}
+	body := toJSON(t, p)
+	wantCode(t, b.githubRaw(t, "push", "rec-1", body, webhook.Sign([]byte(testSecret), body)), http.StatusOK)
+	if b.drainErr != nil {
+		t.Fatal(b.drainErr)
+	}
+	if len(rec.payloads) != 1 {
+		t.Fatalf("%d payloads accepted", len(rec.payloads))
+	}
+	kept := rec.payloads[0]
+	if len(kept) > 512 || bytes.Contains(kept, []byte("sender")) || bytes.Contains(kept, []byte(`"commits"`)) {
+		t.Errorf("the inbox kept %d bytes of a %d-byte payload: %s", len(kept), len(body), kept)
+	}
+	if got := b.queue.Syncs(); len(got) != 1 || got[0].MirrorID != m.ID {
+		t.Errorf("syncs = %v, want mirror %d", got, m.ID)
+	}
+	if cs := b.queue.Configs(); len(cs) != 1 {
+		t.Errorf("config reads = %v, want one: the record lost that the push changed %s", cs, repoconfig.Path)
 	}
 }

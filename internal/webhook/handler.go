@@ -29,6 +29,13 @@ type Task struct {
 	// work, so the Forwarder does it once for several deliveries waiting
 	// together (at the last one's turn). Empty: never merged.
 	Key string
+	// Record, when set, is what the inbox keeps for the Forwarder instead
+	// of the payload: the fields the work needs, which the same Parse reads
+	// back to the same Task. A push payload is 7–8 KB of URLs, authors and
+	// commit messages; its record a few hundred bytes, which the database
+	// writes, reads back and rewrites as handled at a fraction of the cost
+	// (issue 13: a third of Postgres's time at 1,000 deliveries a second).
+	Record []byte
 	// Run does the work. An error means the store or queue could not take
 	// it: the Forwarder tries again later. Run may run more than once for
 	// one delivery (a crash between the work and its record), so its work

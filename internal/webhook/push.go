@@ -53,8 +53,14 @@ type pushEvent struct {
 	} `json:"repository"`
 	Installation *struct {
 		ID int64 `json:"id"`
-	} `json:"installation"`
-	Commits []pushCommit `json:"commits"`
+	} `json:"installation,omitempty"`
+	Commits []pushCommit `json:"commits,omitempty"`
+	// Config is set in the inbox's record only (Task.Record): whether the
+	// push may have changed repoconfig.Path, as the intake decided from the
+	// commit list that the record leaves out. GitHub's payloads have no
+	// such field; one signed with the App's secret that had would be
+	// trusted as the rest of it is.
+	Config *bool `json:"gitee_mirror_config,omitempty"`
 }
 
 type pushCommit struct {
@@ -84,13 +90,18 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 	owner, name := splitFullName(repo.FullName, login, repo.Name)
 	repoID, ref := repo.ID, ev.Ref
 	applyConfig := inst != 0 && mayChangeConfig(&ev)
+	record, err := pushRecord(&ev, applyConfig)
+	if err != nil {
+		return nil, err
+	}
 	return &Task{
 		Action:         pushAction(&ev),
 		InstallationID: inst,
 		Repo:           owner + "/" + name,
 		// Pushes to one repository ask for the same work; whether the
 		// config is read makes it different work.
-		Key: fmt.Sprintf("push:%d:%d:%t", inst, repoID, applyConfig),
+		Key:    fmt.Sprintf("push:%d:%d:%t", inst, repoID, applyConfig),
+		Record: record,
 		Run: func(ctx context.Context, log *slog.Logger) error {
 			mirrors, err := h.Store.ListMirrors(ctx, store.MirrorFilter{GitHubRepoID: repoID})
 			if err != nil {
@@ -116,11 +127,27 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 	}, nil
 }
 
+// pushRecord is what the inbox keeps of a push (Task.Record): the fields
+// Parse reads, with the commit list replaced by the decision taken from it.
+func pushRecord(ev *pushEvent, config bool) ([]byte, error) {
+	rec := *ev
+	rec.Commits, rec.Config = nil, &config
+	b, err := json.Marshal(&rec)
+	if err != nil {
+		return nil, fmt.Errorf("error recording push payload: %w", err)
+	}
+	return b, nil
+}
+
 // mayChangeConfig reports whether a push to the default branch may have
 // changed repoconfig.Path. When the commit list cannot tell (truncated, empty,
 // history rewritten, branch created) it says yes: reading the file once
-// more is cheap, missing a change is not.
+// more is cheap, missing a change is not. A record (pushRecord) carries
+// the answer.
 func mayChangeConfig(ev *pushEvent) bool {
+	if ev.Config != nil {
+		return *ev.Config
+	}
 	def := ev.Repo.DefaultBranch
 	if def == "" || ev.Ref != "refs/heads/"+def || ev.Deleted {
 		return false

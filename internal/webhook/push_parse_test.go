@@ -117,6 +117,7 @@ func TestPushParseAgreesWithGoGitHub(t *testing.T) {
 		if got := strings.HasSuffix(task.Key, ":true"); got != wantConfig {
 			t.Errorf("%s: config re-read = %v, want %v (key %q)", v.name, got, wantConfig, task.Key)
 		}
+		checkRecord(t, v.name, h, body, task)
 	}
 	for _, bad := range []string{`{`, `{"ref": 5}`, `{"ref": "refs/heads/x"}`, `{"ref": "refs/heads/x", "repository": "r"}`, `{"repository": {"id": 1}}`} {
 		if _, err := h.Parse("push", []byte(bad)); err == nil {
@@ -148,5 +149,28 @@ func TestPushParseIsLean(t *testing.T) {
 	t.Logf("%d bytes: Parse %.0f allocations, go-github's PushEvent %.0f", len(body), allocs, full)
 	if allocs > full/4 {
 		t.Errorf("Parse made %.0f allocations for a %d-byte push, go-github's event %.0f: it decodes more than it uses", allocs, len(body), full)
+	}
+}
+
+// checkRecord: the inbox's record of a push is a small fraction of the
+// payload and parses back to the same task, the config decision included
+// though the commit list is gone; a record's record is itself.
+func checkRecord(t *testing.T, name string, h webhook.EventHandler, body []byte, task *webhook.Task) {
+	t.Helper()
+	if task.Record == nil {
+		t.Fatalf("%s: no record", name)
+	}
+	if len(task.Record) > 512 || len(task.Record) > len(body)/8 {
+		t.Errorf("%s: record of %d bytes for a %d-byte payload: %s", name, len(task.Record), len(body), task.Record)
+	}
+	again, err := h.Parse("push", task.Record)
+	if err != nil {
+		t.Fatalf("%s: the record does not parse: %v (%s)", name, err, task.Record)
+	}
+	if again.Action != task.Action || again.InstallationID != task.InstallationID || again.Repo != task.Repo || again.Key != task.Key {
+		t.Errorf("%s: the record parses to %+v, the payload to %+v", name, again, task)
+	}
+	if string(again.Record) != string(task.Record) {
+		t.Errorf("%s: a record's record differs:\n%s\n%s", name, again.Record, task.Record)
 	}
 }
