@@ -52,3 +52,15 @@ func (s *Store) Dump(ctx context.Context) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// StoreMinConns and LockMinConns are the connections the store keeps open.
+const (
+	StoreMinConns = storeMinConns
+	LockMinConns  = lockMinConns
+)
+
+// OpenConns is how many connections the store's main pool and its lock
+// pool hold now.
+func (s *Store) OpenConns() (main, locks int32) {
+	return s.pool.Stat().TotalConns(), s.locks.Stat().TotalConns()
+}

@@ -74,7 +74,7 @@ func advisoryLock(ctx context.Context, pool *pgxpool.Pool, key string) (func(), 
 func openLocks(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 	lc := cfg.Copy()
 	lc.MaxConns = lockConns
-	lc.MinConns = 0
+	lc.MinConns = lockMinConns
 	pool, err := pgxpool.NewWithConfig(ctx, lc)
 	if err != nil {
 		return nil, errors.New("error opening the lock connections")

@@ -36,6 +36,17 @@ const (
 	lockConns    = 6
 )
 
+// Connections kept open from the start (the rest are opened when needed):
+// River's listener and producer, the workers' job updates and the leases
+// of running syncs. A connection is a process forked on the database
+// server and an authentication exchange; opened under a burst of work,
+// the ones a replica lacked after a restart made the first seconds of
+// issue 13's intake benchmark the slowest by far.
+const (
+	storeMinConns = 6
+	lockMinConns  = 4
+)
+
 // Store is the Postgres store.Store. It is safe for concurrent use.
 type Store struct {
 	pool      *pgxpool.Pool
@@ -89,7 +100,7 @@ func WithClock(now func() time.Time) Option {
 // schema migrations and returns the Store. box seals and opens secrets;
 // with a nil box storing a secret fails with store.ErrNoKey.
 func Open(ctx context.Context, url string, box *secret.Box, opts ...Option) (*Store, error) {
-	pool, o, err := connect(ctx, url, opts)
+	pool, o, err := connect(ctx, url, append([]Option{func(o *options) { o.minConns = storeMinConns }}, opts...))
 	if err != nil {
 		return nil, err
 	}
