@@ -423,7 +423,7 @@ func checkRusage() (rusageCheck, error) {
 // coreRun runs one mirror.Sync in a helper process and measures it.
 // profile, if not empty, is where the helper writes a CPU profile.
 func coreRun(src, dst endpoint, profile string) (usage, coreReport, error) {
-	return coreRunCache(src, dst, "", profile)
+	return coreRunCache(src, dst, "", profile, "")
 }
 
 // coreHelperPath is bench/corehelper once built (buildCoreHelper); until
@@ -448,7 +448,7 @@ func buildCoreHelper(dir string) (string, error) {
 // coreRunCache is coreRun with Options.CacheDir set to cache (none when
 // empty). With a profile, an allocation profile is written beside it
 // (".pprof" becomes ".mem.pprof").
-func coreRunCache(src, dst endpoint, cache, profile string) (usage, coreReport, error) {
+func coreRunCache(src, dst endpoint, cache, profile, hints string) (usage, coreReport, error) {
 	var cmd *exec.Cmd
 	var env []string
 	if coreHelperPath != "" {
@@ -468,6 +468,7 @@ func coreRunCache(src, dst endpoint, cache, profile string) (usage, coreReport, 
 		envSrcURL+"="+src.url, envSrcUser+"="+src.login, envSrcToken+"="+src.token,
 		envDstURL+"="+dst.url, envDstUser+"="+dst.login, envDstToken+"="+dst.token,
 		envCacheDir+"="+cache,
+		corerun.EnvHints+"="+hints,
 	)
 	u, out, err := measure(cmd)
 	var rep coreReport

@@ -186,9 +186,10 @@ func (m *mirrorRun) scenarios(lat time.Duration) {
 		}
 	}
 	var cacheDir string
+	hints := "" // what a push event tells the App or the Action: set per run
 	core := func(dst endpoint, name string, rep int) (usage, coreReport) {
 		b.Helper()
-		u, r, err := coreRunCache(src, dst, cacheDir, profilePath(m.src+"-"+name, rep))
+		u, r, err := coreRunCache(src, dst, cacheDir, profilePath(m.src+"-"+name, rep), hints)
 		if err != nil {
 			b.Fatalf("core, %s run %d: %v", name, rep, err)
 		}
@@ -255,11 +256,24 @@ func (m *mirrorRun) scenarios(lat time.Duration) {
 	}
 
 	// 2. Incremental: one new commit on the default branch each run; the
-	// core keeps the cache directory of its last initial run.
-	incremental := func(sc *scenario, n int) {
+	// core keeps the cache directory of its last initial run. hinted: the
+	// core is told the new commit, as the App is by GitHub's push webhook
+	// and the Action by a push-triggered workflow (Options.Hints).
+	incremental := func(sc *scenario, n int, hinted bool) {
 		for i := 1; i <= n; i++ {
+			before := headsAndTags(f.Refs(srcOwner, m.src))
 			if err := m.newCommit(); err != nil {
 				b.Fatal(err)
+			}
+			hints = ""
+			if hinted {
+				var hs []string
+				for ref, id := range headsAndTags(f.Refs(srcOwner, m.src)) {
+					if before[ref] != id {
+						hs = append(hs, ref+"="+id)
+					}
+				}
+				hints = strings.Join(hs, " ")
 			}
 			runGitSide := func() {
 				f.ResetStats()
@@ -290,6 +304,7 @@ func (m *mirrorRun) scenarios(lat time.Duration) {
 				runGitSide()
 			}
 		}
+		hints = ""
 	}
 	// 3. No-op: nothing changed since the last sync.
 	noChange := func(sc *scenario, n int) {
@@ -311,10 +326,12 @@ func (m *mirrorRun) scenarios(lat time.Duration) {
 		}
 	}
 	incr := &scenario{name: "one new commit", key: "incr", target: target{time: 0.45}}
-	incremental(incr, m.runs)
+	incremental(incr, m.runs, true)
+	unhinted := &scenario{name: "  without the hint", key: "incr-nohint"}
+	incremental(unhinted, m.runs, false)
 	noop := &scenario{name: "no-op", key: "noop", target: target{time: 0.5}, noop: true}
 	noChange(noop, m.runs)
-	m.all = []*scenario{initial, incr, noop}
+	m.all = []*scenario{initial, incr, unhinted, noop}
 
 	// The same with a delay on every request, as a rough stand-in for a
 	// real network's round trips (informational; no targets).
@@ -322,11 +339,13 @@ func (m *mirrorRun) scenarios(lat time.Duration) {
 		fmt.Fprintf(out, "with %s added to every forge request:\n", lat)
 		f.SetLatency(lat)
 		incrLat := &scenario{name: "one commit +" + lat.String(), key: "incr-latency"}
-		incremental(incrLat, m.runs)
+		incremental(incrLat, m.runs, true)
+		unhintedLat := &scenario{name: "  without the hint", key: "incr-nohint-latency"}
+		incremental(unhintedLat, m.runs, false)
 		noopLat := &scenario{name: "no-op +" + lat.String(), key: "noop-latency"}
 		noChange(noopLat, m.runs)
 		f.SetLatency(0)
-		m.all = append(m.all, incrLat, noopLat)
+		m.all = append(m.all, incrLat, unhintedLat, noopLat)
 	}
 }
 

@@ -35,6 +35,9 @@ const (
 	EnvDstToken = "GM_BENCH_DST_TOKEN"
 	EnvLFS      = "GM_BENCH_LFS"       // Options.LFS (BenchmarkLFS)
 	EnvCacheDir = "GM_BENCH_CACHE_DIR" // Options.CacheDir
+	// EnvHints is Options.Hints as "ref=id" pairs separated by spaces:
+	// what a push event would tell the App or the Action.
+	EnvHints = "GM_BENCH_HINTS"
 	// EnvTrace ("1") makes the helper time each HTTP request. Off by
 	// default, so the measured core is exactly the production one.
 	EnvTrace = "GM_BENCH_TRACE"
@@ -93,6 +96,7 @@ func Main() int {
 		Prune:    true,
 		LFS:      mirror.LFSMode(os.Getenv(EnvLFS)),
 		CacheDir: os.Getenv(EnvCacheDir),
+		Hints:    hints(os.Getenv(EnvHints)),
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	var tr *Tracer
@@ -226,4 +230,18 @@ func (c *countBody) Close() error {
 		c.once.Do(c.done)
 	}
 	return c.ReadCloser.Close()
+}
+
+// hints parses EnvHints; nil when empty.
+func hints(v string) map[string]string {
+	var m map[string]string
+	for _, f := range strings.Fields(v) {
+		if ref, id, ok := strings.Cut(f, "="); ok {
+			if m == nil {
+				m = map[string]string{}
+			}
+			m[ref] = id
+		}
+	}
+	return m
 }

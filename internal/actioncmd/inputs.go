@@ -6,6 +6,7 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/validate"
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // Input names: the public contract, declared in action.yml. Outside Actions
@@ -80,8 +81,25 @@ func parseOptions(get, getenv func(string) string, sec secrets) (mirror.Options,
 	if err := refuseAccountInputs(get); err != nil {
 		return opts, err
 	}
+	if strings.EqualFold(source, "github/"+getenv("GITHUB_REPOSITORY")) {
+		opts.Hints = pushHint(getenv)
+	}
 	err = parsePolicy(get, &opts)
 	return opts, err
+}
+
+// pushHint is mirror.Options.Hints for a workflow run that a push to a
+// branch of the source repository started: GITHUB_REF now has GITHUB_SHA.
+// With cache-path, the sync then fetches that commit while it lists both
+// sides. nil for any other run (a tag push's GITHUB_SHA is the commit, not
+// the tag; a deletion's is zeros).
+func pushHint(getenv func(string) string) map[string]string {
+	ref, sha := getenv("GITHUB_REF"), strings.ToLower(getenv("GITHUB_SHA"))
+	if getenv("GITHUB_EVENT_NAME") != "push" || !strings.HasPrefix(ref, "refs/heads/") ||
+		!plumbing.IsHash(sha) || plumbing.NewHash(sha).IsZero() {
+		return nil
+	}
+	return map[string]string{ref: sha}
 }
 
 // readBases reads github-url (default: the runner's GITHUB_SERVER_URL) and

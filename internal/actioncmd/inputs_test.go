@@ -288,3 +288,44 @@ func TestBoolean(t *testing.T) {
 		}
 	}
 }
+
+// A run started by a push to a branch of the source repository tells the
+// sync which commit the branch now has (mirror.Options.Hints); no other
+// run does.
+func TestPushHint(t *testing.T) {
+	t.Parallel()
+	sha := strings.Repeat("a1", 20)
+	tests := map[string]struct {
+		env  map[string]string
+		want map[string]string
+	}{
+		"push to a branch":      {map[string]string{}, map[string]string{"refs/heads/main": sha}},
+		"source given as input": {map[string]string{"INPUT_SOURCE": "github/octo/repo"}, map[string]string{"refs/heads/main": sha}},
+		"another source":        {map[string]string{"INPUT_SOURCE": "github/octo/other"}, nil},
+		"a schedule":            {map[string]string{"GITHUB_EVENT_NAME": "schedule"}, nil},
+		"a tag push":            {map[string]string{"GITHUB_REF": "refs/tags/v1"}, nil},
+		"a deletion":            {map[string]string{"GITHUB_SHA": strings.Repeat("0", 40)}, nil},
+		"not an object id":      {map[string]string{"GITHUB_SHA": "main"}, nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{
+				"GITHUB_REPOSITORY": "octo/repo", "GITHUB_SERVER_URL": "https://github.com",
+				"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main", "GITHUB_SHA": sha,
+				"INPUT_DESTINATION": "gitee/octo/repo", "INPUT_GITHUB-TOKEN": "ghs_tok", "DESTINATION_TOKEN": "gitee_tok",
+				"SOURCE_TOKEN": "ghs_tok",
+			}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			got, err := parse(env, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Hints, tc.want) {
+				t.Errorf("hints = %v, want %v", got.Hints, tc.want)
+			}
+		})
+	}
+}

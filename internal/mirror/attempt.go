@@ -21,6 +21,12 @@ type sides struct {
 // a ref moved on the target between plan and push: the caller starts over
 // with a fresh plan rather than overwrite it.
 func (s *syncer) attempt(ctx context.Context) (res *Result, retry bool, err error) {
+	var pf *prefetch
+	if !s.prefetched {
+		s.prefetched = true
+		pf = s.startPrefetch(ctx)
+		defer pf.drop() // unless a transfer adopted it
+	}
 	adv, err := s.listBoth(ctx)
 	if err != nil {
 		return nil, false, err
@@ -47,6 +53,7 @@ func (s *syncer) attempt(ctx context.Context) (res *Result, retry bool, err erro
 	}
 
 	tr := s.newTransfer(adv, s.ancestry())
+	tr.prefetch = pf
 	if err := tr.prepare(ctx, refs, q.asked); err != nil {
 		return res, false, err
 	}
@@ -90,6 +97,11 @@ func (s *syncer) listBoth(ctx context.Context) (sides, error) {
 	dstErr := <-errc
 	if srcErr != nil {
 		return adv, srcErr
+	}
+	if dstErr == nil {
+		// For the next hinted sync, which fetches before it lists.
+		s.caps.put(s.src, uploadPack, adv.src.Capabilities)
+		s.caps.put(s.dst, receivePack, adv.dst.Capabilities)
 	}
 	return adv, dstErr
 }

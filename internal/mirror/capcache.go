@@ -98,7 +98,11 @@ func (c *capCache) put(r *remote, service string, caps *capability.List) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[capKey(r, service)] = capEntry{Caps: caps.String(), Seen: c.now().UTC()}
+	k, v, now := capKey(r, service), caps.String(), c.now().UTC()
+	if e, ok := c.entries[k]; ok && e.Caps == v && !e.Seen.After(now) && now.Sub(e.Seen) < capMaxAge/4 {
+		return // the same, and seen recently: not worth rewriting the file
+	}
+	c.entries[k] = capEntry{Caps: v, Seen: now}
 	c.dirty = true
 }
 

@@ -94,6 +94,16 @@ type Options struct {
 	// again from a listing.
 	CreateTarget func(ctx context.Context) error
 
+	// Hints are what the caller was told the source's refs now are: full
+	// ref name → commit id (hex), from a push event (GitHub's webhook
+	// payload, a workflow's GITHUB_REF and GITHUB_SHA). With a cache
+	// directory, and what an earlier sync there remembered, the pack that
+	// carries a hinted commit is asked for at once, beside the listings,
+	// instead of after them; it is used only if the listings confirm the
+	// hint, else dropped. Hints never decide what is written: the listings
+	// and the rules do, as without them. Optional.
+	Hints map[string]string
+
 	// HTTPClient for both sides; a client with sane timeouts and no
 	// cross-host redirects when nil.
 	HTTPClient *http.Client

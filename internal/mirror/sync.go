@@ -109,14 +109,17 @@ type syncer struct {
 	// graphRead: the graph cache was read into graph (ancestry); nodes
 	// are added only after that, so that Save appends only new ones.
 	graphRead bool
-	caps      *capCache // nil without a cache directory
-	state     StateStore
-	saved     map[string]string // the state as loaded, to skip saving it unchanged
-	last      map[string]plumbing.Hash
-	listed    map[string]bool // in-scope refs on either side, as last listed
-	cacheDir  string          // per-mirror directory, "" without a cache
-	redact    func(string) string
-	stamp     string // names this sync's backup refs
+	graphMu   sync.Mutex // guards graphRead
+	// prefetched: the first attempt looked at Options.Hints (prefetch.go).
+	prefetched bool
+	caps       *capCache // nil without a cache directory
+	state      StateStore
+	saved      map[string]string // the state as loaded, to skip saving it unchanged
+	last       map[string]plumbing.Hash
+	listed     map[string]bool // in-scope refs on either side, as last listed
+	cacheDir   string          // per-mirror directory, "" without a cache
+	redact     func(string) string
+	stamp      string // names this sync's backup refs
 
 	// Git LFS (lfscopy.go): clients per side, this attempt's report and
 	// what earlier attempts uploaded. lfsMu guards the clients and the
@@ -186,6 +189,8 @@ func newSyncer(opts Options) (*syncer, error) {
 // listings instead was measured: no faster with work, 6 ms and 1.4 MiB
 // more for a no-op of 124k objects.)
 func (s *syncer) ancestry() *answers {
+	s.graphMu.Lock() // a hinted sync's prefetch may read it first (prefetch.go)
+	defer s.graphMu.Unlock()
 	if s.cacheDir != "" && !s.graphRead {
 		s.graphRead = true
 		if err := s.graph.Load(filepath.Join(s.cacheDir, "graph")); err != nil {

@@ -46,6 +46,7 @@ type transfer struct {
 	spool     *os.File
 	spoolSize int64
 	bytes     int64
+	prefetch  *prefetch // a hinted sync's early fetch, adopted by prepare if it fits
 }
 
 // prepare fetches and spools the pack if questions remain that the graph
@@ -63,6 +64,17 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 		t.haves = t.answers.g.Frontier(t.haves)
 		t.s.log.Debug("fewer haves: the others are behind them", slog.Int("haves", len(t.haves)), slog.Int("tips", all))
 	}
+	var wants []plumbing.Hash
+	seen := map[plumbing.Hash]bool{}
+	for _, r := range refs {
+		if !r.Source.IsZero() && r.Source != r.Target && !t.inDst[r.Source] && !seen[r.Source] {
+			seen[r.Source] = true
+			wants = append(wants, r.Source)
+		}
+	}
+	if t.adopt(t.prefetch, wants) {
+		return nil // spooled and read into the graph already
+	}
 	open := false
 	for _, q := range asked {
 		if t.answers.Reaches(q.target, q.from) == Unknown {
@@ -72,14 +84,6 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 	}
 	if !open && !t.s.lfsOn() && !t.dst.needLength {
 		return nil
-	}
-	var wants []plumbing.Hash
-	seen := map[plumbing.Hash]bool{}
-	for _, r := range refs {
-		if !r.Source.IsZero() && r.Source != r.Target && !t.inDst[r.Source] && !seen[r.Source] {
-			seen[r.Source] = true
-			wants = append(wants, r.Source)
-		}
 	}
 	if len(wants) == 0 {
 		return nil

@@ -1,0 +1,171 @@
+package mirror_test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+)
+
+// hintedBundle is a seeded pair synced once with a cache directory, so
+// that a later sync has the state, the graph and the capabilities a hinted
+// sync starts from.
+func hintedBundle(t *testing.T) (*bundle, mirror.Options) {
+	t.Helper()
+	b := setup(t)
+	seed(t, b)
+	opts := b.options()
+	opts.CacheDir = t.TempDir()
+	opts.Prune = true
+	b.sync(t, opts)
+	return b, opts
+}
+
+// leftovers lists prefetched packs left in the cache directory.
+func leftovers(t *testing.T, cache string) []string {
+	t.Helper()
+	var found []string
+	err := filepath.WalkDir(cache, func(path string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), "prefetch-") {
+			found = append(found, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// A hinted sync asks for the new commit's pack while the refs are listed:
+// the forge holds the source's listing until the source's upload-pack POST
+// has come (at most 10 s). Without the hint the POST waits for the
+// listing, and the hold runs out.
+func TestHintedSyncFetchesBesideTheListings(t *testing.T) {
+	b, opts := hintedBundle(t)
+	b.work.Commit("four", map[string]string{"a.txt": "4"})
+	b.pushSource(t, "main")
+	head := b.forge.Refs("gh", "proj")["refs/heads/main"]
+
+	posted := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	heldOut := false
+	b.forge.OnServe(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		switch {
+		case r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/gh/proj") && strings.HasSuffix(r.URL.Path, "/git-upload-pack"):
+			once.Do(func() { close(posted) })
+		case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/gh/proj") && strings.HasSuffix(r.URL.Path, "/info/refs"):
+			select {
+			case <-posted:
+			case <-time.After(10 * time.Second):
+				mu.Lock()
+				heldOut = true
+				mu.Unlock()
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+	b.forge.ResetStats()
+	opts.Hints = map[string]string{"refs/heads/main": head}
+	res := b.sync(t, opts)
+	b.forge.OnServe(nil)
+
+	if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Updated {
+		t.Errorf("main = %+v, want updated", got)
+	}
+	b.assertInSync(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if heldOut {
+		t.Errorf("the source was listed before its pack was asked for: the hint was not used")
+	}
+	if st := b.forge.Stats(); st.UploadPackPOSTs != 1 {
+		t.Errorf("%d upload-pack POSTs, want the prefetch's one: %+v", st.UploadPackPOSTs, st)
+	}
+	if !strings.Contains(b.logs.String(), "fetched the hinted commits beside the listings") {
+		t.Errorf("the prefetched pack was not used; log:\n%s", b.logs.String())
+	}
+	if l := leftovers(t, opts.CacheDir); len(l) != 0 {
+		t.Errorf("prefetched packs left behind: %v", l)
+	}
+}
+
+// A hint the listings do not confirm is dropped, and the sync is what it
+// would have been without it: the rules decide, never the hint.
+func TestHintsNotConfirmedAreDropped(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		// prepare changes the sides after the first sync and returns the
+		// hints to give.
+		prepare func(t *testing.T, b *bundle) map[string]string
+		want    mirror.Outcome // of refs/heads/main
+		log     string
+	}{
+		"a commit the source does not have": {
+			prepare: func(t *testing.T, b *bundle) map[string]string {
+				b.work.Commit("four", map[string]string{"a.txt": "4"})
+				b.pushSource(t, "main")
+				return map[string]string{"refs/heads/main": strings.Repeat("ab", 20)}
+			},
+			want: mirror.Updated, log: "fetching as usual",
+		},
+		"a commit the ref is not at": {
+			prepare: func(t *testing.T, b *bundle) map[string]string {
+				side := b.work.Commit("on feature", map[string]string{"f.txt": "g"})
+				b.work.Run("branch", "-f", "feature", side)
+				b.work.Run("reset", "-q", "--hard", "HEAD~1")
+				b.work.Commit("four", map[string]string{"a.txt": "4"})
+				b.pushSource(t, "+feature", "main")
+				return map[string]string{"refs/heads/main": side}
+			},
+			want: mirror.Updated, log: "hint not confirmed by the listings",
+		},
+		"a target that moved since the last sync": {
+			prepare: func(t *testing.T, b *bundle) map[string]string {
+				b.work.Branch("elsewhere")
+				b.work.Commit("made on the target", map[string]string{"x": "x"})
+				b.pushTarget(t, "elsewhere:main")
+				b.work.Checkout("main")
+				b.work.Commit("four", map[string]string{"a.txt": "4"})
+				b.pushSource(t, "main")
+				return map[string]string{"refs/heads/main": b.work.Rev("main")}
+			},
+			// The target still has every tip the pack was cut against
+			// (a tag points at main's old commit), so the pack may be
+			// used: what matters is that the rules keep the target's commit.
+			want: mirror.Diverged,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			b, opts := hintedBundle(t)
+			opts.Hints = tc.prepare(t, b)
+			targetBefore := b.forge.Refs("ge", "proj")["refs/heads/main"]
+			res := b.sync(t, opts)
+			got := outcome(res, "refs/heads/main")
+			if got.Outcome != tc.want {
+				t.Errorf("main = %+v, want %s", got, tc.want)
+			}
+			switch tc.want {
+			case mirror.Updated:
+				b.assertInSync(t)
+			case mirror.Diverged:
+				if now := b.forge.Refs("ge", "proj")["refs/heads/main"]; now != targetBefore {
+					t.Errorf("target main moved from %s to %s: a diverged ref was overwritten", targetBefore, now)
+				}
+			}
+			if tc.log != "" && !strings.Contains(b.logs.String(), tc.log) {
+				t.Errorf("log lacks %q:\n%s", tc.log, b.logs.String())
+			}
+			if l := leftovers(t, opts.CacheDir); len(l) != 0 {
+				t.Errorf("prefetched packs left behind: %v", l)
+			}
+		})
+	}
+}
