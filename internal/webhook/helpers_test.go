@@ -41,7 +41,8 @@ type fakeQueue struct {
 	err     error // returned by every call while set
 	// st, when set, records each sync request in the store first, as the
 	// App's queue does (a write to the main database).
-	st store.Store
+	st    store.Store
+	hints map[int64]map[string]string // RequestSyncHinted's, per mirror
 }
 
 type syncReq struct {
@@ -68,6 +69,24 @@ func (q *fakeQueue) RequestSync(_ context.Context, id int64, trigger store.Trigg
 	}
 	q.syncs = append(q.syncs, syncReq{id, trigger, resume})
 	return nil
+}
+
+// RequestSyncHinted records the hints, then does what RequestSync does.
+func (q *fakeQueue) RequestSyncHinted(ctx context.Context, id int64, trigger store.Trigger, resume bool, hints map[string]string) error {
+	q.mu.Lock()
+	if q.hints == nil {
+		q.hints = map[int64]map[string]string{}
+	}
+	q.hints[id] = hints
+	q.mu.Unlock()
+	return q.RequestSync(ctx, id, trigger, resume)
+}
+
+// Hints returns the last hints a mirror's sync was asked with.
+func (q *fakeQueue) Hints(id int64) map[string]string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.hints[id]
 }
 
 func (q *fakeQueue) ApplyConfig(_ context.Context, inst, repo int64, owner, name string) error {

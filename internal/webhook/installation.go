@@ -118,8 +118,14 @@ func applyConfigs(ctx context.Context, log *slog.Logger, q Queue, installationID
 // requestSyncs asks for a sync of each mirror, resuming those paused after
 // failures. A mirror deleted since it was listed is skipped.
 func requestSyncs(ctx context.Context, log *slog.Logger, q Queue, mirrors []*store.Mirror, trigger store.Trigger) error {
+	return requestEach(ctx, log, mirrors, func(id int64) error { return q.RequestSync(ctx, id, trigger, true) })
+}
+
+// requestEach asks for a sync of each mirror with request, skipping
+// mirrors deleted meanwhile.
+func requestEach(ctx context.Context, log *slog.Logger, mirrors []*store.Mirror, request func(mirrorID int64) error) error {
 	for _, m := range mirrors {
-		err := q.RequestSync(ctx, m.ID, trigger, true)
+		err := request(m.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}

@@ -39,6 +39,7 @@ func (*Push) Events() []string { return []string{"push"} }
 // the acknowledgement's path and again in the forwarder.
 type pushEvent struct {
 	Ref     string `json:"ref"`
+	After   string `json:"after,omitempty"`
 	Created bool   `json:"created"`
 	Deleted bool   `json:"deleted"`
 	Forced  bool   `json:"forced"`
@@ -90,6 +91,7 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 	owner, name := splitFullName(repo.FullName, login, repo.Name)
 	repoID, ref := repo.ID, ev.Ref
 	applyConfig := inst != 0 && mayChangeConfig(&ev)
+	hints := pushHints(&ev)
 	record, err := pushRecord(&ev, applyConfig)
 	if err != nil {
 		return nil, err
@@ -113,7 +115,7 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 					fed = append(fed, m)
 				}
 			}
-			if err := requestSyncs(ctx, log.With(logkey.Ref, ref), h.Queue, fed, store.TriggerPush); err != nil {
+			if err := requestPushSyncs(ctx, log.With(logkey.Ref, ref), h.Queue, fed, hints); err != nil {
 				return err
 			}
 			if applyConfig {
@@ -125,6 +127,37 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 			return nil
 		},
 	}, nil
+}
+
+// HintedQueue is a Queue that can pass what a push says a ref now is to
+// the sync it asks for (mirror.Options.Hints), which may then fetch the
+// new commit while it lists both sides. jobs.Queue is one.
+type HintedQueue interface {
+	// RequestSyncHinted is RequestSync with hints: full ref name → commit id.
+	RequestSyncHinted(ctx context.Context, mirrorID int64, trigger store.Trigger, resume bool, hints map[string]string) error
+}
+
+// pushHints is what a push says its ref now is; nil for a deletion or a
+// tag (whose "after" may be a tag object or its commit).
+func pushHints(ev *pushEvent) map[string]string {
+	after := strings.ToLower(ev.After)
+	if ev.Deleted || !strings.HasPrefix(ev.Ref, "refs/heads/") || len(after) != 40 || strings.Trim(after, "0123456789abcdef") != "" ||
+		strings.Trim(after, "0") == "" {
+		return nil
+	}
+	return map[string]string{ev.Ref: after}
+}
+
+// requestPushSyncs asks for a sync of each mirror, with the push's hints
+// when the queue takes them.
+func requestPushSyncs(ctx context.Context, log *slog.Logger, q Queue, mirrors []*store.Mirror, hints map[string]string) error {
+	hq, ok := q.(HintedQueue)
+	if !ok || hints == nil {
+		return requestSyncs(ctx, log, q, mirrors, store.TriggerPush)
+	}
+	return requestEach(ctx, log, mirrors, func(id int64) error {
+		return hq.RequestSyncHinted(ctx, id, store.TriggerPush, true, hints)
+	})
 }
 
 // pushRecord is what the inbox keeps of a push (Task.Record): the fields

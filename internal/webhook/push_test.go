@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"maps"
 	"net/http"
 	"testing"
 
@@ -136,5 +137,38 @@ func TestPushConfigToRepoWithoutMirror(t *testing.T) {
 	}
 	if got := b.queue.Syncs(); len(got) != 0 {
 		t.Errorf("syncs = %v", got)
+	}
+}
+
+// A branch push passes its new commit on to the sync it asks for
+// (mirror.Options.Hints), through the inbox's record; a tag push and a
+// deletion pass nothing.
+func TestPushPassesItsCommitAsAHint(t *testing.T) {
+	t.Parallel()
+	after := "2222222222222222222222222222222222222222"
+	tests := map[string]struct {
+		edit func(p map[string]any)
+		want map[string]string
+	}{
+		"branch":   {func(map[string]any) {}, map[string]string{"refs/heads/feature": after}},
+		"tag":      {func(p map[string]any) { p["ref"] = "refs/tags/v1" }, nil},
+		"deletion": {func(p map[string]any) { p["deleted"], p["after"] = true, "0000000000000000000000000000000000000000" }, nil},
+		"no after": {func(p map[string]any) { delete(p, "after") }, nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			m := b.mirror(t, testRepoID, "repo", store.AToB, "")
+			p := pushPayload("refs/heads/feature", "main")
+			tc.edit(p)
+			wantCode(t, b.github(t, "push", "hint-1", p), http.StatusOK)
+			if got := b.queue.Syncs(); len(got) != 1 || got[0].MirrorID != m.ID {
+				t.Fatalf("syncs = %v", got)
+			}
+			if got := b.queue.Hints(m.ID); !maps.Equal(got, tc.want) {
+				t.Errorf("hints = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
