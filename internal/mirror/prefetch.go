@@ -16,7 +16,8 @@ import (
 // commit a ref now has; the target's tips are, most likely, what the last
 // sync wrote there (the last-synced state). So the pack that carries the
 // new commits can be asked for at once, with the hinted commits as wants
-// and the last-synced tips as haves, while both sides are listed. It is
+// and what those refs had at the last sync as haves (every last-synced tip
+// for a ref new since), while both sides are listed. It is
 // spooled to the cache directory and its commits read into the graph, as
 // prepare does with a fetched pack. It is used only if the listings agree
 // with both guesses: the attempt wants exactly the hinted commits, and
@@ -53,7 +54,10 @@ func (s *syncer) startPrefetch(ctx context.Context) *prefetch {
 	if srcCaps == nil || dstCaps == nil {
 		return nil
 	}
-	var wants []plumbing.Hash
+	// The haves: what the hinted refs had at the last sync, which for a
+	// push that moved them forward is all the pack needs to leave out;
+	// for refs new since then, every last-synced tip.
+	var wants, haves []plumbing.Hash
 	for ref, id := range s.opts.Hints {
 		if !s.scope.In(ref) || CheckRefName(ref) != nil || !plumbing.IsHash(id) {
 			continue
@@ -63,27 +67,42 @@ func (s *syncer) startPrefetch(ctx context.Context) *prefetch {
 			continue
 		}
 		wants = append(wants, h)
-	}
-	var haves []plumbing.Hash
-	for _, h := range s.last {
-		if !h.IsZero() && !slices.Contains(haves, h) {
-			haves = append(haves, h)
+		if old := s.last[ref]; !old.IsZero() && !slices.Contains(haves, old) {
+			haves = append(haves, old)
 		}
 	}
-	if len(wants) == 0 || len(haves) == 0 {
-		return nil // a new ref with nothing synced yet: no better than waiting for the listings
+	if len(wants) == 0 {
+		return nil
+	}
+	all := len(haves) == 0
+	if all {
+		for _, h := range s.last {
+			if !h.IsZero() && !slices.Contains(haves, h) {
+				haves = append(haves, h)
+			}
+		}
+	}
+	if len(haves) == 0 {
+		return nil // nothing synced yet: no better than waiting for the listings
 	}
 	slices.SortFunc(wants, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(haves, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
 	ctx, cancel := context.WithCancel(ctx)
 	p := &prefetch{wants: wants, haves: haves, cancel: cancel, done: make(chan struct{})}
 	thin := !dstCaps.Supports(capNoThin)
 	go func() {
 		defer close(p.done)
-		g := s.ancestry().g // the graph, read from the cache: the pack's commits join it
+		// The graph, read from the cache while the server makes the pack:
+		// the pack's commits join it.
+		graph := make(chan *Graph, 1)
+		go func() { graph <- s.ancestry().g }()
 		if len(p.haves) > frontierFrom {
+			g := <-graph
+			graph <- g
 			p.haves = g.Frontier(p.haves)
 		}
 		pack, _, err := s.src.fetch(ctx, srcCaps, p.wants, p.haves, thin, "")
+		g := <-graph
 		if err != nil {
 			p.err = err
 			return
