@@ -22,6 +22,7 @@ const (
 	DefaultLeaseTTL          = 30 * time.Second
 	DefaultLeaseRenew        = 10 * time.Second
 	DefaultSweepEvery        = 5 * time.Second
+	DefaultSyncSpacing       = time.Second
 
 	// jobSlack is what a job may take beyond its sync: recording the run,
 	// check runs, the follow-up check.
@@ -85,6 +86,14 @@ type Config struct {
 	// SweepEvery is how often the queue looks for running syncs whose
 	// lease lapsed; default 5 s. It also looks once at Start.
 	SweepEvery time.Duration
+	// SyncSpacing is the least time from the start of a sync of a mirror
+	// to the start of its follow-up, the sync that serves the requests
+	// that arrived while it ran: under a storm of pushes to one repository
+	// (a bot, hundreds of tags pushed at once) the mirror syncs about once
+	// a spacing instead of back to back. A request while no sync of the
+	// mirror runs or waits is served at once. 0 means the default (1 s),
+	// negative none.
+	SyncSpacing time.Duration
 	// Holder names this process in the leases it takes; default a random
 	// id with the host name and process id. Unique per process start.
 	Holder string
@@ -140,6 +149,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SweepEvery <= 0 {
 		c.SweepEvery = DefaultSweepEvery
 	}
+	if c.SyncSpacing == 0 {
+		c.SyncSpacing = DefaultSyncSpacing
+	}
 	if c.Holder == "" {
 		c.Holder = newHolder()
 	}
@@ -159,6 +171,9 @@ func (c Config) reconcileSpread() time.Duration {
 	}
 	return c.ReconcileSpread
 }
+
+// syncSpacing is the spacing of a mirror's follow-up syncs; 0 for none.
+func (c Config) syncSpacing() time.Duration { return max(c.SyncSpacing, 0) }
 
 // maxAttempts keeps River from discarding a failing sync job before the
 // mirror is paused.

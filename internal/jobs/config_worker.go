@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -47,7 +48,7 @@ func (w *configWorker) Work(ctx context.Context, job *river.Job[ApplyConfigArgs]
 		if failure.IsTransient(err) {
 			return err
 		}
-		return settle(ctx, q, repoKey(a.RepoID), job, moved, err)
+		return settle(ctx, q, repoKey(a.RepoID), job, time.Time{}, moved, err)
 	}
 	after, err := q.cfg.Store.ListMirrors(ctx, filter)
 	if err != nil {
@@ -62,7 +63,7 @@ func (w *configWorker) Work(ctx context.Context, job *river.Job[ApplyConfigArgs]
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return settle(ctx, q, repoKey(a.RepoID), job, moved, nil)
+	return settle(ctx, q, repoKey(a.RepoID), job, time.Time{}, moved, nil)
 }
 
 // changed returns the mirrors of after that are new or whose settings

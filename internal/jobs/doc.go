@@ -8,10 +8,13 @@
 // every hint is also recorded as a bump of the mirror's RequestSeq. A sync
 // job notes RequestSeq before it syncs and, before it completes, looks again
 // under a per-mirror lock that RequestSync also holds: if the sequence moved,
-// the job snoozes for zero seconds and syncs again at once; if not, it marks
-// itself completed in the database while still holding the lock, so a later
-// hint finds no live job and inserts a new one. A push during a running sync
-// therefore lands without waiting for the reconcile.
+// the job snoozes and syncs again, no sooner than Config.SyncSpacing after
+// it started (at once if that has passed); if not, it marks itself
+// completed in the database while still holding the lock, so a later hint
+// finds no live job and inserts a new one, which runs at once. A push
+// during a running sync therefore lands without waiting for the reconcile,
+// and a storm of pushes to one mirror costs a sync a spacing: the hints
+// that arrive while the follow-up waits join it.
 //
 // The lock is the database's (store.JobDB.LockKey: an advisory lock on
 // Postgres, which every replica sees). A running sync also holds a lease on

@@ -36,8 +36,9 @@ type syncWorker struct {
 }
 
 // Work syncs one mirror once, records the run, and settles the job: again
-// at once when a request arrived meanwhile, retried later after a transient
-// failure, finished otherwise.
+// when a request arrived meanwhile (SyncSpacing after this sync started, or
+// at once if that has passed), retried later after a transient failure,
+// finished otherwise.
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	q := w.q
 	id := job.Args.MirrorID
@@ -69,6 +70,11 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	log = log.With(slog.Int64(logkey.InstallationID, m.InstallationID), slog.String(logkey.Repo, m.A.FullName()))
 	seq := m.RequestSeq
 	trigger := q.takeTrigger(id, job.Args.Trigger)
+	// Should requests arrive before this job ends, its follow-up starts no
+	// sooner than a spacing after now: a storm of pushes to the mirror
+	// then costs a job and a sync a spacing, not one after another.
+	start := time.Now()
+	next := start.Add(q.cfg.syncSpacing())
 
 	var pause string // set when this run pauses the mirror
 	moved := func(ctx context.Context) (bool, error) {
@@ -93,10 +99,10 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 
 	if m.Paused || q.suspended(ctx, m) {
 		log.Debug("mirror is paused; not syncing")
-		return settle(ctx, q, mirrorKey(id), job, moved, nil)
+		return settle(ctx, q, mirrorKey(id), job, next, moved, nil)
 	}
 
-	v, failures, err := w.syncOnce(ctx, log, m, trigger)
+	v, failures, err := w.syncOnce(ctx, log, m, trigger, start)
 	// The job's context may have ended with the sync: settle regardless.
 	bg, cancel := afterwards(ctx)
 	defer cancel()
@@ -111,22 +117,22 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	case v == nil:
 		return river.JobSnooze(0) // interrupted by Stop: back to the queue
 	case v.outcome != store.OutcomeFailed:
-		return settle(bg, q, mirrorKey(id), job, moved, nil)
+		return settle(bg, q, mirrorKey(id), job, next, moved, nil)
 	case failures >= q.cfg.MaxFailures:
 		pause = fmt.Sprintf("paused after %d consecutive failures: %s", failures, v.message)
-		return settle(bg, q, mirrorKey(id), job, moved, v.err)
+		return settle(bg, q, mirrorKey(id), job, next, moved, v.err)
 	case v.class.Transient():
 		return v.err // River retries with backoff
 	default:
-		return settle(bg, q, mirrorKey(id), job, moved, v.err)
+		return settle(bg, q, mirrorKey(id), job, next, moved, v.err)
 	}
 }
 
-// syncOnce runs the Runner and records the run. It returns a nil verdict
-// when Stop interrupted the sync, and an error only when the store failed.
-func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mirror, trigger store.Trigger) (*verdict, int, error) {
+// syncOnce runs the Runner and records the run, started at start. It
+// returns a nil verdict when Stop interrupted the sync, and an error only
+// when the store failed.
+func (w *syncWorker) syncOnce(ctx context.Context, log *slog.Logger, m *store.Mirror, trigger store.Trigger, start time.Time) (*verdict, int, error) {
 	q := w.q
-	start := time.Now()
 	bg, cancel := afterwards(ctx)
 	defer cancel()
 	// A reconcile of a healthy mirror records a run only when it found

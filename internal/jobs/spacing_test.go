@@ -1,0 +1,250 @@
+package jobs
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/pgtest"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+	"github.com/gitee-mirror/gitee-mirror/internal/store/postgres"
+	"github.com/gitee-mirror/gitee-mirror/internal/store/sqlite"
+)
+
+// noopUntil makes every Sync wait for a value on release (or its
+// context's end), then find nothing to do.
+func noopUntil(release <-chan struct{}) func(context.Context, *store.Mirror) (*mirror.Result, error) {
+	return func(ctx context.Context, _ *store.Mirror) (*mirror.Result, error) {
+		select {
+		case <-release:
+			return noopResult(), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// checkSpaced: the mirror had two runs, the second started at least
+// spacing after the first.
+func checkSpaced(t *testing.T, b *testBundle, id int64, spacing time.Duration) {
+	t.Helper()
+	rs := b.runs(t, id)
+	if len(rs) != 2 {
+		t.Fatalf("runs = %d, want the sync and one follow-up", len(rs))
+	}
+	if gap := rs[1].StartedAt.Sub(rs[0].StartedAt); gap < spacing {
+		t.Errorf("the follow-up started %s after the first sync, want at least the spacing, %s", gap, spacing)
+	}
+}
+
+// TestFollowUpIsSpaced: requests that arrive while a sync runs (a storm of
+// pushes, issue 13) are served by one follow-up, which starts no sooner
+// than SyncSpacing after the first sync started.
+func TestFollowUpIsSpaced(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		spacing  time.Duration
+		requests int
+	}{
+		"one request":      {spacing: 500 * time.Millisecond, requests: 1},
+		"a storm":          {spacing: 500 * time.Millisecond, requests: 50},
+		"the default: 1 s": {spacing: 0, requests: 20},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, func(c *Config) { c.SyncSpacing = tt.spacing })
+			m := b.mirror(t, "widget")
+			release := make(chan struct{})
+			b.runner.onSync(noopUntil(release))
+			b.request(t, m.ID, store.TriggerPush, false)
+			b.runner.waitStarted(t)
+			for range tt.requests {
+				b.request(t, m.ID, store.TriggerPush, false)
+			}
+			release <- struct{}{}
+			b.runner.waitStarted(t)
+			release <- struct{}{}
+			b.waitFinal(t)
+			if got := b.runner.callsOf(m.ID); got != 2 {
+				t.Errorf("syncs = %d, want 2: one, and one follow-up for the %d requests during it", got, tt.requests)
+			}
+			checkSpaced(t, b, m.ID, b.q.cfg.SyncSpacing)
+			if got := b.get(t, m.ID).RequestSeq; got != int64(tt.requests+1) {
+				t.Errorf("RequestSeq = %d, want %d", got, tt.requests+1)
+			}
+		})
+	}
+}
+
+// TestRequestWhenIdleRunsAtOnce: the spacing is for follow-ups only. A
+// request while no sync of the mirror runs or waits is synced at once,
+// even right after a sync: with a spacing of an hour, both syncs here would
+// otherwise be an hour apart.
+func TestRequestWhenIdleRunsAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.SyncSpacing = time.Hour })
+	m := b.mirror(t, "widget")
+	b.request(t, m.ID, store.TriggerPush, false)
+	b.runner.waitStarted(t)
+	first := b.waitFinal(t)
+	if first.Kind != river.EventKindJobCompleted {
+		t.Fatalf("first sync's job %s, want completed", first.Kind)
+	}
+	b.request(t, m.ID, store.TriggerPush, false)
+	b.runner.waitStarted(t)
+	b.waitFinal(t)
+	if got := b.runner.callsOf(m.ID); got != 2 {
+		t.Errorf("syncs = %d, want 2", got)
+	}
+}
+
+func TestSyncSpacingDefaults(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		spacing, want time.Duration
+	}{
+		"the default":    {spacing: 0, want: time.Second},
+		"its own":        {spacing: 250 * time.Millisecond, want: 250 * time.Millisecond},
+		"negative: none": {spacing: -1, want: 0},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Config{DB: (&sqlite.Store{}).Jobs(), Store: &sqlite.Store{}, Runner: newFakeRunner(), SyncSpacing: tt.spacing}.withDefaults()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.syncSpacing(); got != tt.want {
+				t.Errorf("syncSpacing() = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSnoozeUntil(t *testing.T) {
+	t.Parallel()
+	if got := snoozeUntil(time.Time{}); got != 0 {
+		t.Errorf("snoozeUntil(zero time) = %s, want 0", got)
+	}
+	if got := snoozeUntil(time.Now().Add(-time.Second)); got != 0 {
+		t.Errorf("snoozeUntil(a second ago) = %s, want 0", got)
+	}
+	if got := snoozeUntil(time.Now().Add(time.Hour)); got <= 59*time.Minute || got > time.Hour+storedTimeSlack {
+		t.Errorf("snoozeUntil(in an hour) = %s, want an hour and at most %s more", got, storedTimeSlack)
+	}
+}
+
+// TestSpacingAcrossReplicasOnPostgres: the spacing is the job's, in the
+// database, so it holds whichever replica takes the requests and runs the
+// follow-up, and a push through another replica does not bring the
+// follow-up forward either.
+func TestSpacingAcrossReplicasOnPostgres(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	runner := newFakeRunner()
+	release := make(chan struct{})
+	runner.onSync(noopUntil(release))
+	var stores []*postgres.Store
+	var queues []*Queue
+	var events []<-chan *river.Event
+	for i := range 2 {
+		st, err := postgres.Open(ctx, db.URL(), nil)
+		if err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		q, err := New(ctx, Config{
+			DB: st.Jobs(), Store: st, Runner: runner, Logger: testLogger(t),
+			PollInterval: 10 * time.Millisecond, ReconcileInterval: -1,
+		})
+		if err != nil {
+			t.Fatalf("replica %d: New: %v", i, err)
+		}
+		ev, cancel := q.client.Subscribe(river.EventKindJobSnoozed, river.EventKindJobCompleted)
+		if err := q.Start(ctx); err != nil {
+			t.Fatalf("replica %d: Start: %v", i, err)
+		}
+		t.Cleanup(func() {
+			cancel()
+			ctx, done := context.WithTimeout(context.Background(), waitFor)
+			defer done()
+			_ = q.Stop(ctx)
+		})
+		stores, queues, events = append(stores, st), append(queues, q), append(events, ev)
+	}
+	// wait returns the next event of kind from either replica.
+	wait := func(kind river.EventKind) *river.Event {
+		t.Helper()
+		deadline := time.After(waitFor)
+		for {
+			var ev *river.Event
+			select {
+			case ev = <-events[0]:
+			case ev = <-events[1]:
+			case <-deadline:
+				t.Fatalf("no %s event within %s", kind, waitFor)
+			}
+			if ev.Kind == kind {
+				return ev
+			}
+		}
+	}
+	st, a, b := stores[0], queues[0], queues[1]
+	if err := st.UpsertInstallation(ctx, store.Installation{ID: installationID, Account: "acme", AccountType: "Organization"}); err != nil {
+		t.Fatal(err)
+	}
+	m := &store.Mirror{InstallationID: installationID, GitHubRepoID: 1, A: store.Side{Owner: "acme", Name: "r"},
+		B: store.Side{Owner: "acme", Name: "r"}, Direction: store.AToB, ConfigSource: "settings"}
+	if err := st.CreateMirror(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	request := func(q *Queue) {
+		t.Helper()
+		if err := q.RequestSync(ctx, m.ID, store.TriggerPush, false); err != nil {
+			t.Fatalf("RequestSync: %v", err)
+		}
+	}
+
+	request(a)
+	runner.waitStarted(t)
+	for range 5 {
+		request(b)
+	}
+	release <- struct{}{}
+	snoozed := wait(river.EventKindJobSnoozed)
+	before, err := a.client.JobGet(ctx, snoozed.Job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request(b)
+	after, err := b.client.JobGet(ctx, snoozed.Job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.ScheduledAt.Equal(before.ScheduledAt) {
+		t.Errorf("a push through the other replica moved the waiting follow-up from %s to %s", before.ScheduledAt, after.ScheduledAt)
+	}
+	runner.waitStarted(t)
+	release <- struct{}{}
+	wait(river.EventKindJobCompleted)
+
+	if got := runner.callsOf(m.ID); got != 2 {
+		t.Errorf("syncs = %d, want 2", got)
+	}
+	rs, err := st.ListRuns(ctx, m.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 {
+		t.Fatalf("runs = %d, want 2", len(rs))
+	}
+	// Newest first.
+	if gap := rs[0].StartedAt.Sub(rs[1].StartedAt); gap < DefaultSyncSpacing {
+		t.Errorf("the follow-up started %s after the first sync, want at least %s", gap, DefaultSyncSpacing)
+	}
+}
