@@ -14,7 +14,8 @@
 // finds no live job and inserts a new one, which runs at once. A push
 // during a running sync therefore lands without waiting for the reconcile,
 // and a storm of pushes to one mirror costs a sync a spacing: the hints
-// that arrive while the follow-up waits join it.
+// that arrive while the follow-up waits join it, and a push does not bring
+// it forward (bringForward), as it does a retry's backoff.
 //
 // The lock is the database's (store.JobDB.LockKey: an advisory lock on
 // Postgres, which every replica sees). A running sync also holds a lease on

@@ -356,30 +356,6 @@ func TestReconcile(t *testing.T) {
 	}
 }
 
-func TestPushBringsRetryForward(t *testing.T) {
-	t.Parallel()
-	// Retries wait an hour: only the push can make the second sync run.
-	b := setup(t, func(c *Config) { c.RetryPolicy = &BackoffPolicy{Base: time.Hour, Max: time.Hour} })
-	m := b.mirror(t, "widget")
-	var n atomic.Int32
-	b.runner.onSync(func(context.Context, *store.Mirror) (*mirror.Result, error) {
-		if n.Add(1) == 1 {
-			return nil, failure.New(failure.Network, "Gitee answered 502 Bad Gateway")
-		}
-		return okResult(), nil
-	})
-	b.request(t, m.ID, store.TriggerPush, true)
-	b.waitEvent(t, river.EventKindJobFailed)
-	b.request(t, m.ID, store.TriggerPush, true)
-	b.waitFinal(t)
-	if got := b.runner.callsOf(m.ID); got != 2 {
-		t.Errorf("syncs = %d, want 2", got)
-	}
-	if got := b.get(t, m.ID).Status; got != store.StatusInSync {
-		t.Errorf("status = %s, want in sync", got)
-	}
-}
-
 func TestChanged(t *testing.T) {
 	t.Parallel()
 	a := &store.Mirror{ID: 1, B: store.Side{Owner: "o", Name: "a"}, Direction: store.AToB, Prune: true}

@@ -19,7 +19,9 @@ func repoKey(id int64) string   { return "repo:" + strconv.FormatInt(id, 10) }
 // sequence (with resume, a mirror paused after failures is resumed; one
 // paused by a person is not) and enqueues a sync job unless one is already
 // waiting or running, which then picks the request up. A job waiting to
-// retry after a failure is made to run now, except for reconcile requests.
+// retry after a failure, or for its turn in a reconcile round, is made to
+// run now, except for reconcile requests; a follow-up waiting out
+// SyncSpacing is not (bringForward).
 func (q *Queue) RequestSync(ctx context.Context, mirrorID int64, trigger store.Trigger, resume bool) error {
 	unlock, err := q.cfg.DB.LockKey(ctx, mirrorKey(mirrorID))
 	if err != nil {
@@ -72,15 +74,34 @@ func (q *Queue) insertSync(ctx context.Context, mirrorID int64, trigger store.Tr
 	if err != nil {
 		return nil, fmt.Errorf("error enqueueing sync of mirror %d: %w", mirrorID, err)
 	}
-	if res.UniqueSkippedAsDuplicate && trigger != store.TriggerReconcile &&
-		(res.Job.State == rivertype.JobStateRetryable || res.Job.State == rivertype.JobStateScheduled) {
-		// A push should not wait out the backoff of an earlier failure,
-		// nor its mirror's turn in a spread reconcile round.
+	if res.UniqueSkippedAsDuplicate && trigger != store.TriggerReconcile && bringForward(res.Job) {
 		if _, err := q.client.JobRetry(ctx, res.Job.ID); err != nil {
 			q.log.Warn("could not bring a waiting sync forward", slog.Int64(logkey.MirrorID, mirrorID), slog.Any(logkey.Error, err))
 		}
 	}
 	return res, nil
+}
+
+// bringForward reports whether a push should make a waiting sync job run
+// now. A push should not wait out the backoff of an earlier failure (the
+// job is retryable), nor its mirror's turn in a spread reconcile round (the
+// job was inserted scheduled and has never run). A scheduled job that has
+// run was snoozed by its own worker: River schedules retries as retryable,
+// so only a snooze makes a job that ran scheduled. That is a follow-up
+// waiting out SyncSpacing, which the next push of a storm would otherwise
+// defeat, or a job waiting for another worker's lease, which a push does
+// not free. The push loses nothing by waiting: the job syncs from the
+// requests it finds when it starts. (A snooze shorter than River's
+// scheduler interval leaves the job available, due later: not brought
+// forward either.)
+func bringForward(j *rivertype.JobRow) bool {
+	switch j.State {
+	case rivertype.JobStateRetryable:
+		return true
+	case rivertype.JobStateScheduled:
+		return j.AttemptedAt == nil
+	}
+	return false
 }
 
 // ApplyConfig asks for the repository's .github/gitee-mirror.yml to be read

@@ -2,11 +2,14 @@ package jobs
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/pgtest"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
@@ -25,6 +28,16 @@ func noopUntil(release <-chan struct{}) func(context.Context, *store.Mirror) (*m
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// jobRow reads a job back.
+func (b *testBundle) jobRow(t *testing.T, id int64) *rivertype.JobRow {
+	t.Helper()
+	row, err := b.q.client.JobGet(context.Background(), id)
+	if err != nil {
+		t.Fatalf("JobGet: %v", err)
+	}
+	return row
 }
 
 // checkSpaced: the mirror had two runs, the second started at least
@@ -80,6 +93,67 @@ func TestFollowUpIsSpaced(t *testing.T) {
 	}
 }
 
+// TestPushDoesNotBringSpacedFollowUpForward: a push while the follow-up
+// waits out the spacing joins it; it does not make it run now, as it does
+// a retry's backoff. River leaves a job snoozed for less than its scheduler
+// interval available (due later), one snoozed for longer scheduled: both
+// keep their time.
+func TestPushDoesNotBringSpacedFollowUpForward(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		spacing time.Duration
+		// finish: the spacing is short enough to wait for the follow-up.
+		finish bool
+	}{
+		"short: available, due later": {spacing: 2 * time.Second, finish: true},
+		"long: scheduled":             {spacing: time.Hour},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, func(c *Config) { c.SyncSpacing = tt.spacing })
+			m := b.mirror(t, "widget")
+			release := make(chan struct{})
+			b.runner.onSync(noopUntil(release))
+			b.request(t, m.ID, store.TriggerPush, false)
+			b.runner.waitStarted(t)
+			b.request(t, m.ID, store.TriggerPush, false)
+			release <- struct{}{}
+			ev := b.waitEvent(t, river.EventKindJobSnoozed)
+
+			waiting := b.jobRow(t, ev.Job.ID)
+			first := b.runs(t, m.ID)[0]
+			if due := waiting.ScheduledAt.Sub(first.StartedAt); due < tt.spacing {
+				t.Errorf("the follow-up is due %s after the first sync started, want at least %s", due, tt.spacing)
+			}
+			for range 3 {
+				b.request(t, m.ID, store.TriggerPush, false)
+			}
+			after := b.jobRow(t, ev.Job.ID)
+			if !after.ScheduledAt.Equal(waiting.ScheduledAt) {
+				t.Errorf("a push moved the waiting follow-up from %s to %s", waiting.ScheduledAt, after.ScheduledAt)
+			}
+			if !tt.finish {
+				if after.State != rivertype.JobStateScheduled {
+					t.Errorf("follow-up is %s, want scheduled", after.State)
+				}
+				if got := b.runner.callsOf(m.ID); got != 1 {
+					t.Errorf("syncs = %d within the spacing of an hour, want 1", got)
+				}
+				b.depth(t, 1)
+				return
+			}
+			b.runner.waitStarted(t)
+			release <- struct{}{}
+			b.waitFinal(t)
+			if got := b.runner.callsOf(m.ID); got != 2 {
+				t.Errorf("syncs = %d, want 2: the pushes during the wait joined the follow-up", got)
+			}
+			checkSpaced(t, b, m.ID, tt.spacing)
+		})
+	}
+}
+
 // TestRequestWhenIdleRunsAtOnce: the spacing is for follow-ups only. A
 // request while no sync of the mirror runs or waits is synced at once,
 // even right after a sync: with a spacing of an hour, both syncs here would
@@ -99,6 +173,70 @@ func TestRequestWhenIdleRunsAtOnce(t *testing.T) {
 	b.waitFinal(t)
 	if got := b.runner.callsOf(m.ID); got != 2 {
 		t.Errorf("syncs = %d, want 2", got)
+	}
+}
+
+// TestPushBringsRetryForward: a push does not wait out the backoff of a
+// failed sync, whatever the spacing: the retry is a retry, not a
+// follow-up.
+func TestPushBringsRetryForward(t *testing.T) {
+	t.Parallel()
+	tests := map[string]time.Duration{
+		"default spacing":      0,
+		"a spacing of an hour": time.Hour,
+		"no spacing":           -1,
+	}
+	for name, spacing := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			// Retries wait an hour: only the push can make the second sync run.
+			b := setup(t, func(c *Config) {
+				c.RetryPolicy = &BackoffPolicy{Base: time.Hour, Max: time.Hour}
+				c.SyncSpacing = spacing
+			})
+			m := b.mirror(t, "widget")
+			var n atomic.Int32
+			b.runner.onSync(func(context.Context, *store.Mirror) (*mirror.Result, error) {
+				if n.Add(1) == 1 {
+					return nil, failure.New(failure.Network, "Gitee answered 502 Bad Gateway")
+				}
+				return okResult(), nil
+			})
+			b.request(t, m.ID, store.TriggerPush, true)
+			b.waitEvent(t, river.EventKindJobFailed)
+			b.request(t, m.ID, store.TriggerPush, true)
+			b.waitFinal(t)
+			if got := b.runner.callsOf(m.ID); got != 2 {
+				t.Errorf("syncs = %d, want 2", got)
+			}
+			if got := b.get(t, m.ID).Status; got != store.StatusInSync {
+				t.Errorf("status = %s, want in sync", got)
+			}
+		})
+	}
+}
+
+func TestBringForward(t *testing.T) {
+	t.Parallel()
+	ran := time.Now().Add(-time.Second)
+	tests := map[string]struct {
+		row  rivertype.JobRow
+		want bool
+	}{
+		"retry backing off":           {rivertype.JobRow{State: rivertype.JobStateRetryable, AttemptedAt: &ran}, true},
+		"reconcile turn, never ran":   {rivertype.JobRow{State: rivertype.JobStateScheduled}, true},
+		"follow-up waiting (snoozed)": {rivertype.JobRow{State: rivertype.JobStateScheduled, AttemptedAt: &ran}, false},
+		"short snooze: available":     {rivertype.JobRow{State: rivertype.JobStateAvailable, AttemptedAt: &ran}, false},
+		"waiting its turn to run":     {rivertype.JobRow{State: rivertype.JobStateAvailable}, false},
+		"running":                     {rivertype.JobRow{State: rivertype.JobStateRunning, AttemptedAt: &ran}, false},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if got := bringForward(&tt.row); got != tt.want {
+				t.Errorf("bringForward(%s, attempted %v) = %v, want %v", tt.row.State, tt.row.AttemptedAt != nil, got, tt.want)
+			}
+		})
 	}
 }
 
