@@ -80,10 +80,14 @@ func run(ctx context.Context, e env) (err error) {
 	if err != nil {
 		return err
 	}
+	spacing := cfg.SyncSpacing
+	if spacing == 0 {
+		spacing = -1 // configured off; the queue reads 0 as its default
+	}
 	queue, err := jobs.New(ctx, jobs.Config{
 		DB: db.jobs, Store: st, Runner: runner, Logger: log, Metrics: m,
 		MaxFailures: cfg.MaxFailures, SyncTimeout: cfg.SyncTimeout, ReconcileInterval: cfg.ReconcileInterval,
-		LeaseTTL: cfg.LeaseTTL, LeaseRenew: cfg.LeaseRenew,
+		SyncSpacing: spacing, LeaseTTL: cfg.LeaseTTL, LeaseRenew: cfg.LeaseRenew,
 	})
 	if err != nil {
 		return fmt.Errorf("error creating the job queue: %w", err)

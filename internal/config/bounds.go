@@ -20,6 +20,12 @@ const (
 	MinReconcileInterval = time.Minute
 	MaxReconcileInterval = 24 * time.Hour
 
+	// No spacing at all is allowed (syncs back to back, as before it
+	// existed); more than a minute keeps a push during a sync from
+	// landing for that long.
+	MinSyncSpacing = 0
+	MaxSyncSpacing = time.Minute
+
 	MinShutdownTimeout = time.Second
 
 	// A lease shorter than a few seconds lapses on a slow database

@@ -21,6 +21,8 @@ func TestBoundsRefused(t *testing.T) {
 		"reconcile 1ns":          {config.EnvReconcileInterval, "1ns", []string{"1m to 24h"}},
 		"reconcile a week":       {config.EnvReconcileInterval, "168h", []string{"1m to 24h"}},
 		"sync timeout 1s":        {config.EnvSyncTimeout, "1s", []string{"1m to 24h"}},
+		"sync spacing negative":  {config.EnvSyncSpacing, "-1s", []string{"0s to 1m"}},
+		"sync spacing an hour":   {config.EnvSyncSpacing, "1h", []string{"0s to 1m"}},
 		"sync timeout a month":   {config.EnvSyncTimeout, "720h", []string{"1m to 24h"}},
 		"shutdown 1ms":           {config.EnvShutdownTimeout, "1ms", []string{"1s to 10m"}},
 		"shutdown an hour":       {config.EnvShutdownTimeout, "1h", []string{"1s to 10m"}},
@@ -59,13 +61,14 @@ func TestBoundsAccepted(t *testing.T) {
 	c, err := config.Load(env(map[string]string{
 		config.EnvReconcileInterval: "1m", config.EnvSyncTimeout: "24h", config.EnvShutdownTimeout: "1s",
 		config.EnvMaxFailures: "100", config.EnvWebhookMaxBytes: "64KiB",
-		config.EnvLeaseTTL: "5m", config.EnvLeaseRenew: "2m",
+		config.EnvLeaseTTL: "5m", config.EnvLeaseRenew: "2m", config.EnvSyncSpacing: "1m",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	if c.ReconcileInterval != time.Minute || c.SyncTimeout != 24*time.Hour || c.ShutdownTimeout != time.Second ||
-		c.MaxFailures != 100 || c.WebhookMaxBytes != 64<<10 || c.LeaseTTL != 5*time.Minute || c.LeaseRenew != 2*time.Minute {
+		c.MaxFailures != 100 || c.WebhookMaxBytes != 64<<10 || c.LeaseTTL != 5*time.Minute || c.LeaseRenew != 2*time.Minute ||
+		c.SyncSpacing != time.Minute {
 		t.Errorf("got %v", c)
 	}
 }

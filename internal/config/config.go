@@ -29,6 +29,7 @@ const (
 	DefaultMaxFailures       = 5
 	DefaultSyncTimeout       = 30 * time.Minute
 	DefaultReconcileInterval = 10 * time.Minute
+	DefaultSyncSpacing       = time.Second
 	DefaultShutdownTimeout   = 25 * time.Second
 	DefaultLeaseTTL          = 30 * time.Second
 	// DefaultWebhookMaxBytes is GitHub's payload cap (25 MiB).
@@ -83,6 +84,10 @@ type Config struct {
 	SyncTimeout time.Duration
 	// ReconcileInterval is how often every mirror's refs are compared.
 	ReconcileInterval time.Duration
+	// SyncSpacing is the least time from the start of a mirror's sync to
+	// the start of its follow-up (for pushes that arrived during it); 0:
+	// none.
+	SyncSpacing time.Duration
 	// WebhookMaxBytes caps a webhook body; larger ones get 413.
 	WebhookMaxBytes int64
 
@@ -163,6 +168,7 @@ func (c Config) fields() []slog.Attr {
 		slog.Int("max_failures", c.MaxFailures),
 		slog.Duration("sync_timeout", c.SyncTimeout),
 		slog.Duration("reconcile_interval", c.ReconcileInterval),
+		slog.Duration("sync_spacing", c.SyncSpacing),
 		slog.Int64("webhook_max_bytes", c.WebhookMaxBytes),
 		slog.String("admin_token", c.AdminToken.String()),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),

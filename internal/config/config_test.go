@@ -54,6 +54,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"MaxFailures", c.MaxFailures, 5},
 		{"SyncTimeout", c.SyncTimeout, 30 * time.Minute},
 		{"ReconcileInterval", c.ReconcileInterval, 10 * time.Minute},
+		{"SyncSpacing", c.SyncSpacing, time.Second},
 		{"WebhookMaxBytes", c.WebhookMaxBytes, int64(25 << 20)},
 		{"ShutdownTimeout", c.ShutdownTimeout, 25 * time.Second},
 		{"LeaseTTL", c.LeaseTTL, 30 * time.Second},
@@ -173,6 +174,7 @@ func TestLoad(t *testing.T) {
 				"GITEE_MIRROR_MAX_FAILURES":       "3",
 				"GITEE_MIRROR_SYNC_TIMEOUT":       "90s",
 				"GITEE_MIRROR_RECONCILE_INTERVAL": "1h",
+				"GITEE_MIRROR_SYNC_SPACING":       "250ms",
 				"GITEE_MIRROR_WEBHOOK_MAX_BYTES":  "1MiB",
 				"GITEE_MIRROR_LOG_LEVEL":          "debug",
 				"GITEE_MIRROR_LOG_FORMAT":         "JSON",
@@ -181,9 +183,17 @@ func TestLoad(t *testing.T) {
 			},
 			check: func(t *testing.T, c *config.Config) {
 				if c.MaxFailures != 3 || c.SyncTimeout != 90*time.Second || c.ReconcileInterval != time.Hour ||
-					c.WebhookMaxBytes != 1<<20 || c.LogLevel != slog.LevelDebug || c.LogFormat != "json" ||
+					c.SyncSpacing != 250*time.Millisecond || c.WebhookMaxBytes != 1<<20 || c.LogLevel != slog.LevelDebug || c.LogFormat != "json" ||
 					c.ListenAddr != "127.0.0.1:0" || c.PublicURL != "https://mirror.example.com" {
 					t.Errorf("got %v", c)
+				}
+			},
+		},
+		"sync spacing off": {
+			env: map[string]string{"GITEE_MIRROR_SYNC_SPACING": "0s"},
+			check: func(t *testing.T, c *config.Config) {
+				if c.SyncSpacing != 0 {
+					t.Errorf("SyncSpacing = %s, want 0", c.SyncSpacing)
 				}
 			},
 		},
@@ -247,6 +257,7 @@ func TestLoadErrors(t *testing.T) {
 		"max failures":         {map[string]string{"GITEE_MIRROR_MAX_FAILURES": "0"}, []string{"GITEE_MIRROR_MAX_FAILURES"}},
 		"sync timeout":         {map[string]string{"GITEE_MIRROR_SYNC_TIMEOUT": "30"}, []string{"GITEE_MIRROR_SYNC_TIMEOUT"}},
 		"reconcile":            {map[string]string{"GITEE_MIRROR_RECONCILE_INTERVAL": "-1m"}, []string{"GITEE_MIRROR_RECONCILE_INTERVAL"}},
+		"sync spacing":         {map[string]string{"GITEE_MIRROR_SYNC_SPACING": "1"}, []string{"GITEE_MIRROR_SYNC_SPACING"}},
 		"body cap":             {map[string]string{"GITEE_MIRROR_WEBHOOK_MAX_BYTES": "lots"}, []string{"GITEE_MIRROR_WEBHOOK_MAX_BYTES"}},
 		"log level":            {map[string]string{"GITEE_MIRROR_LOG_LEVEL": "loud"}, []string{"GITEE_MIRROR_LOG_LEVEL"}},
 		"shutdown":             {map[string]string{"GITEE_MIRROR_SHUTDOWN_TIMEOUT": "0s"}, []string{"GITEE_MIRROR_SHUTDOWN_TIMEOUT"}},

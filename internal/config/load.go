@@ -283,6 +283,11 @@ func setReconcileInterval(c *Config, raw string) (err error) {
 	return err
 }
 
+func setSyncSpacing(c *Config, raw string) (err error) {
+	c.SyncSpacing, err = durationIn(raw, DefaultSyncSpacing, MinSyncSpacing, MaxSyncSpacing)
+	return err
+}
+
 func setShutdownTimeout(c *Config, raw string) (err error) {
 	c.ShutdownTimeout, err = durationIn(raw, DefaultShutdownTimeout, MinShutdownTimeout, MaxShutdownTimeout)
 	return err

@@ -25,6 +25,7 @@ const (
 	EnvMaxFailures       = Prefix + "MAX_FAILURES"
 	EnvSyncTimeout       = Prefix + "SYNC_TIMEOUT"
 	EnvReconcileInterval = Prefix + "RECONCILE_INTERVAL"
+	EnvSyncSpacing       = Prefix + "SYNC_SPACING"
 	EnvWebhookMaxBytes   = Prefix + "WEBHOOK_MAX_BYTES"
 	EnvAdminToken        = Prefix + "ADMIN_TOKEN"
 	EnvShutdownTimeout   = Prefix + "SHUTDOWN_TIMEOUT"
@@ -105,6 +106,8 @@ var table = []variable{
 		Doc: "Time limit of one sync (Go duration: `90s`, `30m`, `1h`)."}, setSyncTimeout},
 	{Var{Name: EnvReconcileInterval, Allowed: durationRange(MinReconcileInterval, MaxReconcileInterval), Default: shortDuration(DefaultReconcileInterval),
 		Doc: "How often every active mirror's refs are compared, to catch missed webhooks. The checks are spread evenly over the interval, each mirror at its own point of it (a push is never queued behind them)."}, setReconcileInterval},
+	{Var{Name: EnvSyncSpacing, Allowed: durationRange(MinSyncSpacing, MaxSyncSpacing), Default: shortDuration(DefaultSyncSpacing),
+		Doc: "Pushes that arrive while a mirror syncs are served together by one more sync, which starts no sooner than this after the running one started (pushes meanwhile join it): under a storm of pushes to one repository (a bot, `git push --tags` with hundreds of tags) the mirror syncs about once this long instead of back to back. A push while no sync of its mirror runs or waits is synced at once. `0s`: the next sync starts as soon as the running one ends."}, setSyncSpacing},
 	{Var{Name: EnvWebhookMaxBytes, Allowed: sizeRange(MinWebhookMaxBytes, MaxWebhookMaxBytes), Default: shortSize(DefaultWebhookMaxBytes),
 		Doc: "Largest webhook body accepted (bytes, or with a `KiB`/`MiB` suffix); larger ones get 413. GitHub caps payloads at 25 MB."}, setWebhookMaxBytes},
 	{Var{Name: EnvAdminToken, Allowed: rangeInt(MinAdminTokenLen, MaxAdminTokenLen) + " characters", File: true, Secret: true,
