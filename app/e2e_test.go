@@ -102,6 +102,11 @@ func TestE2EPushToGitee(t *testing.T) {
 	}
 	e.waitFor("the push is on Gitee", func() bool { return e.sameRefs(e2eOwner, "widget", e2eGiteeOrg, "widget") })
 	t.Logf("push to Gitee took %s", time.Since(start))
+	// The push's commit came with the sync request: it was fetched
+	// beside the listings (mirror.Options.Hints).
+	if !strings.Contains(e.logs.String(), "fetched the hinted commits beside the listings") {
+		t.Errorf("the push's commit was not fetched beside the listings; logs:\n%s", e.logTail())
+	}
 	e.waitFor("a successful check run on the pushed commit", func() bool {
 		return slices.ContainsFunc(e.f.CheckRuns(e2eOwner, "widget"), func(cr forgetest.CheckRun) bool {
 			return cr.Name == forge.CheckRunName && cr.HeadSHA == sha && cr.Status == "completed" && cr.Conclusion == "success"

@@ -233,3 +233,6 @@ func sameHostRedirects(req *http.Request, via []*http.Request) error {
 	}
 	return nil
 }
+
+// The forwarder passes a push's commit on to the sync it asks for.
+var _ webhook.HintedQueue = (*jobs.Queue)(nil)

@@ -21,6 +21,10 @@ var uniqueStates = []rivertype.JobState{
 type SyncArgs struct {
 	MirrorID int64         `json:"mirror_id" river:"unique"`
 	Trigger  store.Trigger `json:"trigger"`
+	// Hints are what the push that inserted the job said its ref now is
+	// (mirror.Options.Hints), for the job's first run only: requests that
+	// join the job later do not change its arguments.
+	Hints map[string]string `json:"hints,omitempty"`
 }
 
 // Kind implements river.JobArgs.

@@ -23,6 +23,19 @@ func repoKey(id int64) string   { return "repo:" + strconv.FormatInt(id, 10) }
 // run now, except for reconcile requests; a follow-up waiting out
 // SyncSpacing is not (bringForward).
 func (q *Queue) RequestSync(ctx context.Context, mirrorID int64, trigger store.Trigger, resume bool) error {
+	return q.requestSync(ctx, SyncArgs{MirrorID: mirrorID, Trigger: trigger}, resume)
+}
+
+// RequestSyncHinted is RequestSync for a push that said what its ref now
+// is (webhook.HintedQueue): a job it inserts passes hints on to the sync's
+// first run (mirror.Options.Hints), which may then fetch the pushed commit
+// while it lists both sides.
+func (q *Queue) RequestSyncHinted(ctx context.Context, mirrorID int64, trigger store.Trigger, resume bool, hints map[string]string) error {
+	return q.requestSync(ctx, SyncArgs{MirrorID: mirrorID, Trigger: trigger, Hints: hints}, resume)
+}
+
+func (q *Queue) requestSync(ctx context.Context, args SyncArgs, resume bool) error {
+	mirrorID, trigger := args.MirrorID, args.Trigger
 	unlock, err := q.cfg.DB.LockKey(ctx, mirrorKey(mirrorID))
 	if err != nil {
 		return err
@@ -34,7 +47,7 @@ func (q *Queue) RequestSync(ctx context.Context, mirrorID int64, trigger store.T
 	q.mu.Lock()
 	q.triggers[mirrorID] = trigger
 	q.mu.Unlock()
-	res, err := q.insertSync(ctx, mirrorID, trigger)
+	res, err := q.insertSync(ctx, args)
 	if err != nil {
 		return err
 	}
@@ -64,13 +77,14 @@ func (q *Queue) takeTrigger(mirrorID int64, def store.Trigger) store.Trigger {
 
 // enqueueSync inserts a sync job; a duplicate of a live job is dropped.
 func (q *Queue) enqueueSync(ctx context.Context, mirrorID int64, trigger store.Trigger) error {
-	_, err := q.insertSync(ctx, mirrorID, trigger)
+	_, err := q.insertSync(ctx, SyncArgs{MirrorID: mirrorID, Trigger: trigger})
 	return err
 }
 
 // insertSync is enqueueSync, returning River's answer.
-func (q *Queue) insertSync(ctx context.Context, mirrorID int64, trigger store.Trigger) (*rivertype.JobInsertResult, error) {
-	res, err := q.client.Insert(ctx, SyncArgs{MirrorID: mirrorID, Trigger: trigger}, &river.InsertOpts{MaxAttempts: q.cfg.maxAttempts()})
+func (q *Queue) insertSync(ctx context.Context, args SyncArgs) (*rivertype.JobInsertResult, error) {
+	mirrorID, trigger := args.MirrorID, args.Trigger
+	res, err := q.client.Insert(ctx, args, &river.InsertOpts{MaxAttempts: q.cfg.maxAttempts()})
 	if err != nil {
 		return nil, fmt.Errorf("error enqueueing sync of mirror %d: %w", mirrorID, err)
 	}

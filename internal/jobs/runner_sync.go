@@ -103,6 +103,10 @@ func (r *DefaultRunner) syncWith(ctx context.Context, log *slog.Logger, m *store
 		State:      refState{ctx: ctx, st: r.cfg.Store, id: m.ID},
 		HTTPClient: r.cfg.HTTPClient, Logger: log, CacheDir: r.cfg.CacheDir, UserAgent: userAgent,
 	}
+	if !opts.TwoWay && src.Side == m.A {
+		// A push to GitHub's side: what it says of the source's refs.
+		opts.Hints = hintsFrom(ctx)
+	}
 	if deadline, ok := ctx.Deadline(); ok {
 		opts.Timeout = max(time.Until(deadline), time.Millisecond)
 	}

@@ -102,7 +102,14 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		return settle(ctx, q, mirrorKey(id), job, next, moved, nil)
 	}
 
-	v, failures, err := w.syncOnce(ctx, log, m, trigger, start)
+	sctx := ctx
+	if len(job.AttemptedBy) <= 1 {
+		// Later runs (a follow-up, a retry: River notes who ran the job
+		// each time, snoozes included) come after other requests: the
+		// push that inserted the job no longer says what to fetch.
+		sctx = withHints(ctx, job.Args.Hints)
+	}
+	v, failures, err := w.syncOnce(sctx, log, m, trigger, start)
 	// The job's context may have ended with the sync: settle regardless.
 	bg, cancel := afterwards(ctx)
 	defer cancel()
