@@ -96,12 +96,13 @@ func (s *syncer) startPrefetch(ctx context.Context) *prefetch {
 		// the pack's commits join it.
 		graph := make(chan *Graph, 1)
 		go func() { graph <- s.ancestry().g }()
-		if len(p.haves) > frontierFrom {
+		haves := p.haves // adopt checks them all: the frontier is only what is sent
+		if len(haves) > frontierFrom {
 			g := <-graph
 			graph <- g
-			p.haves = g.Frontier(p.haves)
+			haves = g.Frontier(haves)
 		}
-		pack, _, err := s.src.fetch(ctx, srcCaps, p.wants, p.haves, thin, "")
+		pack, _, err := s.src.fetch(ctx, srcCaps, p.wants, haves, thin, "")
 		g := <-graph
 		if err != nil {
 			p.err = err

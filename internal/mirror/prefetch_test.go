@@ -1,6 +1,7 @@
 package mirror_test
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -167,5 +168,36 @@ func TestHintsNotConfirmedAreDropped(t *testing.T) {
 				t.Errorf("prefetched packs left behind: %v", l)
 			}
 		})
+	}
+}
+
+// A hint for a branch new since the last sync has no old value to fetch
+// against: every last-synced tip is a have (cut to their frontier when
+// there are many, here 20 more tags), and the prefetch is still used.
+func TestHintedNewBranch(t *testing.T) {
+	b := setup(t)
+	seed(t, b)
+	for i := range 20 {
+		b.work.Tag(fmt.Sprintf("r%02d", i), "main~1", false)
+	}
+	b.pushSource(t, "refs/tags/*:refs/tags/*")
+	opts := b.options()
+	opts.CacheDir = t.TempDir()
+	b.sync(t, opts)
+
+	b.work.Branch("topic")
+	id := b.work.Commit("on topic", map[string]string{"t.txt": "t"})
+	b.pushSource(t, "topic")
+	opts.Hints = map[string]string{"refs/heads/topic": id}
+	res := b.sync(t, opts)
+	if got := outcome(res, "refs/heads/topic"); got.Outcome != mirror.Created {
+		t.Errorf("topic = %+v, want created", got)
+	}
+	b.assertInSync(t)
+	if !strings.Contains(b.logs.String(), "fetched the hinted commits beside the listings") {
+		t.Errorf("the prefetched pack was not used; log:\n%s", b.logs.String())
+	}
+	if l := leftovers(t, opts.CacheDir); len(l) != 0 {
+		t.Errorf("prefetched packs left behind: %v", l)
 	}
 }
