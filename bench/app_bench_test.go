@@ -235,6 +235,22 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 		fmt.Fprintf(&window, " %.0f–%.0f s: %s/%s;", w0.Seconds(), (w0 + 5*time.Second).Seconds(), msStr(pct(in, 0.5)), msStr(pct(in, 0.99)))
 	}
 	fmt.Fprintf(out, "p50/p99 by when the request was due:%s\n", strings.TrimSuffix(window.String(), ";"))
+	// The first 5 s by the second, and the slowest answers' due times:
+	// where a tail comes from.
+	window.Reset()
+	for w0 := time.Duration(0); w0 < 5*time.Second; w0 += time.Second {
+		var in []time.Duration
+		for _, r := range results {
+			if d := r.due.Sub(start); d >= w0 && d < w0+time.Second && r.err == nil {
+				in = append(in, r.ack.Sub(r.due))
+			}
+		}
+		if len(in) > 0 {
+			slices.Sort(in)
+			fmt.Fprintf(&window, " %.0f–%.0f s: %s/%s;", w0.Seconds(), (w0 + time.Second).Seconds(), msStr(pct(in, 0.5)), msStr(pct(in, 0.99)))
+		}
+	}
+	fmt.Fprintf(out, "the first 5 s by the second:%s\n", strings.TrimSuffix(window.String(), ";"))
 	if hs := a.handlerTimes(results); len(hs) > 0 {
 		fmt.Fprintf(out, "App-side time in the handler (its request log, %d deliveries): p50 %s  p90 %s  p99 %s  max %s\n",
 			len(hs), msStr(pct(hs, 0.5)), msStr(pct(hs, 0.9)), msStr(pct(hs, 0.99)), msStr(pct(hs, 1)))
