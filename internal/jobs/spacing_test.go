@@ -19,6 +19,19 @@ import (
 
 // noopUntil makes every Sync wait for a value on release (or its
 // context's end), then find nothing to do.
+// heldSync starts the sync of a new mirror, with spacing, that runs until
+// released, and returns once it runs.
+func heldSync(t *testing.T, spacing time.Duration) (*testBundle, *store.Mirror, chan struct{}) {
+	t.Helper()
+	b := setup(t, func(c *Config) { c.SyncSpacing = spacing })
+	m := b.mirror(t, "widget")
+	release := make(chan struct{})
+	b.runner.onSync(noopUntil(release))
+	b.request(t, m.ID, store.TriggerPush, false)
+	b.runner.waitStarted(t)
+	return b, m, release
+}
+
 func noopUntil(release <-chan struct{}) func(context.Context, *store.Mirror) (*mirror.Result, error) {
 	return func(ctx context.Context, _ *store.Mirror) (*mirror.Result, error) {
 		select {
@@ -69,12 +82,7 @@ func TestFollowUpIsSpaced(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, func(c *Config) { c.SyncSpacing = tt.spacing })
-			m := b.mirror(t, "widget")
-			release := make(chan struct{})
-			b.runner.onSync(noopUntil(release))
-			b.request(t, m.ID, store.TriggerPush, false)
-			b.runner.waitStarted(t)
+			b, m, release := heldSync(t, tt.spacing)
 			for range tt.requests {
 				b.request(t, m.ID, store.TriggerPush, false)
 			}
@@ -111,12 +119,7 @@ func TestPushDoesNotBringSpacedFollowUpForward(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, func(c *Config) { c.SyncSpacing = tt.spacing })
-			m := b.mirror(t, "widget")
-			release := make(chan struct{})
-			b.runner.onSync(noopUntil(release))
-			b.request(t, m.ID, store.TriggerPush, false)
-			b.runner.waitStarted(t)
+			b, m, release := heldSync(t, tt.spacing)
 			b.request(t, m.ID, store.TriggerPush, false)
 			release <- struct{}{}
 			ev := b.waitEvent(t, river.EventKindJobSnoozed)
