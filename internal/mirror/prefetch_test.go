@@ -201,3 +201,25 @@ func TestHintedNewBranch(t *testing.T) {
 		t.Errorf("prefetched packs left behind: %v", l)
 	}
 }
+
+// A sync removes temporary packs that a killed process left in its cache
+// directory, once they are older than any live sync could be.
+func TestSyncRemovesStaleSpools(t *testing.T) {
+	b, opts := hintedBundle(t)
+	dirs, err := filepath.Glob(filepath.Join(opts.CacheDir, "*"))
+	if err != nil || len(dirs) != 1 {
+		t.Fatalf("cache directories %v, %v", dirs, err)
+	}
+	stale := filepath.Join(dirs[0], "prefetch-killed.pack")
+	if err := os.WriteFile(stale, []byte("PACK"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-opts.Timeout - time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t, opts)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale pack is still there: %v", err)
+	}
+}

@@ -161,6 +161,9 @@ func newSyncer(opts Options) (*syncer, error) {
 		if s.cacheDir, err = cacheDirFor(opts.CacheDir, src.url, dst.url); err != nil {
 			return nil, failure.Wrap(failure.Invalid, err, "cache-path %s is not usable", opts.CacheDir)
 		}
+		// A sync cannot outlive its timeout: a temporary pack older than
+		// that, with a margin, was left by a process that died.
+		removeStaleSpools(s.cacheDir, opts.Timeout+10*time.Minute, time.Now(), s.log)
 		if s.caps, err = loadCapCache(filepath.Join(s.cacheDir, "caps.json")); err != nil {
 			s.log.Warn("ignoring unreadable capability cache", slog.Any("error", err))
 		}
