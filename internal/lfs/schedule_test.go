@@ -3,6 +3,7 @@ package lfs_test
 import (
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -67,7 +68,11 @@ func TestCopyLargestFirst(t *testing.T) {
 		ps = append(ps, p...)
 		data[p[0].OID] = d[p[0].OID]
 	}
-	w := b.watched(t)
+	w := b.watched(t) // one transfer slot
+	// Two workers (twice the slots) take the two largest objects and
+	// race for the slot, so those two come first in either order (the
+	// fresh-clone CI once saw 30000 before 50000); the slot's waiters
+	// are served in turn after that.
 	rep := b.copy(t, ps)
 	if rep.Uploaded != len(ps) || !rep.Complete() {
 		t.Fatalf("report = %+v", rep)
@@ -79,9 +84,9 @@ func TestCopyLargestFirst(t *testing.T) {
 			got = append(got, len(data[oid]))
 		}
 	}
-	if want := []int{50_000, 30_000, 20_000, 10_000, 1_000}; len(got) != len(want) || got[0] != want[0] || got[4] != want[4] ||
-		got[1] != want[1] || got[2] != want[2] || got[3] != want[3] {
-		t.Errorf("downloads by size: %v, want %v", got, want)
+	if len(got) != 5 || min(got[0], got[1]) != 30_000 || max(got[0], got[1]) != 50_000 ||
+		!slices.Equal(got[2:], []int{20_000, 10_000, 1_000}) {
+		t.Errorf("downloads by size: %v, want 50000 and 30000 first, then 20000, 10000, 1000", got)
 	}
 }
 
