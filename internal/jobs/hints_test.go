@@ -18,14 +18,10 @@ func TestHintsReachTheFirstRunOnly(t *testing.T) {
 	m := b.mirror(t, "widget")
 	release := make(chan struct{})
 	seen := make(chan map[string]string, 4)
+	held := noopUntil(release)
 	b.runner.onSync(func(ctx context.Context, m *store.Mirror) (*mirror.Result, error) {
 		seen <- hintsFrom(ctx)
-		select {
-		case <-release:
-			return noopResult(), nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+		return held(ctx, m)
 	})
 	first := map[string]string{"refs/heads/main": "1111111111111111111111111111111111111111"}
 	if err := b.q.RequestSyncHinted(t.Context(), m.ID, store.TriggerPush, true, first); err != nil {

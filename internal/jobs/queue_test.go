@@ -76,14 +76,7 @@ func TestRequestDuringSyncRunsAgain(t *testing.T) {
 	b := setup(t, nil)
 	m := b.mirror(t, "widget")
 	release := make(chan struct{})
-	b.runner.onSync(func(ctx context.Context, m *store.Mirror) (*mirror.Result, error) {
-		select {
-		case <-release:
-			return noopResult(), nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	})
+	b.runner.onSync(noopUntil(release))
 	// A reconcile is running; a push arrives while it lists refs.
 	if err := b.q.enqueueSync(context.Background(), m.ID, store.TriggerReconcile); err != nil {
 		t.Fatal(err)
@@ -111,14 +104,7 @@ func TestManyRequestsDuringSyncRunOnceMore(t *testing.T) {
 	b := setup(t, nil)
 	m := b.mirror(t, "widget")
 	release := make(chan struct{})
-	b.runner.onSync(func(ctx context.Context, m *store.Mirror) (*mirror.Result, error) {
-		select {
-		case <-release:
-			return noopResult(), nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	})
+	b.runner.onSync(noopUntil(release))
 	b.request(t, m.ID, store.TriggerPush, false)
 	b.runner.waitStarted(t)
 	for range 20 {

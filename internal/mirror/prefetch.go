@@ -74,8 +74,7 @@ func (s *syncer) startPrefetch(ctx context.Context) *prefetch {
 	if len(wants) == 0 {
 		return nil
 	}
-	all := len(haves) == 0
-	if all {
+	if len(haves) == 0 {
 		for _, h := range s.last {
 			if !h.IsZero() && !slices.Contains(haves, h) {
 				haves = append(haves, h)

@@ -138,14 +138,13 @@ type HintedQueue interface {
 }
 
 // pushHints is what a push says its ref now is; nil for a deletion or a
-// tag (whose "after" may be a tag object or its commit).
+// tag (whose "after" may be a tag object or its commit). The sync checks
+// the id itself (mirror.Options.Hints drops what is not one).
 func pushHints(ev *pushEvent) map[string]string {
-	after := strings.ToLower(ev.After)
-	if ev.Deleted || !strings.HasPrefix(ev.Ref, "refs/heads/") || len(after) != 40 || strings.Trim(after, "0123456789abcdef") != "" ||
-		strings.Trim(after, "0") == "" {
+	if ev.Deleted || ev.After == "" || !strings.HasPrefix(ev.Ref, "refs/heads/") {
 		return nil
 	}
-	return map[string]string{ev.Ref: after}
+	return map[string]string{ev.Ref: ev.After}
 }
 
 // requestPushSyncs asks for a sync of each mirror, with the push's hints

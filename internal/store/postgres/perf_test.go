@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,10 +191,26 @@ func TestInboxKeepsItsConnectionsOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
+	waitOpen(t, func() string {
+		if n := in.OpenConns(); n < postgres.InboxConns {
+			return fmt.Sprintf("%d connections open 20 s after OpenInbox, want %d", n, postgres.InboxConns)
+		}
+		return ""
+	})
+}
+
+// waitOpen polls short until returns "" (connections are opened in the
+// background), and fails with its last answer after 20 s.
+func waitOpen(t *testing.T, short func() string) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for in.OpenConns() < postgres.InboxConns {
+	for {
+		msg := short()
+		if msg == "" {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d connections open 20 s after OpenInbox, want %d", in.OpenConns(), postgres.InboxConns)
+			t.Fatal(msg)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -212,16 +229,11 @@ func TestStoreKeepsConnectionsOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		main, locks := st.OpenConns()
-		if main >= postgres.StoreMinConns && locks >= postgres.LockMinConns {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("connections open 20 s after Open: %d and %d locks, want %d and %d",
+	waitOpen(t, func() string {
+		if main, locks := st.OpenConns(); main < postgres.StoreMinConns || locks < postgres.LockMinConns {
+			return fmt.Sprintf("connections open 20 s after Open: %d and %d locks, want %d and %d",
 				main, locks, postgres.StoreMinConns, postgres.LockMinConns)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return ""
+	})
 }
