@@ -151,6 +151,20 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	a.ge.ResetStats()
 	cpu0 := a.cpuNow()
 	start := time.Now().Add(50 * time.Millisecond)
+	// With GM_BENCH_PG_PLANNING=1, what the database did in the load's
+	// first second, the slowest in every run, against the whole load
+	// below (one more connection and query at 1 s).
+	var first struct {
+		lines []string
+		err   error
+	}
+	firstTaken := make(chan struct{})
+	firstTimer := time.AfterFunc(time.Until(start.Add(time.Second)), func() {
+		defer close(firstTaken)
+		if pgPlanning() {
+			first.lines, first.err = a.statementsErr(6)
+		}
+	})
 	for i := range total {
 		due := start.Add(time.Duration(i) * interval)
 		time.Sleep(time.Until(due))
@@ -250,6 +264,21 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 		ghStats.InfoRefsUploadPack+ghStats.InfoRefsReceivePack, ghStats.InfoRefsInProcess,
 		geStats.InfoRefsUploadPack+geStats.InfoRefsReceivePack, geStats.InfoRefsInProcess)
 	fmt.Fprintf(out, "App processes' RSS: %s\n", memLine)
+	if firstTimer.Stop() {
+		close(firstTaken) // a load shorter than a second
+	}
+	<-firstTaken
+	if first.err != nil {
+		fmt.Fprintf(out, "database in the load's first second: not read: %v\n", first.err)
+	}
+	for i, l := range first.lines {
+		if i == 0 {
+			l = "database in the load's first second (pg_stat_statements): " + l
+		} else {
+			l = "  " + l
+		}
+		fmt.Fprintln(out, l)
+	}
 	for i, l := range stmts {
 		if i == 0 {
 			l = "database during the load (pg_stat_statements): " + l

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/gitee-mirror/gitee-mirror/internal/config"
 	"github.com/gitee-mirror/gitee-mirror/internal/secret"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
@@ -296,41 +298,57 @@ func (a *appBench) statementsReset() {
 }
 
 // statements is the database's view since statementsReset: the top
-// statements by execution time, with their calls, total and mean, and
-// the total of every statement. Empty on SQLite.
+// statements by execution and planning time, with their calls, total and
+// mean, and the total of every statement. Empty on SQLite.
 func (a *appBench) statements(top int) []string {
-	if a.pg == nil {
-		return nil
-	}
 	a.b.Helper()
-	db := a.openDB()
-	defer db.close()
-	rows, err := db.pg.Pool().Query(context.Background(), `SELECT query, calls, total_exec_time FROM pg_stat_statements
-		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC`)
+	out, err := a.statementsErr(top)
 	if err != nil {
 		a.b.Fatal(err)
+	}
+	return out
+}
+
+// statementsErr is statements for any goroutine: it returns its error.
+func (a *appBench) statementsErr(top int) ([]string, error) {
+	if a.pg == nil {
+		return nil, nil
+	}
+	// One connection, not the App's store with its pools: this may run
+	// during the load.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, a.pg.URL())
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT query, calls, total_exec_time, total_plan_time FROM pg_stat_statements
+		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time + total_plan_time DESC`)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	var calls int64
-	var total float64
+	var total, planned float64
 	for rows.Next() {
 		var q string
 		var n int64
-		var ms float64
-		if err := rows.Scan(&q, &n, &ms); err != nil {
-			a.b.Fatal(err)
+		var ms, plan float64
+		if err := rows.Scan(&q, &n, &ms, &plan); err != nil {
+			return nil, err
 		}
 		calls += n
 		total += ms
+		planned += plan
 		if len(out) < top {
-			out = append(out, fmt.Sprintf("%7d calls %8.0f ms (%.2f ms each): %s", n, ms, ms/float64(max(n, 1)), clipQuery(q, 110)))
+			out = append(out, fmt.Sprintf("%7d calls %8.0f ms (%.2f ms each) + planning %.0f ms: %s", n, ms, ms/float64(max(n, 1)), plan, clipQuery(q, 100)))
 		}
 	}
 	if err := rows.Err(); err != nil {
-		a.b.Fatal(err)
+		return nil, err
 	}
-	return append([]string{fmt.Sprintf("%d statements executed in %.0f ms in all; the %d costliest:", calls, total, len(out))}, out...)
+	return append([]string{fmt.Sprintf("%d statements executed in %.0f ms and planned in %.0f ms in all; the %d costliest:", calls, total, planned, len(out))}, out...), nil
 }
 
 // clipQuery is a statement on one line, at most n bytes.
