@@ -59,11 +59,6 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 			t.haves = append(t.haves, h)
 		}
 	}
-	if len(t.haves) > frontierFrom {
-		all := len(t.haves)
-		t.haves = t.answers.g.Frontier(t.haves)
-		t.s.log.Debug("fewer haves: the others are behind them", slog.Int("haves", len(t.haves)), slog.Int("tips", all))
-	}
 	var wants []plumbing.Hash
 	seen := map[plumbing.Hash]bool{}
 	for _, r := range refs {
@@ -74,6 +69,13 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 	}
 	if t.adopt(t.prefetch, wants) {
 		return nil // spooled and read into the graph already
+	}
+	// The haves of a fetch of this transfer's own (here or in the push's
+	// source): a walk of the whole graph, not needed when the prefetch fits.
+	if len(t.haves) > frontierFrom {
+		all := len(t.haves)
+		t.haves = t.answers.g.Frontier(t.haves)
+		t.s.log.Debug("fewer haves: the others are behind them", slog.Int("haves", len(t.haves)), slog.Int("tips", all))
 	}
 	open := false
 	for _, q := range asked {

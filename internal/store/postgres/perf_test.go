@@ -223,12 +223,7 @@ func waitOpen(t *testing.T, short func() string) {
 // of the intake benchmark had a p99 of 196 ms against 25–50 ms after).
 func TestStoreKeepsConnectionsOpen(t *testing.T) {
 	t.Parallel()
-	db := pgtest.New(t)
-	st, err := postgres.Open(t.Context(), db.URL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := open(t, pgtest.New(t).URL(), nil)
 	waitOpen(t, func() string {
 		if main, locks := st.OpenConns(); main < postgres.StoreMinConns || locks < postgres.LockMinConns {
 			return fmt.Sprintf("connections open 20 s after Open: %d and %d locks, want %d and %d",
