@@ -139,6 +139,8 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	fmt.Fprintf(out, "setup: %d mirrors created from their config files and synced, App restarted (%.1f s)\n",
 		len(before), time.Since(setupStart).Seconds())
 	a.waitIdle(30 * time.Second)
+	a.statementsReset()
+	fmt.Fprintf(out, "before the load: %s\n", a.settle(20*time.Second))
 
 	// The load: open loop, request i is due at start + i/rate whatever
 	// happened to the ones before.
@@ -146,7 +148,6 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	interval := time.Second / time.Duration(rate)
 	results := make([]intakeResult, total)
 	var wg sync.WaitGroup
-	a.statementsReset()
 	a.gh.ResetStats()
 	a.ge.ResetStats()
 	cpu0 := a.cpuNow()
@@ -181,7 +182,7 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	end := time.Now()
 	cpu := a.cpuNow().since(cpu0)
 	ghStats, geStats := a.gh.Stats(), a.ge.Stats()
-	stmts := a.statements(8)
+	stmts := a.statements(envInt("GM_BENCH_PG_TOP", 8))
 	runsLoad := int64(-1) // syncs started during the load; Postgres only (SQLite is read stopped)
 	if a.pg != nil {
 		runsLoad = a.lastRunID() - runs0
