@@ -87,11 +87,13 @@ type Config struct {
 	// lease lapsed; default 5 s. It also looks once at Start.
 	SweepEvery time.Duration
 	// SyncSpacing is the least time from the start of a sync of a mirror
-	// to the start of its follow-up, the sync that serves the requests
-	// that arrived while it ran: under a storm of pushes to one repository
-	// (a bot, hundreds of tags pushed at once) the mirror syncs about once
-	// a spacing instead of back to back. A request while no sync of the
-	// mirror runs or waits is served at once. 0 means the default (1 s),
+	// to the start of its next one: its follow-up, the sync that serves
+	// the requests that arrived while it ran, or a sync requested after it
+	// ended. Under a storm of pushes to one repository (a bot, hundreds of
+	// tags pushed at once) the mirror syncs about once a spacing instead
+	// of back to back. A request to a mirror whose last sync started a
+	// spacing ago or more (Mirror.SyncStartedAt, in the store: it holds
+	// across replicas) is served at once. 0 means the default (1 s),
 	// negative none.
 	SyncSpacing time.Duration
 	// Holder names this process in the leases it takes; default a random

@@ -11,11 +11,13 @@
 // the job snoozes and syncs again, no sooner than Config.SyncSpacing after
 // it started (at once if that has passed); if not, it marks itself
 // completed in the database while still holding the lock, so a later hint
-// finds no live job and inserts a new one, which runs at once. A push
-// during a running sync therefore lands without waiting for the reconcile,
-// and a storm of pushes to one mirror costs a sync a spacing: the hints
-// that arrive while the follow-up waits join it, and a push does not bring
-// it forward (bringForward), as it does a retry's backoff.
+// finds no live job and inserts a new one, which runs at once unless the
+// mirror's last sync started less than a spacing ago (Mirror.SyncStartedAt,
+// in the store): then it snoozes for the rest of it. A push during a
+// running sync therefore lands without waiting for the reconcile, and a
+// storm of pushes to one mirror costs a sync a spacing: the hints that
+// arrive while a job waits join it, and a push does not bring it forward
+// (bringForward), as it does a retry's backoff.
 //
 // The lock is the database's (store.JobDB.LockKey: an advisory lock on
 // Postgres, which every replica sees). A running sync also holds a lease on

@@ -157,37 +157,107 @@ func TestPushDoesNotBringSpacedFollowUpForward(t *testing.T) {
 	}
 }
 
-// TestRequestWhenIdleRunsAtOnce: the spacing is for follow-ups only. A
-// request while no sync of the mirror runs or waits is synced at once,
-// even right after a sync: with a spacing of an hour, both syncs here would
-// otherwise be an hour apart.
-func TestRequestWhenIdleRunsAtOnce(t *testing.T) {
+// TestRequestAfterSyncIsSpaced: a request while no sync of the mirror runs
+// or waits is synced at once if the mirror's last sync started a spacing
+// ago or more (or it never synced); right after a sync it waits for the
+// rest of the spacing, so that a mirror pushed every few milliseconds
+// (issue 13's intake) syncs about once a spacing, not back to back. The
+// requests meanwhile join the waiting job.
+func TestRequestAfterSyncIsSpaced(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(c *Config) { c.SyncSpacing = time.Hour })
-	m := b.mirror(t, "widget")
-	b.request(t, m.ID, store.TriggerPush, false)
-	b.runner.waitStarted(t)
-	first := b.waitFinal(t)
-	if first.Kind != river.EventKindJobCompleted {
-		t.Fatalf("first sync's job %s, want completed", first.Kind)
+	tests := map[string]struct {
+		spacing time.Duration
+		// finish: the spacing is short enough to wait for the second sync.
+		finish bool
+	}{
+		"short: the second sync a spacing after the first": {spacing: 700 * time.Millisecond, finish: true},
+		"an hour: the second waits":                        {spacing: time.Hour},
 	}
-	b.request(t, m.ID, store.TriggerPush, false)
-	b.runner.waitStarted(t)
-	b.waitFinal(t)
-	if got := b.runner.callsOf(m.ID); got != 2 {
-		t.Errorf("syncs = %d, want 2", got)
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, func(c *Config) { c.SyncSpacing = tt.spacing })
+			m := b.mirror(t, "widget")
+			b.request(t, m.ID, store.TriggerPush, false)
+			b.runner.waitStarted(t)
+			if first := b.waitFinal(t); first.Kind != river.EventKindJobCompleted {
+				t.Fatalf("first sync's job %s, want completed: a mirror that never synced syncs at once", first.Kind)
+			}
+			started := b.get(t, m.ID).SyncStartedAt
+			if started.IsZero() {
+				t.Fatal("SyncStartedAt not recorded by the first sync")
+			}
+			b.request(t, m.ID, store.TriggerPush, false)
+			ev := b.waitEvent(t, river.EventKindJobSnoozed)
+			waiting := b.jobRow(t, ev.Job.ID)
+			if due := waiting.ScheduledAt.Sub(started); due < tt.spacing-spacingSlack {
+				t.Errorf("the second sync is due %s after the first started, want the spacing, %s", due, tt.spacing)
+			}
+			for range 5 {
+				b.request(t, m.ID, store.TriggerPush, false)
+			}
+			if after := b.jobRow(t, ev.Job.ID); !after.ScheduledAt.Equal(waiting.ScheduledAt) {
+				t.Errorf("a push moved the waiting sync from %s to %s", waiting.ScheduledAt, after.ScheduledAt)
+			}
+			if !tt.finish {
+				if got := b.runner.callsOf(m.ID); got != 1 {
+					t.Errorf("syncs = %d within the spacing of an hour, want 1", got)
+				}
+				b.depth(t, 1)
+				return
+			}
+			b.runner.waitStarted(t)
+			b.waitFinal(t)
+			if got := b.runner.callsOf(m.ID); got != 2 {
+				t.Errorf("syncs = %d, want 2: the pushes during the wait joined the second", got)
+			}
+			rs := b.runs(t, m.ID)
+			if len(rs) != 2 {
+				t.Fatalf("runs = %d, want 2", len(rs))
+			}
+			if gap := rs[1].StartedAt.Sub(rs[0].StartedAt); gap < tt.spacing-spacingSlack {
+				t.Errorf("the second sync started %s after the first, want the spacing, %s", gap, tt.spacing)
+			}
+		})
+	}
+}
+
+func TestSpacingLeft(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	tests := map[string]struct {
+		prev    time.Time
+		spacing time.Duration
+		want    time.Duration
+	}{
+		"never synced":                  {time.Time{}, time.Second, 0},
+		"no spacing":                    {now, 0, 0},
+		"started a spacing ago":         {now.Add(-time.Second), time.Second, 0},
+		"started long ago":              {now.Add(-time.Hour), time.Second, 0},
+		"started 300 ms ago":            {now.Add(-300 * time.Millisecond), time.Second, 700 * time.Millisecond},
+		"just started":                  {now, time.Second, time.Second},
+		"within the slack":              {now.Add(-time.Second + spacingSlack/2), time.Second, 0},
+		"another replica's clock ahead": {now.Add(time.Hour), time.Second, time.Second},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if got := spacingLeft(tt.prev, tt.spacing, now); got != tt.want {
+				t.Errorf("spacingLeft(%s, %s) = %s, want %s", tt.prev, tt.spacing, got, tt.want)
+			}
+		})
 	}
 }
 
 // TestPushBringsRetryForward: a push does not wait out the backoff of a
-// failed sync, whatever the spacing: the retry is a retry, not a
-// follow-up.
+// failed sync (an hour here), only what is left of the spacing since that
+// sync started: the retry is a retry, not a follow-up.
 func TestPushBringsRetryForward(t *testing.T) {
 	t.Parallel()
 	tests := map[string]time.Duration{
-		"default spacing":      0,
-		"a spacing of an hour": time.Hour,
-		"no spacing":           -1,
+		"default spacing": 0,
+		"a short spacing": 300 * time.Millisecond,
+		"no spacing":      -1,
 	}
 	for name, spacing := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -387,5 +457,28 @@ func TestSpacingAcrossReplicasOnPostgres(t *testing.T) {
 	// Newest first.
 	if gap := rs[0].StartedAt.Sub(rs[1].StartedAt); gap < DefaultSyncSpacing {
 		t.Errorf("the follow-up started %s after the first sync, want at least %s", gap, DefaultSyncSpacing)
+	}
+
+	// A request right after it, through either replica, waits for the
+	// rest of the spacing since the follow-up started, as the database
+	// recorded it.
+	request(a)
+	third := wait(river.EventKindJobSnoozed)
+	row, err := b.client.JobGet(ctx, third.Job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := st.GetMirror(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due := row.ScheduledAt.Sub(cur.SyncStartedAt); due < DefaultSyncSpacing-spacingSlack {
+		t.Errorf("the third sync is due %s after the follow-up started, want the spacing, %s", due, DefaultSyncSpacing)
+	}
+	runner.waitStarted(t)
+	release <- struct{}{}
+	wait(river.EventKindJobCompleted)
+	if got := runner.callsOf(m.ID); got != 3 {
+		t.Errorf("syncs = %d, want 3", got)
 	}
 }

@@ -43,8 +43,24 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	q := w.q
 	id := job.Args.MirrorID
 	log := q.log.With(slog.Int64(logkey.MirrorID, id), slog.Int64(logkey.JobID, job.ID))
-	// The lease first: with it this worker is the mirror's one sync, on
-	// any replica, and a sweeper sees it alive.
+	m, err := q.cfg.Store.GetMirror(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Info("mirror no longer exists; nothing to sync")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("error reading mirror %d: %w", id, err)
+	}
+	// A mirror's syncs start a spacing apart, on any replica: a request
+	// soon after a sync started waits for the rest of it, and the ones
+	// meanwhile join this job.
+	if wait := spacingLeft(m.SyncStartedAt, q.cfg.syncSpacing(), time.Now()); wait > 0 {
+		log.Debug("waiting out the sync spacing", slog.Duration("wait", wait))
+		return river.JobSnooze(wait + storedTimeSlack)
+	}
+	// Then the lease: with it this worker is the mirror's one sync, on
+	// any replica, and a sweeper sees it alive. The requests counted
+	// before it (seq, below) are served by this sync all the same.
 	lease := q.syncLease(id, job.ID)
 	took, err := q.cfg.Store.TakeLease(ctx, lease, q.cfg.LeaseTTL)
 	if err != nil {
@@ -59,14 +75,6 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	}
 	ctx, dropLease := q.keepLease(ctx, log, lease)
 	defer dropLease()
-	m, err := q.cfg.Store.GetMirror(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		log.Info("mirror no longer exists; nothing to sync")
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("error reading mirror %d: %w", id, err)
-	}
 	log = log.With(slog.Int64(logkey.InstallationID, m.InstallationID), slog.String(logkey.Repo, m.A.FullName()))
 	seq := m.RequestSeq
 	trigger := q.takeTrigger(id, job.Args.Trigger)
@@ -133,6 +141,27 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	default:
 		return settle(bg, q, mirrorKey(id), job, next, moved, v.err)
 	}
+}
+
+// spacingSlack is a wait for the spacing too short to snooze for: the
+// store records a sync's start (SyncStartedAt) a few milliseconds after
+// the worker took it, which is what a follow-up is snoozed from.
+const spacingSlack = 50 * time.Millisecond
+
+// spacingLeft is how long a sync that would start at now waits so as to
+// start no sooner than spacing after the mirror's previous sync started:
+// 0 when that has passed (give or take spacingSlack) or the mirror never
+// synced, and never more than spacing, whatever another replica's clock
+// wrote.
+func spacingLeft(prevStart time.Time, spacing time.Duration, now time.Time) time.Duration {
+	if prevStart.IsZero() || spacing <= 0 {
+		return 0
+	}
+	left := prevStart.Add(spacing).Sub(now)
+	if left < spacingSlack {
+		return 0
+	}
+	return min(left, spacing)
 }
 
 // syncOnce runs the Runner and records the run, started at start. It

@@ -104,6 +104,10 @@ type Mirror struct {
 	LastError           string // for a person; never a secret
 	LastErrorClass      string // a failure.Class
 	LastSyncAt          time.Time
+	// SyncStartedAt is when the mirror's latest sync started (SetStatus
+	// with StatusSyncing records it); zero if it never synced. The next
+	// sync starts no sooner than the sync spacing after it.
+	SyncStartedAt time.Time
 	// RequestSeq grows by one for every sync request (webhook, reconcile,
 	// "Sync now"). A worker notes it before syncing and runs again if it
 	// moved meanwhile, so a push during a sync is never left behind.
@@ -208,7 +212,8 @@ type Store interface {
 	// it (RequestSync with resume); a mirror a person paused stays paused
 	// by the person.
 	PauseAfterFailures(ctx context.Context, mirrorID int64, reason string) error
-	// SetStatus records the mirror's status without touching anything else.
+	// SetStatus records the mirror's status without touching anything
+	// else, except that StatusSyncing also records now as SyncStartedAt.
 	SetStatus(ctx context.Context, mirrorID int64, s Status) error
 
 	// StartRun records a sync starting (Outcome "running") and sets run.ID.

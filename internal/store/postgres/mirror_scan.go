@@ -18,7 +18,7 @@ const mirrorColumns = `
 	m.create_missing, m.visibility, m.releases, m.lfs, m.config_source, m.config_sha,
 	m.hook_id, m.hook_secret, m.hook_remote_id,
 	m.paused, m.paused_reason, m.paused_by_failures, m.consecutive_failures, m.status,
-	m.last_error, m.last_error_class, m.last_sync_at, m.request_seq, m.created_at, m.updated_at`
+	m.last_error, m.last_error_class, m.last_sync_at, m.request_seq, m.created_at, m.updated_at, m.sync_started_at`
 
 // queryMirrors loads the mirrors matching where, in id order, with their
 // hook secrets decrypted.
@@ -38,7 +38,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 			direction, status string
 			siteA, siteB, lfs string
 			sealed            []byte
-			lastSync          *time.Time
+			lastSync, started *time.Time
 		)
 		err := rows.Scan(
 			&m.ID, &m.InstallationID, &m.GitHubRepoID, &siteA, &m.A.Owner, &m.A.Name,
@@ -46,7 +46,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 			&m.CreateMissing, &m.Visibility, &m.Releases, &lfs, &m.ConfigSource, &m.ConfigSHA,
 			&m.HookID, &sealed, &m.HookRemoteID,
 			&m.Paused, &m.PausedReason, &m.PausedByFailures, &m.ConsecutiveFailures, &status,
-			&m.LastError, &m.LastErrorClass, &lastSync, &m.RequestSeq, &m.CreatedAt, &m.UpdatedAt)
+			&m.LastError, &m.LastErrorClass, &lastSync, &m.RequestSeq, &m.CreatedAt, &m.UpdatedAt, &started)
 		if err != nil {
 			return nil, fmt.Errorf("error reading mirror row: %w", err)
 		}
@@ -58,6 +58,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 		}
 		m.Branches, m.Tags = fromList(m.Branches), fromList(m.Tags)
 		m.LastSyncAt, m.CreatedAt, m.UpdatedAt = fromNull(lastSync), m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+		m.SyncStartedAt = fromNull(started)
 		if sealed != nil {
 			if m.HookSecret, err = store.Unseal(s.box, sealed, store.HookSecretAD(m.ID)); err != nil {
 				return nil, fmt.Errorf("error decrypting hook secret of mirror %d: %w", m.ID, err)

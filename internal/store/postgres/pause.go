@@ -84,10 +84,14 @@ func (s *Store) PauseAfterFailures(ctx context.Context, mirrorID int64, reason s
 	return nil
 }
 
-// SetStatus records the mirror's status without touching anything else.
+// SetStatus records the mirror's status without touching anything else,
+// except that StatusSyncing also records now as the mirror's SyncStartedAt.
 // While the mirror is paused it reads as paused all the same.
 func (s *Store) SetStatus(ctx context.Context, mirrorID int64, st store.Status) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE mirrors SET status = $1 WHERE id = $2`, string(st), mirrorID)
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE mirrors SET status = $1,
+			sync_started_at = CASE WHEN $1 = $3 THEN $4::timestamptz ELSE sync_started_at END
+		WHERE id = $2`, string(st), mirrorID, string(store.StatusSyncing), s.nowTime().UTC())
 	if err == nil {
 		err = affected(tag)
 	}

@@ -17,7 +17,7 @@ const mirrorColumns = `
 	m.create_missing, m.visibility, m.releases, m.lfs, m.config_source, m.config_sha,
 	m.hook_id, m.hook_secret, m.hook_remote_id,
 	m.paused, m.paused_reason, m.paused_by_failures, m.consecutive_failures, m.status,
-	m.last_error, m.last_error_class, m.last_sync_at, m.request_seq, m.created_at, m.updated_at`
+	m.last_error, m.last_error_class, m.last_sync_at, m.request_seq, m.created_at, m.updated_at, m.sync_started_at`
 
 // queryMirrors loads the mirrors matching where, in id order, with their
 // hook secrets decrypted.
@@ -43,6 +43,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 			branches, tags         string
 			sealed                 []byte
 			lastSync, created, upd int64
+			started                int64
 		)
 		err := rows.Scan(
 			&m.ID, &m.InstallationID, &m.GitHubRepoID, &siteA, &m.A.Owner, &m.A.Name,
@@ -50,7 +51,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 			&m.CreateMissing, &m.Visibility, &m.Releases, &lfs, &m.ConfigSource, &m.ConfigSHA,
 			&m.HookID, &sealed, &m.HookRemoteID,
 			&m.Paused, &m.PausedReason, &m.PausedByFailures, &m.ConsecutiveFailures, &status,
-			&m.LastError, &m.LastErrorClass, &lastSync, &m.RequestSeq, &created, &upd)
+			&m.LastError, &m.LastErrorClass, &lastSync, &m.RequestSeq, &created, &upd, &started)
 		if err != nil {
 			return nil, fmt.Errorf("error reading mirror row: %w", err)
 		}
@@ -61,6 +62,7 @@ func (s *Store) queryMirrors(ctx context.Context, where string, args ...any) ([]
 			m.Status = store.StatusPaused
 		}
 		m.LastSyncAt, m.CreatedAt, m.UpdatedAt = fromNanos(lastSync), fromNanos(created), fromNanos(upd)
+		m.SyncStartedAt = fromNanos(started)
 		if m.Branches, err = parseList[string](branches); err != nil {
 			return nil, fmt.Errorf("error decoding branch filters of mirror %d: %w", m.ID, err)
 		}

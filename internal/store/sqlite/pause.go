@@ -83,10 +83,14 @@ func (s *Store) PauseAfterFailures(ctx context.Context, mirrorID int64, reason s
 	return nil
 }
 
-// SetStatus records the mirror's status without touching anything else.
+// SetStatus records the mirror's status without touching anything else,
+// except that StatusSyncing also records now as the mirror's SyncStartedAt.
 // While the mirror is paused it reads as paused all the same.
 func (s *Store) SetStatus(ctx context.Context, mirrorID int64, st store.Status) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE mirrors SET status = ? WHERE id = ?`, string(st), mirrorID)
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE mirrors SET status = ?1,
+			sync_started_at = CASE WHEN ?1 = ?3 THEN ?4 ELSE sync_started_at END
+		WHERE id = ?2`, string(st), mirrorID, string(store.StatusSyncing), nanos(s.nowTime()))
 	if err == nil {
 		err = affected(res)
 	}

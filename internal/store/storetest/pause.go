@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
@@ -125,12 +126,25 @@ func testPause(t *testing.T, open Opener) {
 		m := b.mirror(t, newMirror(1, 1, "a"))
 		b.run(t, m.ID, "failed")
 		before := b.get(t, m.ID)
+		if !before.SyncStartedAt.IsZero() {
+			t.Errorf("SyncStartedAt = %s before any sync started, want zero", before.SyncStartedAt)
+		}
+		t0 := time.Now()
 		noErr(t, "SetStatus", b.s.SetStatus(b.ctx, m.ID, store.StatusSyncing))
 		got := b.get(t, m.ID)
 		if got.Status != store.StatusSyncing {
 			t.Errorf("Status = %q, want %q", got.Status, store.StatusSyncing)
 		}
-		got.Status = before.Status
+		// The sync spacing counts from it, on every replica.
+		started := got.SyncStartedAt
+		if started.Before(t0.Add(-time.Second)) || started.After(time.Now().Add(time.Second)) {
+			t.Errorf("SyncStartedAt = %s after SetStatus(syncing) at %s, want then", started, t0)
+		}
+		noErr(t, "SetStatus", b.s.SetStatus(b.ctx, m.ID, store.StatusInSync))
+		if again := b.get(t, m.ID); !sameTime(again.SyncStartedAt, started) {
+			t.Errorf("SetStatus(in sync) moved SyncStartedAt from %s to %s; only a sync's start sets it", started, again.SyncStartedAt)
+		}
+		got.Status, got.SyncStartedAt = before.Status, before.SyncStartedAt
 		if got.ConsecutiveFailures != before.ConsecutiveFailures || got.LastError != before.LastError ||
 			got.RequestSeq != before.RequestSeq || !sameTime(got.LastSyncAt, before.LastSyncAt) ||
 			!sameTime(got.UpdatedAt, before.UpdatedAt) || got.Paused != before.Paused {
