@@ -176,7 +176,9 @@ type lossReport struct {
 // checkNoLoss looks in the stopped App's database for every delivery of
 // the load and what it asked for.
 // runs says how many syncs ran.
-func (a *appBench) checkNoLoss(results []intakeResult, before, sentTo []int64, lastSent []time.Time, runs string) lossReport {
+// warm are the deliveries of a warm-up before the load: they are looked for
+// in the inbox too.
+func (a *appBench) checkNoLoss(results, warm []intakeResult, before, sentTo []int64, lastSent []time.Time, runs string) lossReport {
 	a.b.Helper()
 	ctx := context.Background()
 	db := a.openDB()
@@ -201,6 +203,20 @@ func (a *appBench) checkNoLoss(results []intakeResult, before, sentTo []int64, l
 		}
 	}
 	slices.Sort(forwardLag)
+	if len(warm) > 0 {
+		wmissing, wunhandled := 0, 0
+		for _, r := range warm {
+			switch d, ok := handledAfter[r.id]; {
+			case !ok:
+				wmissing++
+			case d < 0:
+				wunhandled++
+			}
+		}
+		rep.lost += wmissing + wunhandled
+		rep.lines = append(rep.lines, fmt.Sprintf("warm-up deliveries recorded in the inbox: %d of %d; still pending after the graceful stop: %d",
+			len(warm)-wmissing, len(warm), wunhandled))
+	}
 	// The inbox's own word for a sample: a re-delivery is a duplicate.
 	dupes, sampled := 0, 0
 	for i := 0; i < len(results); i += max(1, len(results)/100) {

@@ -688,8 +688,8 @@ func (a *appBench) waitIdle(limit time.Duration) {
 }
 
 // settle waits, at most limit, until the machine has been quiet (at most
-// 15 % busy) for half a second, and says how long that took and how busy
-// the last half second was. The App's start (each replica opening its
+// 15 % busy) for two half seconds in a row, and says how long that took
+// and how busy the last half second was. The App's start (each replica opening its
 // connections, River electing a leader, the reconcile on start) takes the
 // cores for a few seconds; a load sent into that measures the start, not
 // the intake.
@@ -697,6 +697,7 @@ func (a *appBench) settle(limit time.Duration) string {
 	a.b.Helper()
 	begin := time.Now()
 	prev := a.cpuNow()
+	quiet := 0
 	for {
 		time.Sleep(500 * time.Millisecond)
 		cur := a.cpuNow()
@@ -705,7 +706,12 @@ func (a *appBench) settle(limit time.Duration) string {
 			busy = float64(cur.busy-prev.busy) / float64(d)
 		}
 		prev = cur
-		if busy <= 0.15 || time.Since(begin) >= limit {
+		if busy <= 0.15 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet >= 2 || time.Since(begin) >= limit {
 			return fmt.Sprintf("machine quiet after %.1f s (%.0f%% busy over the last 0.5 s)", time.Since(begin).Seconds(), busy*100)
 		}
 	}
