@@ -442,7 +442,7 @@ func runPushToMirror(b *testing.B, title string, cfg appBenchConfig) {
 	// its mirror idle: the App starts a mirror's syncs at least its sync
 	// spacing (1 s) apart, and a push sooner waits for the rest of it
 	// (GM_BENCH_PUSH_GAP=0s measures that: pushes back to back).
-	gap := envDuration("GM_BENCH_PUSH_GAP", jobs.DefaultSyncSpacing+100*time.Millisecond)
+	gap := envDuration("GM_BENCH_PUSH_GAP", jobs.DefaultSyncSpacing+300*time.Millisecond)
 	out := os.Stdout
 	fmt.Fprintf(out, "\n== %s: GitHub push webhook → commit on the Gitee side ==\n", title)
 	a := newAppBench(b, cfg)
