@@ -263,9 +263,12 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	// The first 5 s by the second: where a tail comes from. The second
 	// line leaves out the generator's own lateness (it shares the cores):
 	// due → sent is the generator, sent → answer the App and the network.
-	due, sent := firstSeconds(results, start)
+	due, sent := firstSeconds(results, start, 5*time.Second, time.Second)
 	fmt.Fprintf(out, "the first 5 s by the second:%s\n", due)
 	fmt.Fprintf(out, "  the same from when each was sent (generator lag p99 / sent → answer p50/p99):%s\n", sent)
+	due, sent = firstSeconds(results, start, time.Second, 100*time.Millisecond)
+	fmt.Fprintf(out, "the first second by 100 ms:%s\n", due)
+	fmt.Fprintf(out, "  the same from when each was sent:%s\n", sent)
 	if hs := a.handlerTimes(results); len(hs) > 0 {
 		fmt.Fprintf(out, "App-side time in the handler (its request log, %d deliveries): p50 %s  p90 %s  p99 %s  max %s\n",
 			len(hs), msStr(pct(hs, 0.5)), msStr(pct(hs, 0.9)), msStr(pct(hs, 0.99)), msStr(pct(hs, 1)))
@@ -320,14 +323,14 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	}
 }
 
-// firstSeconds describes the first 5 s of the load by the second: due →
+// firstSeconds describes the first length of the load by step: due →
 // answer p50/p99, and generator lag p99 with sent → answer p50/p99.
-func firstSeconds(results []intakeResult, start time.Time) (due, sent string) {
+func firstSeconds(results []intakeResult, start time.Time, length, step time.Duration) (due, sent string) {
 	var d, s strings.Builder
-	for w0 := time.Duration(0); w0 < 5*time.Second; w0 += time.Second {
+	for w0 := time.Duration(0); w0 < length; w0 += step {
 		var ack, lag, fromSent []time.Duration
 		for _, r := range results {
-			if at := r.due.Sub(start); at >= w0 && at < w0+time.Second && r.err == nil {
+			if at := r.due.Sub(start); at >= w0 && at < w0+step && r.err == nil {
 				ack = append(ack, r.ack.Sub(r.due))
 				lag = append(lag, r.sent.Sub(r.due))
 				fromSent = append(fromSent, r.ack.Sub(r.sent))
@@ -339,7 +342,7 @@ func firstSeconds(results []intakeResult, start time.Time) (due, sent string) {
 		slices.Sort(ack)
 		slices.Sort(lag)
 		slices.Sort(fromSent)
-		span := fmt.Sprintf(" %.0f–%.0f s: ", w0.Seconds(), (w0 + time.Second).Seconds())
+		span := fmt.Sprintf(" %g–%g s: ", w0.Seconds(), (w0 + step).Seconds())
 		fmt.Fprintf(&d, "%s%s/%s;", span, msStr(pct(ack, 0.5)), msStr(pct(ack, 0.99)))
 		fmt.Fprintf(&s, "%s%s / %s/%s;", span, msStr(pct(lag, 0.99)), msStr(pct(fromSent, 0.5)), msStr(pct(fromSent, 0.99)))
 	}
