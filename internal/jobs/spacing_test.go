@@ -162,15 +162,17 @@ func TestPushDoesNotBringSpacedFollowUpForward(t *testing.T) {
 // ago or more (or it never synced); right after a sync it waits for the
 // rest of the spacing, so that a mirror pushed every few milliseconds
 // (issue 13's intake) syncs about once a spacing, not back to back. The
-// requests meanwhile join the waiting job.
+// requests meanwhile join the waiting job, and do not bring it forward.
 func TestRequestAfterSyncIsSpaced(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
 		spacing time.Duration
-		// finish: the spacing is short enough to wait for the second sync.
+		// finish: the spacing is short enough to wait for the second sync;
+		// on a slow machine the request may come after it has passed, so
+		// only the start times are checked then.
 		finish bool
 	}{
-		"short: the second sync a spacing after the first": {spacing: 700 * time.Millisecond, finish: true},
+		"short: the second sync a spacing after the first": {spacing: 2 * time.Second, finish: true},
 		"an hour: the second waits":                        {spacing: time.Hour},
 	}
 	for name, tt := range tests {
@@ -188,6 +190,21 @@ func TestRequestAfterSyncIsSpaced(t *testing.T) {
 				t.Fatal("SyncStartedAt not recorded by the first sync")
 			}
 			b.request(t, m.ID, store.TriggerPush, false)
+			if tt.finish {
+				b.runner.waitStarted(t)
+				b.waitFinal(t)
+				if got := b.runner.callsOf(m.ID); got != 2 {
+					t.Errorf("syncs = %d, want 2", got)
+				}
+				rs := b.runs(t, m.ID)
+				if len(rs) != 2 {
+					t.Fatalf("runs = %d, want 2", len(rs))
+				}
+				if gap := rs[1].StartedAt.Sub(rs[0].StartedAt); gap < tt.spacing-spacingSlack {
+					t.Errorf("the second sync started %s after the first, want the spacing, %s", gap, tt.spacing)
+				}
+				return
+			}
 			ev := b.waitEvent(t, river.EventKindJobSnoozed)
 			waiting := b.jobRow(t, ev.Job.ID)
 			if due := waiting.ScheduledAt.Sub(started); due < tt.spacing-spacingSlack {
@@ -199,25 +216,10 @@ func TestRequestAfterSyncIsSpaced(t *testing.T) {
 			if after := b.jobRow(t, ev.Job.ID); !after.ScheduledAt.Equal(waiting.ScheduledAt) {
 				t.Errorf("a push moved the waiting sync from %s to %s", waiting.ScheduledAt, after.ScheduledAt)
 			}
-			if !tt.finish {
-				if got := b.runner.callsOf(m.ID); got != 1 {
-					t.Errorf("syncs = %d within the spacing of an hour, want 1", got)
-				}
-				b.depth(t, 1)
-				return
+			if got := b.runner.callsOf(m.ID); got != 1 {
+				t.Errorf("syncs = %d within the spacing of an hour, want 1", got)
 			}
-			b.runner.waitStarted(t)
-			b.waitFinal(t)
-			if got := b.runner.callsOf(m.ID); got != 2 {
-				t.Errorf("syncs = %d, want 2: the pushes during the wait joined the second", got)
-			}
-			rs := b.runs(t, m.ID)
-			if len(rs) != 2 {
-				t.Fatalf("runs = %d, want 2", len(rs))
-			}
-			if gap := rs[1].StartedAt.Sub(rs[0].StartedAt); gap < tt.spacing-spacingSlack {
-				t.Errorf("the second sync started %s after the first, want the spacing, %s", gap, tt.spacing)
-			}
+			b.depth(t, 1)
 		})
 	}
 }
@@ -461,24 +463,23 @@ func TestSpacingAcrossReplicasOnPostgres(t *testing.T) {
 
 	// A request right after it, through either replica, waits for the
 	// rest of the spacing since the follow-up started, as the database
-	// recorded it.
+	// recorded it (on a slow machine the spacing may have passed by then:
+	// the start times hold either way).
 	request(a)
-	third := wait(river.EventKindJobSnoozed)
-	row, err := b.client.JobGet(ctx, third.Job.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cur, err := st.GetMirror(ctx, m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if due := row.ScheduledAt.Sub(cur.SyncStartedAt); due < DefaultSyncSpacing-spacingSlack {
-		t.Errorf("the third sync is due %s after the follow-up started, want the spacing, %s", due, DefaultSyncSpacing)
-	}
 	runner.waitStarted(t)
 	release <- struct{}{}
 	wait(river.EventKindJobCompleted)
 	if got := runner.callsOf(m.ID); got != 3 {
 		t.Errorf("syncs = %d, want 3", got)
+	}
+	rs, err = st.ListRuns(ctx, m.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 3 {
+		t.Fatalf("runs = %d, want 3", len(rs))
+	}
+	if gap := rs[0].StartedAt.Sub(rs[1].StartedAt); gap < DefaultSyncSpacing-spacingSlack {
+		t.Errorf("the third sync started %s after the follow-up, want at least %s", gap, DefaultSyncSpacing)
 	}
 }
