@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -82,7 +83,7 @@ func BenchmarkIntake(b *testing.B) {
 func BenchmarkIntakeReplicas(b *testing.B) {
 	runIntake(b, "BenchmarkIntakeReplicas", envInt("GM_BENCH_INTAKE_RATE", 1000), appBenchConfig{
 		repos: envInt("GM_BENCH_INTAKE_REPOS", 20), replicas: envInt("GM_BENCH_APP_REPLICAS", 3), postgres: true,
-		forgeOpts: intakeForgeOpts()})
+		forgeOpts: intakeForgeOpts(), shareCPUs: true})
 }
 
 // intakeForgeOpts are the forges' options GM_BENCH_INTAKE_REFS asks for.
@@ -106,8 +107,9 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	if len(cfg.forgeOpts) > 0 {
 		refs = "ref listings answered in-process by the forges"
 	}
-	fmt.Fprintf(out, "%s %s/%s, %d CPUs, load average %s; %d req/s for %s over %d mirrored repositories, %s; %s\n",
-		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadAvg(), rate, dur, nrepos, a.backend(), refs)
+	procs := cmp.Or(a.gomaxprocs(), "Go's default")
+	fmt.Fprintf(out, "%s %s/%s, %d CPUs, load average %s; %d req/s for %s over %d mirrored repositories, %s (GOMAXPROCS %s); %s\n",
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadAvg(), rate, dur, nrepos, a.backend(), procs, refs)
 	a.start()
 	setupStart := time.Now()
 	a.setup()

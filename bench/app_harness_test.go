@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +43,10 @@ type appBenchConfig struct {
 	env []string
 	// forgeOpts are more options for both forges.
 	forgeOpts []forgetest.Option
+	// shareCPUs gives each replica its share of the machine's CPUs as its
+	// GOMAXPROCS (at least 1), as a container's CPU limit would, unless
+	// GM_BENCH_APP_GOMAXPROCS says otherwise.
+	shareCPUs bool
 }
 
 // appBench is the App as processes of their own (one or more replicas on
@@ -266,7 +271,29 @@ func (a *appBench) env(r *appReplica) []string {
 	if d := os.Getenv("TMPDIR"); d != "" {
 		env = append(env, "TMPDIR="+d)
 	}
+	if v := a.gomaxprocs(); v != "" {
+		env = append(env, "GOMAXPROCS="+v)
+	}
 	return append(env, a.cfg.env...)
+}
+
+// gomaxprocs is each replica's GOMAXPROCS, "" for Go's own choice (the
+// machine's CPUs): GM_BENCH_APP_GOMAXPROCS ("0" for Go's choice), else with
+// shareCPUs the machine's CPUs shared among the replicas, as each would
+// have in a container with that CPU limit (Go reads a cgroup's limit the
+// same way). Three replicas on two cores that each schedule on two CPUs
+// hand goroutines between six threads and pay a context switch for it.
+func (a *appBench) gomaxprocs() string {
+	if v, ok := os.LookupEnv("GM_BENCH_APP_GOMAXPROCS"); ok {
+		if v == "0" {
+			return ""
+		}
+		return v
+	}
+	if a.cfg.shareCPUs && len(a.reps) > 1 {
+		return strconv.Itoa(max(1, runtime.NumCPU()/len(a.reps)))
+	}
+	return ""
 }
 
 // start starts every replica and waits until each /readyz answers 200.
