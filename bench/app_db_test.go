@@ -190,29 +190,9 @@ func (a *appBench) checkNoLoss(results, warm []intakeResult, before, sentTo []in
 	if err != nil {
 		a.b.Fatalf("reading the webhook inbox: %v", err)
 	}
-	missing, unhandled := 0, 0
-	var forwardLag []time.Duration
-	for _, r := range results {
-		switch d, ok := handledAfter[r.id]; {
-		case !ok:
-			missing++
-		case d < 0:
-			unhandled++
-		default:
-			forwardLag = append(forwardLag, d)
-		}
-	}
-	slices.Sort(forwardLag)
+	missing, unhandled, forwardLag := inboxState(results, handledAfter)
 	if len(warm) > 0 {
-		wmissing, wunhandled := 0, 0
-		for _, r := range warm {
-			switch d, ok := handledAfter[r.id]; {
-			case !ok:
-				wmissing++
-			case d < 0:
-				wunhandled++
-			}
-		}
+		wmissing, wunhandled, _ := inboxState(warm, handledAfter)
 		rep.lost += wmissing + wunhandled
 		rep.lines = append(rep.lines, fmt.Sprintf("warm-up deliveries recorded in the inbox: %d of %d; still pending after the graceful stop: %d",
 			len(warm)-wmissing, len(warm), wunhandled))
@@ -292,6 +272,25 @@ func (a *appBench) checkNoLoss(results, warm []intakeResult, before, sentTo []in
 		rep.lines = append(rep.lines, fmt.Sprintf("jobs left in the queue after a graceful stop: %d", pending))
 	}
 	return rep
+}
+
+// inboxState counts the deliveries of results missing from the inbox and
+// those still pending there (handledAfter maps an id to the time from its
+// receipt to its handling, -1 while pending), and returns the others'
+// times, sorted.
+func inboxState(results []intakeResult, handledAfter map[string]time.Duration) (missing, unhandled int, lags []time.Duration) {
+	for _, r := range results {
+		switch d, ok := handledAfter[r.id]; {
+		case !ok:
+			missing++
+		case d < 0:
+			unhandled++
+		default:
+			lags = append(lags, d)
+		}
+	}
+	slices.Sort(lags)
+	return missing, unhandled, lags
 }
 
 // statementsReset empties pg_stat_statements (PGTEST_SETTINGS loads it,
