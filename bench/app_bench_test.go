@@ -158,13 +158,7 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 		ws := time.Now().Add(50 * time.Millisecond)
 		warmResults, _ = a.sendLoad(bodies, rate, int(float64(rate)*warm.Seconds()), ws)
 		fmt.Fprintf(out, "warm-up (not counted): %s\n", summary(warmResults, ws))
-		warmLast := make([]time.Time, nrepos)
-		for _, r := range warmResults {
-			if r.sent.After(warmLast[r.repo]) {
-				warmLast[r.repo] = r.sent
-			}
-		}
-		a.waitQuiet(warmLast, 2*time.Minute)
+		a.waitQuiet(lastSentTo(warmResults, nrepos), 2*time.Minute)
 		before = a.requestSeqs()
 		runs0 = a.lastRunID()
 	}
@@ -205,13 +199,10 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	var lat, lag []time.Duration
 	non2xx, notAccepted := 0, 0
 	var firstErr string
-	lastSent := make([]time.Time, nrepos)
+	lastSent := lastSentTo(results, nrepos)
 	sentTo := make([]int64, nrepos)
 	for _, r := range results {
 		sentTo[r.repo]++
-		if r.sent.After(lastSent[r.repo]) {
-			lastSent[r.repo] = r.sent
-		}
 		lag = append(lag, r.sent.Sub(r.due))
 		if r.err != nil || r.status < 200 || r.status > 299 {
 			non2xx++
@@ -353,7 +344,6 @@ func firstSeconds(results []intakeResult, start time.Time, length, step time.Dur
 	return strings.TrimSuffix(d.String(), ";"), strings.TrimSuffix(s.String(), ";")
 }
 
-// intakeResult is one delivery of the load.
 // defaultWarmup is the intake's warm-up unless GM_BENCH_INTAKE_WARMUP says
 // otherwise: 5 s on Postgres, none on SQLite (which cannot have one).
 func defaultWarmup(cfg appBenchConfig) time.Duration {
@@ -408,6 +398,19 @@ func summary(results []intakeResult, start time.Time) string {
 		len(results), msStr(pct(all, 0.5)), msStr(pct(all, 0.99)), msStr(pct(first, 0.5)), msStr(pct(first, 0.99)), bad)
 }
 
+// lastSentTo is when the last of results was sent to each of n
+// repositories.
+func lastSentTo(results []intakeResult, n int) []time.Time {
+	last := make([]time.Time, n)
+	for _, r := range results {
+		if r.sent.After(last[r.repo]) {
+			last[r.repo] = r.sent
+		}
+	}
+	return last
+}
+
+// intakeResult is one delivery of the load.
 type intakeResult struct {
 	repo           int
 	id             string

@@ -293,6 +293,13 @@ func inboxState(results []intakeResult, handledAfter map[string]time.Duration) (
 	return missing, unhandled, lags
 }
 
+// pgConn is one connection to the App's Postgres database, not the App's
+// store with its pools (sixteen connections opened and closed), for the
+// benchmark's own statements around and during a load.
+func (a *appBench) pgConn(ctx context.Context) (*pgx.Conn, error) {
+	return pgx.Connect(ctx, a.pg.URL())
+}
+
 // statementsReset empties pg_stat_statements (PGTEST_SETTINGS loads it,
 // see TestMain) so that statements reads the queries of what follows.
 // Nothing on SQLite.
@@ -301,11 +308,10 @@ func (a *appBench) statementsReset() {
 		return
 	}
 	a.b.Helper()
-	// One connection, not the App's store with its pools: this runs just
-	// before the load, and sixteen backends started and ended then would
-	// be Postgres's work in the load's first second.
+	// This runs just before the load: sixteen backends of the App's store
+	// started and ended then would be Postgres's work in its first second.
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, a.pg.URL())
+	conn, err := a.pgConn(ctx)
 	if err != nil {
 		a.b.Fatal(err)
 	}
@@ -335,10 +341,9 @@ func (a *appBench) statementsErr(top int) ([]string, error) {
 	if a.pg == nil {
 		return nil, nil
 	}
-	// One connection, not the App's store with its pools: this may run
-	// during the load.
+	// This may run during the load.
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, a.pg.URL())
+	conn, err := a.pgConn(ctx)
 	if err != nil {
 		return nil, err
 	}
