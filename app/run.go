@@ -93,7 +93,7 @@ func run(ctx context.Context, e env) (err error) {
 		return fmt.Errorf("error creating the job queue: %w", err)
 	}
 	fwd := webhook.NewForwarder(webhook.ForwarderOptions{
-		Inbox: inbox, Handlers: webhook.ForwardHandlers(st, queue), Metrics: m, Logger: log,
+		Inbox: inbox, Handlers: webhook.ForwardHandlers(st, queue), Syncs: queue, Metrics: m, Logger: log,
 	})
 	pages, err := newPages(cfg, st, queue, app, quickSites, log, hc)
 	if err != nil {

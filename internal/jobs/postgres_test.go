@@ -175,6 +175,27 @@ func (r *armRunner) Sync(ctx context.Context, m *store.Mirror) (*mirror.Result, 
 // request is lost: the mirror's last sync never sees it.)
 func TestRequestWhileAnotherReplicaSettles(t *testing.T) {
 	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		request func(ctx context.Context, q *Queue, id int64) error
+	}{
+		{"RequestSync", func(ctx context.Context, q *Queue, id int64) error {
+			return q.RequestSync(ctx, id, store.TriggerPush, false)
+		}},
+		// The forwarder's batch takes the mirrors' locks together.
+		{"RequestSyncs", func(ctx context.Context, q *Queue, id int64) error {
+			_, err := q.RequestSyncs(ctx, []store.SyncRequest{{MirrorID: id, Trigger: store.TriggerPush}})
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			requestWhileAnotherReplicaSettles(t, c.request)
+		})
+	}
+}
+
+func requestWhileAnotherReplicaSettles(t *testing.T, request func(ctx context.Context, q *Queue, id int64) error) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	open := func() *postgres.Store {
@@ -212,7 +233,7 @@ func TestRequestWhileAnotherReplicaSettles(t *testing.T) {
 	intercept := &interceptStore{Store: stA, armed: runner.arm}
 	intercept.hook = func() {
 		done := make(chan error, 1)
-		go func() { done <- qB.RequestSync(ctx, m.ID, store.TriggerPush, false) }()
+		go func() { done <- request(ctx, qB, m.ID) }()
 		tick := time.NewTicker(5 * time.Millisecond)
 		defer tick.Stop()
 		for {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/logkey"
@@ -47,10 +48,19 @@ func (q *Queue) requestSync(ctx context.Context, args SyncArgs, resume bool) err
 	q.mu.Lock()
 	q.triggers[mirrorID] = trigger
 	q.mu.Unlock()
-	res, err := q.insertSync(ctx, args)
+	res, err := q.client.Insert(ctx, args, &river.InsertOpts{MaxAttempts: q.cfg.maxAttempts()})
 	if err != nil {
-		return err
+		return fmt.Errorf("error enqueueing sync of mirror %d: %w", mirrorID, err)
 	}
+	return q.joined(ctx, res, mirrorID, trigger)
+}
+
+// joined finishes a request under the mirror's lock once its job was
+// inserted: when the request joined a live job instead, a waiting one is
+// brought forward (bringForward) and one whose worker may have died is
+// replaced (rescueLocked).
+func (q *Queue) joined(ctx context.Context, res *rivertype.JobInsertResult, mirrorID int64, trigger store.Trigger) error {
+	q.forward(ctx, res, mirrorID, trigger)
 	if res.UniqueSkippedAsDuplicate && q.mayBeDead(res.Job) {
 		// The job this request would join may be one whose worker died:
 		// if its lease lapsed, a fresh job takes its place now, without
@@ -77,23 +87,22 @@ func (q *Queue) takeTrigger(mirrorID int64, def store.Trigger) store.Trigger {
 
 // enqueueSync inserts a sync job; a duplicate of a live job is dropped.
 func (q *Queue) enqueueSync(ctx context.Context, mirrorID int64, trigger store.Trigger) error {
-	_, err := q.insertSync(ctx, SyncArgs{MirrorID: mirrorID, Trigger: trigger})
-	return err
+	res, err := q.client.Insert(ctx, SyncArgs{MirrorID: mirrorID, Trigger: trigger}, &river.InsertOpts{MaxAttempts: q.cfg.maxAttempts()})
+	if err != nil {
+		return fmt.Errorf("error enqueueing sync of mirror %d: %w", mirrorID, err)
+	}
+	q.forward(ctx, res, mirrorID, trigger)
+	return nil
 }
 
-// insertSync is enqueueSync, returning River's answer.
-func (q *Queue) insertSync(ctx context.Context, args SyncArgs) (*rivertype.JobInsertResult, error) {
-	mirrorID, trigger := args.MirrorID, args.Trigger
-	res, err := q.client.Insert(ctx, args, &river.InsertOpts{MaxAttempts: q.cfg.maxAttempts()})
-	if err != nil {
-		return nil, fmt.Errorf("error enqueueing sync of mirror %d: %w", mirrorID, err)
-	}
+// forward brings the live job a request joined forward when it waits and
+// should not (bringForward).
+func (q *Queue) forward(ctx context.Context, res *rivertype.JobInsertResult, mirrorID int64, trigger store.Trigger) {
 	if res.UniqueSkippedAsDuplicate && trigger != store.TriggerReconcile && bringForward(res.Job) {
 		if _, err := q.client.JobRetry(ctx, res.Job.ID); err != nil {
 			q.log.Warn("could not bring a waiting sync forward", slog.Int64(logkey.MirrorID, mirrorID), slog.Any(logkey.Error, err))
 		}
 	}
-	return res, nil
 }
 
 // bringForward reports whether a push should make a waiting sync job run
@@ -155,4 +164,105 @@ func (q *Queue) Reconcile(ctx context.Context) error {
 		return fmt.Errorf("error enqueueing reconcile: %w", err)
 	}
 	return nil
+}
+
+// RequestSyncs is RequestSync (or RequestSyncHinted) for several mirrors at
+// once, as the webhook forwarder asks for the mirrors of a batch of
+// deliveries: the mirrors' locks are taken together, their requests counted
+// in one statement and their jobs inserted in one, where one request each
+// costs a round trip to the database for every step. A mirror asked for
+// twice is requested once, with the last request's trigger and both
+// requests' hints (the later one's winning for a ref in both); resumed if
+// either asks. Mirrors that no longer exist are skipped, as RequestSync
+// reports them (store.ErrNotFound). It returns the ids requested.
+func (q *Queue) RequestSyncs(ctx context.Context, reqs []store.SyncRequest) ([]int64, error) {
+	reqs = mergeRequests(reqs)
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(reqs))
+	var resumed, kept []int64
+	for i, r := range reqs {
+		keys[i] = mirrorKey(r.MirrorID)
+		if r.Resume {
+			resumed = append(resumed, r.MirrorID)
+		} else {
+			kept = append(kept, r.MirrorID)
+		}
+	}
+	unlock, err := q.cfg.DB.LockKeys(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	seqs := map[int64]int64{}
+	for _, part := range []struct {
+		ids    []int64
+		resume bool
+	}{{resumed, true}, {kept, false}} {
+		if len(part.ids) == 0 {
+			continue
+		}
+		got, err := q.cfg.Store.RequestSyncs(ctx, part.ids, part.resume)
+		if err != nil {
+			return nil, fmt.Errorf("error recording sync requests for %d mirrors: %w", len(part.ids), err)
+		}
+		maps.Copy(seqs, got)
+	}
+	var params []river.InsertManyParams
+	var done []store.SyncRequest
+	q.mu.Lock()
+	for _, r := range reqs {
+		if _, ok := seqs[r.MirrorID]; !ok {
+			continue // deleted meanwhile
+		}
+		q.triggers[r.MirrorID] = r.Trigger
+		done = append(done, r)
+		params = append(params, river.InsertManyParams{
+			Args:       SyncArgs{MirrorID: r.MirrorID, Trigger: r.Trigger, Hints: r.Hints},
+			InsertOpts: &river.InsertOpts{MaxAttempts: q.cfg.maxAttempts()},
+		})
+	}
+	q.mu.Unlock()
+	if len(params) == 0 {
+		return nil, nil
+	}
+	res, err := q.client.InsertMany(ctx, params)
+	if err != nil {
+		return nil, fmt.Errorf("error enqueueing syncs of %d mirrors: %w", len(params), err)
+	}
+	ids := make([]int64, len(done))
+	for i, r := range done {
+		ids[i] = r.MirrorID
+		if err := q.joined(ctx, res[i], r.MirrorID, r.Trigger); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// mergeRequests returns reqs with one request per mirror, in the order of
+// each mirror's first: the last trigger, hints merged, resumed if any was.
+func mergeRequests(reqs []store.SyncRequest) []store.SyncRequest {
+	at := make(map[int64]int, len(reqs))
+	out := make([]store.SyncRequest, 0, len(reqs))
+	for _, r := range reqs {
+		i, ok := at[r.MirrorID]
+		if !ok {
+			at[r.MirrorID] = len(out)
+			out = append(out, r)
+			continue
+		}
+		m := &out[i]
+		m.Trigger, m.Resume = r.Trigger, m.Resume || r.Resume
+		if len(r.Hints) > 0 {
+			h := maps.Clone(m.Hints)
+			if h == nil {
+				h = map[string]string{}
+			}
+			maps.Copy(h, r.Hints)
+			m.Hints = h
+		}
+	}
+	return out
 }

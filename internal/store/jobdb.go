@@ -28,6 +28,12 @@ type JobDB interface {
 	// so that a request is never dropped as a duplicate of a job that is
 	// finishing.
 	LockKey(ctx context.Context, key string) (unlock func(), err error)
+	// LockKeys is LockKey for several keys, held together until the
+	// returned release (the webhook forwarder's batch of sync requests).
+	// Keys are taken in a fixed order, so that callers whose keys overlap
+	// cannot wait for each other in a circle; a key given twice is taken
+	// once.
+	LockKeys(ctx context.Context, keys []string) (unlock func(), err error)
 	// AbandonJob finalizes a job whose worker died (its lease lapsed): it
 	// moves the job from running to cancelled, with reason among its
 	// errors, as River's own rescuer does, so that a fresh job can take its

@@ -203,6 +203,10 @@ type Store interface {
 	// With resume, a mirror paused after failures is resumed (a new push
 	// arrived); a mirror paused by a person stays paused.
 	RequestSync(ctx context.Context, mirrorID int64, resume bool) (int64, error)
+	// RequestSyncs is RequestSync for several mirrors at once (the
+	// webhook forwarder's batch): it returns each one's new RequestSeq by
+	// id, leaving out ids of mirrors that do not exist (deleted meanwhile).
+	RequestSyncs(ctx context.Context, mirrorIDs []int64, resume bool) (map[int64]int64, error)
 	// SetPaused pauses or resumes a mirror on a person's behalf; reason is
 	// shown to people. A person's pause survives new pushes. Resuming
 	// clears ConsecutiveFailures.

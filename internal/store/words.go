@@ -77,6 +77,17 @@ func (d Direction) FromB() bool { return d != AToB }
 // Trigger says what asked for a sync run.
 type Trigger string
 
+// SyncRequest asks for a sync of one mirror, as one of several requested
+// together (the webhook forwarder's batch, jobs.Queue.RequestSyncs).
+type SyncRequest struct {
+	MirrorID int64
+	Trigger  Trigger
+	// Resume resumes a mirror paused after failures (Store.RequestSync).
+	Resume bool
+	// Hints are what a push said its refs now are (ref → commit), or nil.
+	Hints map[string]string
+}
+
 // Triggers.
 const (
 	TriggerPush        Trigger = "push"        // a GitHub push webhook

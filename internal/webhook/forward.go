@@ -45,8 +45,11 @@ type ForwarderOptions struct {
 	Inbox store.Inbox
 	// Handlers are those the intake parsed the deliveries with.
 	Handlers []EventHandler
-	Metrics  *metrics.Metrics // nil: none
-	Logger   *slog.Logger     // nil: discard
+	// Syncs, when set, requests the syncs of a batch's tasks that only
+	// request syncs (Task.Syncs) together; nil: each task's Run does.
+	Syncs   SyncRequester
+	Metrics *metrics.Metrics // nil: none
+	Logger  *slog.Logger     // nil: discard
 	// MaxAttempts, RetryBase, PollInterval, Batch, GaugeEvery: 0 means
 	// the defaults above.
 	MaxAttempts  int
@@ -207,6 +210,20 @@ func (f *Forwarder) batch(ctx context.Context) (more bool, err error) {
 			last[tasks[i].Key] = i
 		}
 	}
+	var held syncBatch // deliveries whose syncs are requested together
+	flush := func() error {
+		if len(held.deliveries) == 0 {
+			return nil
+		}
+		if err := f.requestSyncs(ctx, &held); err != nil {
+			return f.failed(ctx, held.deliveries[0], err)
+		}
+		for _, d := range held.deliveries {
+			done = append(done, d.Seq)
+		}
+		held = syncBatch{}
+		return nil
+	}
 	for i, d := range ds {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -216,14 +233,94 @@ func (f *Forwarder) batch(ctx context.Context) (more bool, err error) {
 		case task.Key != "" && last[task.Key] != i:
 			// The same work comes later in the batch: done once, then.
 			f.count(d, "coalesced")
+		case task.Syncs != nil && f.opts.Syncs != nil:
+			if werr := held.add(ctx, d, task); werr != nil {
+				if ferr := flush(); ferr != nil {
+					return false, ferr
+				}
+				return false, f.failed(ctx, d, werr)
+			}
+			if len(held.reqs) >= maxHeldSyncs {
+				if err := flush(); err != nil {
+					return false, err
+				}
+			}
+			continue
 		default:
+			if err := flush(); err != nil {
+				return false, err
+			}
 			if werr := f.run(ctx, d, task); werr != nil {
 				return false, f.failed(ctx, d, werr)
 			}
 		}
 		done = append(done, d.Seq)
 	}
+	if err := flush(); err != nil {
+		return false, err
+	}
 	return len(ds) == f.opts.Batch, nil
+}
+
+// maxHeldSyncs bounds the sync requests made together: each holds a
+// mirror's lock (an advisory lock in Postgres's shared lock table, 64 a
+// connection by default) until they are all enqueued.
+const maxHeldSyncs = 200
+
+// syncBatch is deliveries whose syncs the Forwarder requests together, in
+// the order of the deliveries: tasks with Syncs, one after another.
+type syncBatch struct {
+	deliveries []*store.Delivery
+	tasks      []*Task
+	reqs       []store.SyncRequest
+	ends       []int // reqs[ends[i-1]:ends[i]] are deliveries[i]'s
+}
+
+// add reads the syncs a delivery's task asks for.
+func (b *syncBatch) add(ctx context.Context, d *store.Delivery, task *Task) error {
+	tctx, cancel := context.WithTimeout(ctx, taskTimeout)
+	defer cancel()
+	reqs, err := task.Syncs(tctx)
+	if err != nil {
+		return err
+	}
+	b.deliveries = append(b.deliveries, d)
+	b.tasks = append(b.tasks, task)
+	b.reqs = append(b.reqs, reqs...)
+	b.ends = append(b.ends, len(b.reqs))
+	return nil
+}
+
+// requestSyncs requests the syncs of b's deliveries and logs and counts
+// each delivery as a Run would have.
+func (f *Forwarder) requestSyncs(ctx context.Context, b *syncBatch) error {
+	if len(b.reqs) > 0 {
+		tctx, cancel := context.WithTimeout(ctx, taskTimeout)
+		defer cancel()
+		ids, err := f.opts.Syncs.RequestSyncs(tctx, b.reqs)
+		if err != nil {
+			return fmt.Errorf("error requesting the syncs of %d deliveries: %w", len(b.deliveries), err)
+		}
+		requested := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			requested[id] = true
+		}
+		start := 0
+		for i, d := range b.deliveries {
+			log := f.taskLog(d, b.tasks[i])
+			for _, r := range b.reqs[start:b.ends[i]] {
+				if requested[r.MirrorID] {
+					log.InfoContext(ctx, "sync requested", logkey.MirrorID, r.MirrorID)
+				}
+			}
+			start = b.ends[i]
+		}
+	}
+	for i, d := range b.deliveries {
+		f.count(d, "handled")
+		f.taskLog(d, b.tasks[i]).DebugContext(ctx, "webhook delivery handled", "waited", time.Since(d.ReceivedAt).String())
+	}
+	return nil
 }
 
 // parse returns the work of one delivery, or nil when there is none (an
@@ -250,8 +347,7 @@ func (f *Forwarder) parse(ctx context.Context, d *store.Delivery) *Task {
 
 // run does the work of one delivery.
 func (f *Forwarder) run(ctx context.Context, d *store.Delivery, task *Task) error {
-	log := f.log.With(logkey.DeliveryID, d.ID, logkey.Event, d.Event,
-		logkey.Action, task.Action, logkey.InstallationID, task.InstallationID, logkey.Repo, task.Repo)
+	log := f.taskLog(d, task)
 	tctx, cancel := context.WithTimeout(ctx, taskTimeout)
 	defer cancel()
 	if err := task.Run(tctx, log); err != nil {
@@ -260,6 +356,12 @@ func (f *Forwarder) run(ctx context.Context, d *store.Delivery, task *Task) erro
 	f.count(d, "handled")
 	log.DebugContext(ctx, "webhook delivery handled", "waited", time.Since(d.ReceivedAt).String())
 	return nil
+}
+
+// taskLog is the log of a delivery's work.
+func (f *Forwarder) taskLog(d *store.Delivery, task *Task) *slog.Logger {
+	return f.log.With(logkey.DeliveryID, d.ID, logkey.Event, d.Event,
+		logkey.Action, task.Action, logkey.InstallationID, task.InstallationID, logkey.Repo, task.Repo)
 }
 
 // failed records a failed attempt and returns when to try again.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
 // EventHandler handles one kind of GitHub event. Parse runs twice: in the
@@ -41,6 +43,20 @@ type Task struct {
 	// one delivery (a crash between the work and its record), so its work
 	// must be safe to repeat.
 	Run func(ctx context.Context, log *slog.Logger) error
+	// Syncs, when set, says that Run's whole work is requesting syncs, and
+	// returns them (reading the store, requesting nothing). A Forwarder
+	// with a SyncRequester then calls it instead of Run, and requests the
+	// syncs of the deliveries around this one together: one round trip to
+	// the database for a batch's locks, one for its counters and one for
+	// its jobs, where a request each costs several.
+	Syncs func(ctx context.Context) ([]store.SyncRequest, error)
+}
+
+// SyncRequester asks for several mirrors' syncs at once and returns the ids
+// of those requested (mirrors deleted meanwhile are skipped); jobs.Queue is
+// one.
+type SyncRequester interface {
+	RequestSyncs(ctx context.Context, reqs []store.SyncRequest) ([]int64, error)
 }
 
 // byEvent maps each event to its handler. Two handlers for one event are a

@@ -43,6 +43,8 @@ type fakeQueue struct {
 	// App's queue does (a write to the main database).
 	st    store.Store
 	hints map[int64]map[string]string // RequestSyncHinted's, per mirror
+	// batches is the size of each RequestSyncs call.
+	batches []int
 }
 
 type syncReq struct {
@@ -80,6 +82,43 @@ func (q *fakeQueue) RequestSyncHinted(ctx context.Context, id int64, trigger sto
 	q.hints[id] = hints
 	q.mu.Unlock()
 	return q.RequestSync(ctx, id, trigger, resume)
+}
+
+// RequestSyncs makes webhook.SyncRequester: it records each request as
+// RequestSyncHinted does, and the size of each call.
+func (q *fakeQueue) RequestSyncs(_ context.Context, reqs []store.SyncRequest) ([]int64, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return nil, q.err
+	}
+	var ids []int64
+	for _, r := range reqs {
+		if q.st != nil {
+			if _, err := q.st.RequestSync(context.Background(), r.MirrorID, r.Resume); errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		if r.Hints != nil {
+			if q.hints == nil {
+				q.hints = map[int64]map[string]string{}
+			}
+			q.hints[r.MirrorID] = r.Hints
+		}
+		q.syncs = append(q.syncs, syncReq{r.MirrorID, r.Trigger, r.Resume})
+		ids = append(ids, r.MirrorID)
+	}
+	q.batches = append(q.batches, len(reqs))
+	return ids, nil
+}
+
+// Batches returns the number of requests of each RequestSyncs call.
+func (q *fakeQueue) Batches() []int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]int(nil), q.batches...)
 }
 
 // Hints returns the last hints a mirror's sync was asked with.
@@ -142,6 +181,9 @@ type setupOptions struct {
 	busy      time.Duration                 // the store's busy timeout; 0: its default
 	writes    bool                          // the queue writes each request to the store
 	batch     int                           // the forwarder's batch; 0: its default
+	// together: the forwarder requests its tasks' syncs together
+	// (ForwarderOptions.Syncs), as the App's does.
+	together bool
 }
 
 // setup builds both intakes over a real SQLite store in a temp dir and a
@@ -185,10 +227,14 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		in = o.wrapInbox(inbox)
 	}
 	log := slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	b.fwd = webhook.NewForwarder(webhook.ForwarderOptions{
+	fo := webhook.ForwarderOptions{
 		Inbox: inbox, Handlers: webhook.ForwardHandlers(st, b.queue), Metrics: b.metrics, Logger: log,
 		MaxAttempts: testMaxAttempts, RetryBase: time.Millisecond, Batch: o.batch,
-	})
+	}
+	if o.together {
+		fo.Syncs = b.queue
+	}
+	b.fwd = webhook.NewForwarder(fo)
 	gh := webhook.NewGitHub(webhook.GitHubOptions{
 		Secret: func() []byte { return []byte(o.secret) }, MaxBytes: o.maxBytes, Inbox: in, Metrics: b.metrics, Logger: log,
 		Handlers: webhook.DefaultHandlers(st, b.queue),

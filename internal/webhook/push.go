@@ -96,7 +96,21 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Task{
+	// fed lists the mirrors the pushed repository feeds.
+	fed := func(ctx context.Context) ([]*store.Mirror, error) {
+		mirrors, err := h.Store.ListMirrors(ctx, store.MirrorFilter{GitHubRepoID: repoID})
+		if err != nil {
+			return nil, fmt.Errorf("error listing mirrors: %w", err)
+		}
+		var out []*store.Mirror
+		for _, m := range mirrors {
+			if m.Direction.FromA() {
+				out = append(out, m)
+			}
+		}
+		return out, nil
+	}
+	task := &Task{
 		Action:         pushAction(&ev),
 		InstallationID: inst,
 		Repo:           owner + "/" + name,
@@ -105,15 +119,9 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 		Key:    fmt.Sprintf("push:%d:%d:%t", inst, repoID, applyConfig),
 		Record: record,
 		Run: func(ctx context.Context, log *slog.Logger) error {
-			mirrors, err := h.Store.ListMirrors(ctx, store.MirrorFilter{GitHubRepoID: repoID})
+			fed, err := fed(ctx)
 			if err != nil {
-				return fmt.Errorf("error listing mirrors: %w", err)
-			}
-			var fed []*store.Mirror
-			for _, m := range mirrors {
-				if m.Direction.FromA() {
-					fed = append(fed, m)
-				}
+				return err
 			}
 			if err := requestPushSyncs(ctx, log.With(logkey.Ref, ref), h.Queue, fed, hints); err != nil {
 				return err
@@ -126,7 +134,23 @@ func (h *Push) Parse(_ string, payload []byte) (*Task, error) {
 			}
 			return nil
 		},
-	}, nil
+	}
+	if !applyConfig {
+		// Requesting syncs is all the work: the Forwarder may request
+		// them with other deliveries' (Task.Syncs).
+		task.Syncs = func(ctx context.Context) ([]store.SyncRequest, error) {
+			fed, err := fed(ctx)
+			if err != nil {
+				return nil, err
+			}
+			reqs := make([]store.SyncRequest, len(fed))
+			for i, m := range fed {
+				reqs[i] = store.SyncRequest{MirrorID: m.ID, Trigger: store.TriggerPush, Resume: true, Hints: hints}
+			}
+			return reqs, nil
+		}
+	}
+	return task, nil
 }
 
 // HintedQueue is a Queue that can pass what a push says a ref now is to

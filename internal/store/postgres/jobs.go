@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -32,7 +33,7 @@ func (s *Store) Jobs() *riverdb.DB[pgx.Tx] {
 			}
 			return tx, tx.Commit, tx.Rollback, nil
 		}
-		s.jobs = riverdb.New(riverpgxv5.New(s.pool), begin, s.lockKey)
+		s.jobs = riverdb.New(riverpgxv5.New(s.pool), begin, s.lockKey, s.lockKeys)
 	})
 	return s.jobs
 }
@@ -43,12 +44,59 @@ func (s *Store) lockKey(ctx context.Context, key string) (func(), error) {
 	return advisoryLock(ctx, s.locks, key)
 }
 
+// lockKeys takes the advisory locks of keys (sorted, without repeats) on
+// one connection of the lock pool, in one statement, and returns their
+// release. Locks are taken in the order of their 32-bit ids, whatever the
+// keys' order: two keys with the same id are one lock, taken once.
+func (s *Store) lockKeys(ctx context.Context, keys []string) (func(), error) {
+	ids := make([]int32, len(keys))
+	for i, k := range keys {
+		ids[i] = lockID(k)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	what := fmt.Sprintf("%d keys", len(keys))
+	if len(keys) > 0 {
+		what = fmt.Sprintf("%d keys (%s, …)", len(keys), keys[0])
+	}
+	conn, err := s.locks.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("error taking the locks of %s: %w", what, err)
+	}
+	// Postgres evaluates a volatile function of the select list after the
+	// ORDER BY: the locks are taken in the ids' order.
+	if _, err := conn.Exec(ctx, `
+		SELECT pg_advisory_lock($1, k) FROM unnest($2::int4[]) WITH ORDINALITY AS u(k, o) ORDER BY o`,
+		lockSpace, ids); err != nil {
+		// A cancelled wait may leave some taken: the session goes.
+		_ = conn.Hijack().Close(context.Background())
+		return nil, fmt.Errorf("error taking the locks of %s: %w", what, err)
+	}
+	return func() {
+		var released bool
+		err := conn.QueryRow(context.Background(), `
+			SELECT coalesce(bool_and(pg_advisory_unlock($1, k)), true) FROM unnest($2::int4[]) AS k`,
+			lockSpace, ids).Scan(&released)
+		if err != nil || !released {
+			// Closing the session releases whatever it holds.
+			_ = conn.Hijack().Close(context.Background())
+			return
+		}
+		conn.Release()
+	}, nil
+}
+
+// lockID is the second key of key's advisory lock.
+func lockID(key string) int32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int32(h.Sum32())
+}
+
 // advisoryLock takes the advisory lock of key on a connection of pool,
 // held until the returned release.
 func advisoryLock(ctx context.Context, pool *pgxpool.Pool, key string) (func(), error) {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	id := int32(h.Sum32())
+	id := lockID(key)
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("error taking the lock of %s: %w", key, err)

@@ -9,14 +9,10 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
 
-// RequestSync bumps the mirror's RequestSeq and returns the new value. With
-// resume, a mirror paused after failures is resumed (its failure count
-// cleared); a person's pause stays.
-func (s *Store) RequestSync(ctx context.Context, mirrorID int64, resume bool) (int64, error) {
-	// In an UPDATE every expression sees the row as it was, so each CASE
-	// tests the old paused_by_failures.
-	var seq int64
-	err := s.pool.QueryRow(ctx, `
+// requestSyncSQL bumps the request sequence of the mirrors whose ids are
+// in $3. In an UPDATE every expression sees the row as it was, so each CASE
+// tests the old paused_by_failures.
+const requestSyncSQL = `
 		UPDATE mirrors SET
 			request_seq = request_seq + 1,
 			paused = CASE WHEN $1 AND paused_by_failures THEN false ELSE paused END,
@@ -24,13 +20,36 @@ func (s *Store) RequestSync(ctx context.Context, mirrorID int64, resume bool) (i
 			consecutive_failures = CASE WHEN $1 AND paused_by_failures THEN 0 ELSE consecutive_failures END,
 			updated_at = CASE WHEN $1 AND paused_by_failures THEN $2 ELSE updated_at END,
 			paused_by_failures = CASE WHEN $1 THEN false ELSE paused_by_failures END
-		WHERE id = $3
-		RETURNING request_seq`,
-		resume, s.nowTime(), mirrorID).Scan(&seq)
+		WHERE id = ANY($3)
+		RETURNING id, request_seq`
+
+// RequestSync bumps the mirror's RequestSeq and returns the new value. With
+// resume, a mirror paused after failures is resumed (its failure count
+// cleared); a person's pause stays.
+func (s *Store) RequestSync(ctx context.Context, mirrorID int64, resume bool) (int64, error) {
+	var id, seq int64
+	err := s.pool.QueryRow(ctx, requestSyncSQL, resume, s.nowTime(), []int64{mirrorID}).Scan(&id, &seq)
 	if err != nil {
 		return 0, fmt.Errorf("error requesting sync of mirror %d: %w", mirrorID, noRows(err))
 	}
 	return seq, nil
+}
+
+// RequestSyncs is RequestSync for several mirrors in one statement.
+func (s *Store) RequestSyncs(ctx context.Context, mirrorIDs []int64, resume bool) (map[int64]int64, error) {
+	seqs := make(map[int64]int64, len(mirrorIDs))
+	if len(mirrorIDs) == 0 {
+		return seqs, nil
+	}
+	rows, err := s.pool.Query(ctx, requestSyncSQL, resume, s.nowTime(), mirrorIDs)
+	if err != nil {
+		return nil, fmt.Errorf("error requesting syncs of %d mirrors: %w", len(mirrorIDs), err)
+	}
+	var id, seq int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error { seqs[id] = seq; return nil }); err != nil {
+		return nil, fmt.Errorf("error requesting syncs of %d mirrors: %w", len(mirrorIDs), err)
+	}
+	return seqs, nil
 }
 
 // SetPaused pauses or resumes a mirror on a person's behalf. Pausing takes

@@ -34,6 +34,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestLocks runs the key lock suite on two replicas' stores of a database
+// per test.
+func TestLocks(t *testing.T) {
+	t.Parallel()
+	storetest.RunLocks(t, func(t *testing.T) (store.JobDB, store.JobDB) {
+		db := pgtest.New(t)
+		return open(t, db.URL(), nil).Jobs(), open(t, db.URL(), nil).Jobs()
+	})
+}
+
 // TestInboxConformance runs the inbox suite on a database per test.
 func TestInboxConformance(t *testing.T) {
 	t.Parallel()

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -26,18 +27,24 @@ type Tx[TTx any] func(ctx context.Context) (tx TTx, commit, rollback func(contex
 // database.
 type Locker func(ctx context.Context, key string) (unlock func(), err error)
 
+// ManyLocker takes the locks of several keys at once, as LockKeys
+// describes: keys sorted and without repeats.
+type ManyLocker func(ctx context.Context, keys []string) (unlock func(), err error)
+
 // DB is a store.JobDB over a River driver.
 type DB[TTx any] struct {
-	driver riverdriver.Driver[TTx]
-	begin  Tx[TTx]
-	lock   Locker
+	driver   riverdriver.Driver[TTx]
+	begin    Tx[TTx]
+	lock     Locker
+	lockMany ManyLocker
 }
 
 var _ store.JobDB = (*DB[any])(nil)
 
-// New returns the JobDB of driver; lock serves LockKey.
-func New[TTx any](driver riverdriver.Driver[TTx], begin Tx[TTx], lock Locker) *DB[TTx] {
-	return &DB[TTx]{driver: driver, begin: begin, lock: lock}
+// New returns the JobDB of driver; lock serves LockKey, and lockMany
+// LockKeys (nil: lock, one key after another).
+func New[TTx any](driver riverdriver.Driver[TTx], begin Tx[TTx], lock Locker, lockMany ManyLocker) *DB[TTx] {
+	return &DB[TTx]{driver: driver, begin: begin, lock: lock, lockMany: lockMany}
 }
 
 // migrateKey is the lock River's migrations run under.
@@ -95,6 +102,33 @@ func (d *DB[TTx]) JobDepth(ctx context.Context) (int, error) {
 // LockKey implements store.JobDB.
 func (d *DB[TTx]) LockKey(ctx context.Context, key string) (func(), error) {
 	return d.lock(ctx, key)
+}
+
+// LockKeys implements store.JobDB: the keys are taken in sorted order, so
+// that two callers whose keys overlap never wait for each other in a
+// circle.
+func (d *DB[TTx]) LockKeys(ctx context.Context, keys []string) (func(), error) {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	if d.lockMany != nil {
+		return d.lockMany(ctx, keys)
+	}
+	unlocks := make([]func(), 0, len(keys))
+	unlockAll := func() {
+		for _, u := range slices.Backward(unlocks) {
+			u()
+		}
+	}
+	for _, k := range keys {
+		u, err := d.lock(ctx, k)
+		if err != nil {
+			unlockAll()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
+	}
+	return unlockAll, nil
 }
 
 // AbandonJob implements store.JobDB with River's rescue statement, the one

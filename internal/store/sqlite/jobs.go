@@ -21,7 +21,7 @@ func (s *Store) Jobs() *riverdb.DB[*sql.Tx] {
 			}
 			return tx, func(context.Context) error { return tx.Commit() }, func(context.Context) error { return tx.Rollback() }, nil
 		}
-		s.jobs = riverdb.New(riversqlite.New(s.db), begin, riverdb.ProcessLocker())
+		s.jobs = riverdb.New(riversqlite.New(s.db), begin, riverdb.ProcessLocker(), nil)
 	})
 	return s.jobs
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
@@ -30,6 +31,24 @@ func (s *Store) RequestSync(ctx context.Context, mirrorID int64, resume bool) (i
 		return 0, fmt.Errorf("error requesting sync of mirror %d: %w", mirrorID, noRows(err))
 	}
 	return seq, nil
+}
+
+// RequestSyncs is RequestSync for several mirrors; ids of mirrors that no
+// longer exist are left out of the answer. (One process uses the file, so
+// there is no round trip to save by doing it in one statement.)
+func (s *Store) RequestSyncs(ctx context.Context, mirrorIDs []int64, resume bool) (map[int64]int64, error) {
+	seqs := make(map[int64]int64, len(mirrorIDs))
+	for _, id := range mirrorIDs {
+		seq, err := s.RequestSync(ctx, id, resume)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		seqs[id] = seq
+	}
+	return seqs, nil
 }
 
 // SetPaused pauses or resumes a mirror on a person's behalf. Pausing takes

@@ -29,6 +29,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestLocks runs the key lock suite on a SQLite file per test: its locks
+// are one process's, so both handles are the store's one.
+func TestLocks(t *testing.T) {
+	t.Parallel()
+	storetest.RunLocks(t, func(t *testing.T) (store.JobDB, store.JobDB) {
+		jobs := open(t, filepath.Join(t.TempDir(), "gitee-mirror.db"), nil).Jobs()
+		return jobs, jobs
+	})
+}
+
 // open opens the store at path, closing it when the test ends.
 func open(t *testing.T, path string, box *secret.Box) *sqlite.Store {
 	t.Helper()

@@ -49,6 +49,46 @@ func testPause(t *testing.T, open Opener) {
 		wantErr(t, "SetPaused of unknown mirror", b.s.SetPaused(b.ctx, m.ID+100, true, ""), store.ErrNotFound)
 	})
 
+	t.Run("RequestSyncs", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, open)
+		b.installation(t, 1)
+		a := b.mirror(t, newMirror(1, 1, "a"))
+		c := b.mirror(t, newMirror(1, 2, "c"))
+		before, err := b.s.RequestSync(b.ctx, c.ID, false)
+		noErr(t, "RequestSync", err)
+		for range 3 {
+			b.run(t, a.ID, "failed")
+		}
+		noErr(t, "PauseAfterFailures", b.s.PauseAfterFailures(b.ctx, a.ID, "timeout"))
+		noErr(t, "SetPaused", b.s.SetPaused(b.ctx, c.ID, true, "on holiday"))
+
+		// Without resume: counted, both still paused.
+		gone := c.ID + 100
+		seqs, err := b.s.RequestSyncs(b.ctx, []int64{a.ID, gone, c.ID}, false)
+		noErr(t, "RequestSyncs(resume=false)", err)
+		if len(seqs) != 2 || seqs[c.ID] != before+1 || seqs[a.ID] != b.get(t, a.ID).RequestSeq {
+			t.Errorf("RequestSyncs = %v, want mirror %d at %d and mirror %d at its RequestSeq, the unknown %d left out",
+				seqs, c.ID, before+1, a.ID, gone)
+		}
+		wantPause(t, b.get(t, a.ID), true, true, "timeout", 3)
+
+		// With resume: the pause after failures ends, a person's stays.
+		seqs, err = b.s.RequestSyncs(b.ctx, []int64{a.ID, c.ID}, true)
+		noErr(t, "RequestSyncs(resume=true)", err)
+		wantPause(t, b.get(t, a.ID), false, false, "", 0)
+		wantPause(t, b.get(t, c.ID), true, false, "on holiday", 0)
+		if got := b.get(t, c.ID).RequestSeq; seqs[c.ID] != got || got != before+2 {
+			t.Errorf("RequestSeq of mirror %d = %d (answered %d), want %d", c.ID, got, seqs[c.ID], before+2)
+		}
+
+		seqs, err = b.s.RequestSyncs(b.ctx, nil, true)
+		noErr(t, "RequestSyncs of none", err)
+		if len(seqs) != 0 {
+			t.Errorf("RequestSyncs of none = %v", seqs)
+		}
+	})
+
 	t.Run("AfterFailures", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, open)
