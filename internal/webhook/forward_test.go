@@ -279,7 +279,7 @@ func TestForwarderRun(t *testing.T) {
 			}
 		}
 		fwd := webhook.NewForwarder(webhook.ForwarderOptions{
-			Inbox: b.inbox, Handlers: webhook.DefaultHandlers(b.store, b.queue),
+			Inbox: b.inbox, Handlers: webhook.DefaultHandlers(b.store, b.queue), Syncs: b.syncs,
 			RetryBase: time.Millisecond, PollInterval: time.Hour, // only Wake or a retry moves it
 		})
 		ctx, cancel := context.WithCancel(t.Context())
@@ -487,5 +487,66 @@ func TestForwarderListingFailsAfterHeldSyncs(t *testing.T) {
 	}
 	if ds := b.pending(t); len(ds) != 1 || ds[0].ID != "d1" || ds[0].Attempts != 1 {
 		t.Errorf("inbox = %+v, want d1 alone pending with a failed attempt", ds)
+	}
+}
+
+// timingInbox records when each read of pending deliveries found some.
+type timingInbox struct {
+	store.Inbox
+	mu    sync.Mutex
+	found []time.Time
+}
+
+func (in *timingInbox) Pending(ctx context.Context, limit, maxAttempts int) ([]*store.Delivery, error) {
+	start := time.Now()
+	ds, err := in.Inbox.Pending(ctx, limit, maxAttempts)
+	if len(ds) > 0 {
+		in.mu.Lock()
+		in.found = append(in.found, start)
+		in.mu.Unlock()
+	}
+	return ds, err
+}
+
+// Under a stream of deliveries, a batch that found work is followed by the
+// next one no sooner than Gather after it started, so that more deliveries
+// coalesce; woken meanwhile, the forwarder waits out the rest.
+func TestForwarderGathers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for r := range int64(3) {
+		b.mirror(t, testRepoID+r, fmt.Sprintf("repo%d", r), store.AToB, "")
+	}
+	const gather = 300 * time.Millisecond
+	in := &timingInbox{Inbox: b.inbox}
+	fwd := webhook.NewForwarder(webhook.ForwarderOptions{
+		Inbox: in, Handlers: webhook.DefaultHandlers(b.store, b.queue), Syncs: b.queue,
+		PollInterval: time.Hour, Gather: gather,
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); fwd.Run(ctx) }()
+	for i := range 3 {
+		b.put(t, fmt.Sprintf("d%d", i), "push", pushFor(t, testRepoID+int64(i)))
+		fwd.Wake()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(b.queue.Syncs()) <= i {
+			if time.Now().After(deadline) {
+				t.Fatalf("delivery %d never forwarded", i)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	cancel()
+	<-done
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.found) != 3 {
+		t.Fatalf("%d batches found work, want 3", len(in.found))
+	}
+	for i := 1; i < len(in.found); i++ {
+		if gap := in.found[i].Sub(in.found[i-1]); gap < gather {
+			t.Errorf("batch %d started %s after the one before, want at least %s", i, gap, gather)
+		}
 	}
 }

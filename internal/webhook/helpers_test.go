@@ -166,6 +166,7 @@ type testBundle struct {
 	inbox   *sqlite.Inbox
 	fwd     *webhook.Forwarder
 	queue   *fakeQueue
+	syncs   webhook.SyncRequester // the forwarder's, when it requests syncs together
 	metrics *metrics.Metrics
 	logs    *syncBuffer
 	e       *echo.Echo
@@ -232,6 +233,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		MaxAttempts: testMaxAttempts, RetryBase: time.Millisecond, Batch: o.batch,
 	}
 	if o.together {
+		b.syncs = b.queue
 		fo.Syncs = b.queue
 	}
 	b.fwd = webhook.NewForwarder(fo)
