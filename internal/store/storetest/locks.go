@@ -20,6 +20,27 @@ type LockOpener func(t *testing.T) (a, b store.JobDB)
 // never fail it wrongly.
 const stillWaiting = 100 * time.Millisecond
 
+// waiting starts take, which must wait for a lock held elsewhere: it fails
+// t if take returns within stillWaiting. The returned channel gets take's
+// error once it returns (its lock released at once).
+func waiting(t *testing.T, what string, take func() (func(), error)) <-chan error {
+	t.Helper()
+	got := make(chan error, 1)
+	go func() {
+		u, err := take()
+		if err == nil {
+			u()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("%s did not wait (%v)", what, err)
+	case <-time.After(stillWaiting):
+	}
+	return got
+}
+
 // RunLocks checks a backend's key locks (store.JobDB's LockKey and
 // LockKeys): what LockKeys holds, LockKey waits for, on either handle; a
 // key given twice is one lock; callers whose keys overlap, given in any
@@ -32,19 +53,7 @@ func RunLocks(t *testing.T, open LockOpener) {
 		ctx := t.Context()
 		unlock, err := a.LockKeys(ctx, []string{"mirror:2", "mirror:1", "mirror:2"})
 		noErr(t, "LockKeys", err)
-		got := make(chan error, 1)
-		go func() {
-			u, err := b.LockKey(ctx, "mirror:1")
-			if err == nil {
-				u()
-			}
-			got <- err
-		}()
-		select {
-		case err := <-got:
-			t.Fatalf("LockKey took a key LockKeys holds (%v)", err)
-		case <-time.After(stillWaiting):
-		}
+		got := waiting(t, "LockKey of a key LockKeys holds", func() (func(), error) { return b.LockKey(ctx, "mirror:1") })
 		unlock()
 		noErr(t, "LockKey after the release", <-got)
 		// Released once though given twice: both free now.
@@ -64,19 +73,9 @@ func RunLocks(t *testing.T, open LockOpener) {
 		ctx := t.Context()
 		unlock, err := b.LockKey(ctx, "mirror:7")
 		noErr(t, "LockKey", err)
-		got := make(chan error, 1)
-		go func() {
-			u, err := a.LockKeys(ctx, []string{"mirror:6", "mirror:7", "mirror:8"})
-			if err == nil {
-				u()
-			}
-			got <- err
-		}()
-		select {
-		case err := <-got:
-			t.Fatalf("LockKeys took a key LockKey holds (%v)", err)
-		case <-time.After(stillWaiting):
-		}
+		got := waiting(t, "LockKeys of a key LockKey holds", func() (func(), error) {
+			return a.LockKeys(ctx, []string{"mirror:6", "mirror:7", "mirror:8"})
+		})
 		unlock()
 		noErr(t, "LockKeys after the release", <-got)
 	})
