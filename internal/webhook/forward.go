@@ -300,8 +300,9 @@ func (f *Forwarder) batch(ctx context.Context) (more bool, err error) {
 }
 
 // maxHeldSyncs bounds the sync requests made together: each holds a
-// mirror's lock (an advisory lock in Postgres's shared lock table, 64 a
-// connection by default) until they are all enqueued.
+// mirror's lock until they are all enqueued, and on Postgres that is an
+// advisory lock in the server's shared lock table (room for
+// max_locks_per_transaction, 64 by default, times max_connections in all).
 const maxHeldSyncs = 200
 
 // syncBatch is deliveries whose syncs the Forwarder requests together, in
