@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -601,6 +602,7 @@ func (u cpuUse) line(cores int) string {
 type delivered struct {
 	status  int
 	verdict string
+	wrote   time.Time // when the request was written on its connection (httptrace)
 	at      time.Time // when the answer was read
 	err     error
 }
@@ -626,13 +628,17 @@ func (a *appBench) deliverTo(n int, event, id string, body []byte) delivered {
 	m := hmac.New(sha1.New, []byte(appHookSecret))
 	m.Write(body)
 	h.Set("X-Hub-Signature", "sha1="+hex.EncodeToString(m.Sum(nil)))
+	var wrote time.Time
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote = time.Now() },
+	}))
 	resp, err := a.client.Do(req)
 	if err != nil {
 		return delivered{at: time.Now(), err: err}
 	}
 	data, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	d := delivered{status: resp.StatusCode, at: time.Now(), err: err}
+	d := delivered{status: resp.StatusCode, wrote: wrote, at: time.Now(), err: err}
 	var st struct{ Status string }
 	if json.Unmarshal(data, &st) == nil {
 		d.verdict = st.Status
