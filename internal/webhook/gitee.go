@@ -261,6 +261,11 @@ func (h *GiteePush) Parse(_ string, payload []byte) (*Task, error) {
 			log.InfoContext(ctx, "sync requested", logkey.MirrorID, p.MirrorID, logkey.Ref, p.Ref)
 			return nil
 		},
+		// The same request, for a Forwarder that makes those of a batch
+		// together (a mirror deleted since is skipped there too).
+		Syncs: func(context.Context) ([]store.SyncRequest, error) {
+			return []store.SyncRequest{{MirrorID: p.MirrorID, Trigger: store.TriggerGiteePush, Resume: true}}, nil
+		},
 	}, nil
 }
 

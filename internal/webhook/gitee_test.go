@@ -124,23 +124,34 @@ func TestGiteeMirrorWithoutSecret(t *testing.T) {
 // Gitee deliveries are acknowledged from the inbox, like GitHub's: an
 // unavailable queue does not fail them (the Forwarder retries), an inbox
 // that cannot take them does.
+// Requested together (the App's forwarder), a Gitee push's sync goes
+// through RequestSyncs.
 func TestGiteeQueueUnavailable(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	m := b.mirror(t, testRepoID, "repo", store.BToA, hookSecret)
-	b.queue.setErr(errors.New("queue full"))
-	rec := b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"}, giteePush)
-	wantCode(t, rec, http.StatusOK)
-	if b.drainErr == nil || len(b.pending(t)) != 1 {
-		t.Fatalf("with the queue down, the delivery should stay pending: drain %v, pending %d", b.drainErr, len(b.pending(t)))
-	}
-	b.queue.setErr(nil)
-	if err := b.fwd.Drain(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if got := b.queue.Syncs(); len(got) != 1 || got[0] != (syncReq{m.ID, store.TriggerGiteePush, true}) {
-		t.Errorf("syncs after the queue came back = %+v", got)
-	}
+	modes(t, func(t *testing.T, mode func(*setupOptions)) {
+		b := setup(t, mode)
+		m := b.mirror(t, testRepoID, "repo", store.BToA, hookSecret)
+		b.queue.setErr(errors.New("queue full"))
+		rec := b.gitee(t, m.HookID, map[string]string{"X-Gitee-Token": hookSecret, "X-Gitee-Event": "Push Hook"}, giteePush)
+		wantCode(t, rec, http.StatusOK)
+		if b.drainErr == nil || len(b.pending(t)) != 1 {
+			t.Fatalf("with the queue down, the delivery should stay pending: drain %v, pending %d", b.drainErr, len(b.pending(t)))
+		}
+		b.queue.setErr(nil)
+		if err := b.fwd.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.queue.Syncs(); len(got) != 1 || got[0] != (syncReq{m.ID, store.TriggerGiteePush, true}) {
+			t.Errorf("syncs after the queue came back = %+v", got)
+		}
+		want := 0
+		if b.syncs != nil {
+			want = 1
+		}
+		if got := len(b.queue.Batches()); got != want {
+			t.Errorf("%d RequestSyncs calls, want %d", got, want)
+		}
+	})
 }
 
 func TestGiteeInboxUnavailable(t *testing.T) {
