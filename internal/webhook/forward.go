@@ -332,6 +332,7 @@ func (b *syncBatch) add(ctx context.Context, d *store.Delivery, task *Task) erro
 // requestSyncs requests the syncs of b's deliveries and logs and counts
 // each delivery as a Run would have.
 func (f *Forwarder) requestSyncs(ctx context.Context, b *syncBatch) error {
+	requested := map[int64]bool{}
 	if len(b.reqs) > 0 {
 		tctx, cancel := context.WithTimeout(ctx, taskTimeout)
 		defer cancel()
@@ -339,24 +340,20 @@ func (f *Forwarder) requestSyncs(ctx context.Context, b *syncBatch) error {
 		if err != nil {
 			return fmt.Errorf("error requesting the syncs of %d deliveries: %w", len(b.deliveries), err)
 		}
-		requested := make(map[int64]bool, len(ids))
 		for _, id := range ids {
 			requested[id] = true
 		}
-		start := 0
-		for i, d := range b.deliveries {
-			log := f.taskLog(d, b.tasks[i])
-			for _, r := range b.reqs[start:b.ends[i]] {
-				if requested[r.MirrorID] {
-					log.InfoContext(ctx, "sync requested", logkey.MirrorID, r.MirrorID)
-				}
-			}
-			start = b.ends[i]
-		}
 	}
+	start := 0
 	for i, d := range b.deliveries {
-		f.count(d, "handled")
-		f.taskLog(d, b.tasks[i]).DebugContext(ctx, "webhook delivery handled", "waited", time.Since(d.ReceivedAt).String())
+		log := f.taskLog(d, b.tasks[i])
+		for _, r := range b.reqs[start:b.ends[i]] {
+			if requested[r.MirrorID] {
+				log.InfoContext(ctx, "sync requested", logkey.MirrorID, r.MirrorID)
+			}
+		}
+		start = b.ends[i]
+		f.handled(ctx, d, log)
 	}
 	return nil
 }
@@ -391,9 +388,14 @@ func (f *Forwarder) run(ctx context.Context, d *store.Delivery, task *Task) erro
 	if err := task.Run(tctx, log); err != nil {
 		return err
 	}
+	f.handled(ctx, d, log)
+	return nil
+}
+
+// handled counts and logs a delivery whose work is done.
+func (f *Forwarder) handled(ctx context.Context, d *store.Delivery, log *slog.Logger) {
 	f.count(d, "handled")
 	log.DebugContext(ctx, "webhook delivery handled", "waited", time.Since(d.ReceivedAt).String())
-	return nil
 }
 
 // taskLog is the log of a delivery's work.

@@ -55,35 +55,16 @@ func (s *Store) lockKeys(ctx context.Context, keys []string) (func(), error) {
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	what := fmt.Sprintf("%d keys", len(keys))
+	what := fmt.Sprintf("locks of %d keys", len(keys))
 	if len(keys) > 0 {
-		what = fmt.Sprintf("%d keys (%s, …)", len(keys), keys[0])
-	}
-	conn, err := s.locks.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("error taking the locks of %s: %w", what, err)
+		what = fmt.Sprintf("locks of %d keys (%s, …)", len(keys), keys[0])
 	}
 	// Postgres evaluates a volatile function of the select list after the
 	// ORDER BY: the locks are taken in the ids' order.
-	if _, err := conn.Exec(ctx, `
-		SELECT pg_advisory_lock($1, k) FROM unnest($2::int4[]) WITH ORDINALITY AS u(k, o) ORDER BY o`,
-		lockSpace, ids); err != nil {
-		// A cancelled wait may leave some taken: the session goes.
-		_ = conn.Hijack().Close(context.Background())
-		return nil, fmt.Errorf("error taking the locks of %s: %w", what, err)
-	}
-	return func() {
-		var released bool
-		err := conn.QueryRow(context.Background(), `
-			SELECT coalesce(bool_and(pg_advisory_unlock($1, k)), true) FROM unnest($2::int4[]) AS k`,
-			lockSpace, ids).Scan(&released)
-		if err != nil || !released {
-			// Closing the session releases whatever it holds.
-			_ = conn.Hijack().Close(context.Background())
-			return
-		}
-		conn.Release()
-	}, nil
+	return holdLocks(ctx, s.locks, what,
+		`SELECT pg_advisory_lock($1, k) FROM unnest($2::int4[]) WITH ORDINALITY AS u(k, o) ORDER BY o`,
+		`SELECT coalesce(bool_and(pg_advisory_unlock($1, k)), true) FROM unnest($2::int4[]) AS k`,
+		lockSpace, ids)
 }
 
 // lockID is the second key of key's advisory lock.
@@ -96,21 +77,28 @@ func lockID(key string) int32 {
 // advisoryLock takes the advisory lock of key on a connection of pool,
 // held until the returned release.
 func advisoryLock(ctx context.Context, pool *pgxpool.Pool, key string) (func(), error) {
-	id := lockID(key)
+	return holdLocks(ctx, pool, "lock of "+key,
+		`SELECT pg_advisory_lock($1, $2)`, `SELECT pg_advisory_unlock($1, $2)`, lockSpace, lockID(key))
+}
+
+// holdLocks takes advisory locks with the statement take on a connection
+// of pool and returns their release, the statement release, which answers
+// whether all were held; both get args. When either fails the session is
+// closed, which releases whatever it holds (a cancelled wait may leave it
+// unsure). what names the locks in errors.
+func holdLocks(ctx context.Context, pool *pgxpool.Pool, what, take, release string, args ...any) (func(), error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("error taking the lock of %s: %w", key, err)
+		return nil, fmt.Errorf("error taking the %s: %w", what, err)
 	}
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, lockSpace, id); err != nil {
-		// A cancelled wait may leave the session unsure: not reused.
+	if _, err := conn.Exec(ctx, take, args...); err != nil {
 		_ = conn.Hijack().Close(context.Background())
-		return nil, fmt.Errorf("error taking the lock of %s: %w", key, err)
+		return nil, fmt.Errorf("error taking the %s: %w", what, err)
 	}
 	return func() {
 		var released bool
-		err := conn.QueryRow(context.Background(), `SELECT pg_advisory_unlock($1, $2)`, lockSpace, id).Scan(&released)
+		err := conn.QueryRow(context.Background(), release, args...).Scan(&released)
 		if err != nil || !released {
-			// Closing the session releases whatever it holds.
 			_ = conn.Hijack().Close(context.Background())
 			return
 		}
