@@ -105,9 +105,8 @@ func newAppBench(b *testing.B, cfg appBenchConfig) *appBench {
 			DisableKeepAlives: true, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}},
 		admin: &http.Client{Timeout: 60 * time.Second},
 	}
-	cmd := exec.Command("go", "build", "-o", a.bin, "github.com/gitee-mirror/gitee-mirror/app")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("building the App: %v\n%s", err, out)
+	if err := goBuild(a.bin, "github.com/gitee-mirror/gitee-mirror/app"); err != nil {
+		b.Fatalf("building the App: %v", err)
 	}
 	if cfg.postgres {
 		a.pg = pgtest.New(b)

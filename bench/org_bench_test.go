@@ -202,9 +202,8 @@ func orgSpawnScaling(b *testing.B) string {
 func orgBuildAction(b *testing.B) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "gitee-mirror")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/gitee-mirror/gitee-mirror/action")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("building the Action: %v\n%s", err, out)
+	if err := goBuild(bin, "github.com/gitee-mirror/gitee-mirror/action"); err != nil {
+		b.Fatalf("building the Action: %v", err)
 	}
 	return bin
 }
