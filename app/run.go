@@ -80,14 +80,17 @@ func run(ctx context.Context, e env) (err error) {
 	if err != nil {
 		return err
 	}
-	spacing := cfg.SyncSpacing
+	spacing, starts := cfg.SyncSpacing, cfg.SyncStartInterval
 	if spacing == 0 {
 		spacing = -1 // configured off; the queue reads 0 as its default
+	}
+	if starts == 0 {
+		starts = -1
 	}
 	queue, err := jobs.New(ctx, jobs.Config{
 		DB: db.jobs, Store: st, Runner: runner, Logger: log, Metrics: m,
 		MaxFailures: cfg.MaxFailures, SyncTimeout: cfg.SyncTimeout, ReconcileInterval: cfg.ReconcileInterval,
-		SyncSpacing: spacing, LeaseTTL: cfg.LeaseTTL, LeaseRenew: cfg.LeaseRenew,
+		SyncSpacing: spacing, StartInterval: starts, LeaseTTL: cfg.LeaseTTL, LeaseRenew: cfg.LeaseRenew,
 	})
 	if err != nil {
 		return fmt.Errorf("error creating the job queue: %w", err)

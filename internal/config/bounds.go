@@ -26,6 +26,12 @@ const (
 	MinSyncSpacing = 0
 	MaxSyncSpacing = time.Minute
 
+	// No interval at all is allowed (every worker starts at once); more
+	// than a second would keep a replica below one start a second, which
+	// a reconcile round of thousands of mirrors cannot live with.
+	MinSyncStartInterval = 0
+	MaxSyncStartInterval = time.Second
+
 	MinShutdownTimeout = time.Second
 
 	// A lease shorter than a few seconds lapses on a slow database

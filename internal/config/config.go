@@ -30,6 +30,7 @@ const (
 	DefaultSyncTimeout       = 30 * time.Minute
 	DefaultReconcileInterval = 10 * time.Minute
 	DefaultSyncSpacing       = time.Second
+	DefaultSyncStartInterval = 50 * time.Millisecond
 	DefaultShutdownTimeout   = 25 * time.Second
 	DefaultLeaseTTL          = 30 * time.Second
 	// DefaultWebhookMaxBytes is GitHub's payload cap (25 MiB).
@@ -88,6 +89,9 @@ type Config struct {
 	// the start of its follow-up (for pushes that arrived during it); 0:
 	// none.
 	SyncSpacing time.Duration
+	// SyncStartInterval is the least time between two syncs starting on
+	// one replica; 0: none.
+	SyncStartInterval time.Duration
 	// WebhookMaxBytes caps a webhook body; larger ones get 413.
 	WebhookMaxBytes int64
 
@@ -169,6 +173,7 @@ func (c Config) fields() []slog.Attr {
 		slog.Duration("sync_timeout", c.SyncTimeout),
 		slog.Duration("reconcile_interval", c.ReconcileInterval),
 		slog.Duration("sync_spacing", c.SyncSpacing),
+		slog.Duration("sync_start_interval", c.SyncStartInterval),
 		slog.Int64("webhook_max_bytes", c.WebhookMaxBytes),
 		slog.String("admin_token", c.AdminToken.String()),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),

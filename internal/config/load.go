@@ -288,6 +288,11 @@ func setSyncSpacing(c *Config, raw string) (err error) {
 	return err
 }
 
+func setSyncStartInterval(c *Config, raw string) (err error) {
+	c.SyncStartInterval, err = durationIn(raw, DefaultSyncStartInterval, MinSyncStartInterval, MaxSyncStartInterval)
+	return err
+}
+
 func setShutdownTimeout(c *Config, raw string) (err error) {
 	c.ShutdownTimeout, err = durationIn(raw, DefaultShutdownTimeout, MinShutdownTimeout, MaxShutdownTimeout)
 	return err

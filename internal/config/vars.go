@@ -26,6 +26,7 @@ const (
 	EnvSyncTimeout       = Prefix + "SYNC_TIMEOUT"
 	EnvReconcileInterval = Prefix + "RECONCILE_INTERVAL"
 	EnvSyncSpacing       = Prefix + "SYNC_SPACING"
+	EnvSyncStartInterval = Prefix + "SYNC_START_INTERVAL"
 	EnvWebhookMaxBytes   = Prefix + "WEBHOOK_MAX_BYTES"
 	EnvAdminToken        = Prefix + "ADMIN_TOKEN"
 	EnvShutdownTimeout   = Prefix + "SHUTDOWN_TIMEOUT"
@@ -108,6 +109,8 @@ var table = []variable{
 		Doc: "How often every active mirror's refs are compared, to catch missed webhooks. The checks are spread evenly over the interval, each mirror at its own point of it (a push is never queued behind them)."}, setReconcileInterval},
 	{Var{Name: EnvSyncSpacing, Allowed: durationRange(MinSyncSpacing, MaxSyncSpacing), Default: shortDuration(DefaultSyncSpacing),
 		Doc: "The least time between the starts of two syncs of one mirror, on any replica. A push to a mirror whose last sync started longer ago, with none running or waiting, is synced at once; pushes sooner, or while it syncs, are served together by one more sync this long after the last one started (pushes meanwhile join it): under a storm of pushes to one repository (a bot, `git push --tags` with hundreds of tags) the mirror syncs about once this long instead of back to back. `0s`: none, the next sync starts as soon as the running one ends."}, setSyncSpacing},
+	{Var{Name: EnvSyncStartInterval, Allowed: durationRange(MinSyncStartInterval, MaxSyncStartInterval), Default: shortDuration(DefaultSyncStartInterval),
+		Doc: "The least time between two syncs starting on one replica, whatever their mirrors. Syncs that become due together (many repositories pushed in the same instant, a queue catching up after a restart) start one after another this far apart instead of all at once, so that their start does not take the cores from the webhook intake; a sync due alone starts at once. With the default, a replica starts at most 20 syncs a second. `0s`: none, every free worker starts at once."}, setSyncStartInterval},
 	{Var{Name: EnvWebhookMaxBytes, Allowed: sizeRange(MinWebhookMaxBytes, MaxWebhookMaxBytes), Default: shortSize(DefaultWebhookMaxBytes),
 		Doc: "Largest webhook body accepted (bytes, or with a `KiB`/`MiB` suffix); larger ones get 413. GitHub caps payloads at 25 MB."}, setWebhookMaxBytes},
 	{Var{Name: EnvAdminToken, Allowed: rangeInt(MinAdminTokenLen, MaxAdminTokenLen) + " characters", File: true, Secret: true,

@@ -23,6 +23,7 @@ const (
 	DefaultLeaseRenew        = 10 * time.Second
 	DefaultSweepEvery        = 5 * time.Second
 	DefaultSyncSpacing       = time.Second
+	DefaultStartInterval     = 50 * time.Millisecond
 
 	// jobSlack is what a job may take beyond its sync: recording the run,
 	// check runs, the follow-up check.
@@ -96,6 +97,16 @@ type Config struct {
 	// across replicas) is served at once. 0 means the default (1 s),
 	// negative none.
 	SyncSpacing time.Duration
+	// StartInterval is the least time between two syncs starting in this
+	// process (whatever their mirrors). Syncs that become due together —
+	// many repositories pushed in the same instant, a queue catching up
+	// after a restart — start one after another instead of all Workers at
+	// once: their start (the job's and the lease's statements, the tokens,
+	// both listings) is the costliest part of a sync that finds nothing
+	// to do, and a burst of them took the cores from the webhook intake.
+	// A sync due alone starts at once. 0 means the default (50 ms: 20
+	// starts a second a replica), negative none.
+	StartInterval time.Duration
 	// Holder names this process in the leases it takes; default a random
 	// id with the host name and process id. Unique per process start.
 	Holder string
@@ -153,6 +164,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SyncSpacing == 0 {
 		c.SyncSpacing = DefaultSyncSpacing
+	}
+	if c.StartInterval == 0 {
+		c.StartInterval = DefaultStartInterval
 	}
 	if c.Holder == "" {
 		c.Holder = newHolder()

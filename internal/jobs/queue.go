@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"golang.org/x/time/rate"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
 )
@@ -20,6 +21,7 @@ type Queue struct {
 	cfg    Config
 	log    *slog.Logger
 	client store.JobClient
+	starts *rate.Limiter // nil: syncs start as soon as a worker takes them
 
 	// stopping is set when Stop cancels running syncs, so that they hand
 	// their jobs back rather than count a failure.
@@ -49,6 +51,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		return nil, err
 	}
 	q := &Queue{cfg: cfg, log: cfg.Logger, triggers: map[int64]store.Trigger{}}
+	if cfg.StartInterval > 0 {
+		q.starts = rate.NewLimiter(rate.Every(cfg.StartInterval), 1)
+	}
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &syncWorker{q: q}); err != nil {

@@ -58,6 +58,12 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		log.Debug("waiting out the sync spacing", slog.Duration("wait", wait))
 		return river.JobSnooze(wait + storedTimeSlack)
 	}
+	// Then its turn to start on this replica (Config.StartInterval).
+	if q.starts != nil {
+		if err := q.starts.Wait(ctx); err != nil {
+			return fmt.Errorf("error waiting to start the sync of mirror %d: %w", id, err)
+		}
+	}
 	// Then the lease: with it this worker is the mirror's one sync, on
 	// any replica, and a sweeper sees it alive. The requests counted
 	// before it (seq, below) are served by this sync all the same.

@@ -1,0 +1,71 @@
+package jobs
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+	"github.com/gitee-mirror/gitee-mirror/internal/store"
+)
+
+// TestSyncStartsAreSpacedOnAReplica requests the syncs of several mirrors
+// at once, more than one River fetch takes: with Config.StartInterval the
+// replica starts them one after another, that long apart, instead of every
+// worker at once (a burst of sync starts took the cores from the webhook
+// intake, issue 13). Without the start limiter they start within a few
+// milliseconds of each other and the test fails.
+func TestSyncStartsAreSpacedOnAReplica(t *testing.T) {
+	t.Parallel()
+	const interval = 300 * time.Millisecond
+	tests := map[string]struct {
+		mirrors, workers int
+	}{
+		"as many as the workers": {mirrors: 4, workers: 4},
+		"more than the workers":  {mirrors: 5, workers: 3},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, func(c *Config) { c.StartInterval, c.Workers = interval, tt.workers })
+			var mu sync.Mutex
+			var starts []time.Time
+			b.runner.onSync(func(context.Context, *store.Mirror) (*mirror.Result, error) {
+				mu.Lock()
+				starts = append(starts, time.Now())
+				mu.Unlock()
+				return okResult(), nil
+			})
+			var ids []int64
+			for i := range tt.mirrors {
+				ids = append(ids, b.mirror(t, "widget-"+string(rune('a'+i))).ID)
+			}
+			for _, id := range ids {
+				b.request(t, id, store.TriggerPush, false)
+			}
+			for range ids {
+				b.runner.waitStarted(t)
+			}
+			for range ids {
+				b.waitFinal(t)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
+			// The limiter hands out start times exactly an interval apart;
+			// the slack covers the timer firing early by a clock tick.
+			for i := 1; i < len(starts); i++ {
+				if gap := starts[i].Sub(starts[i-1]); gap < interval-10*time.Millisecond {
+					t.Errorf("sync %d started %s after sync %d, want at least the start interval, %s", i+1, gap, i, interval)
+				}
+			}
+			for _, id := range ids {
+				if got := b.runner.callsOf(id); got != 1 {
+					t.Errorf("mirror %d synced %d times, want 1", id, got)
+				}
+			}
+		})
+	}
+}
