@@ -22,9 +22,13 @@ type SyncArgs struct {
 	MirrorID int64         `json:"mirror_id" river:"unique"`
 	Trigger  store.Trigger `json:"trigger"`
 	// Hints are what the push that inserted the job said its ref now is
-	// (mirror.Options.Hints), for the job's first run only: requests that
-	// join the job later do not change its arguments.
+	// (mirror.Options.Hints). Requests that join the job later do not
+	// change its arguments, so the hints are used while no other request
+	// has come since (Seq), and otherwise only on the job's first run.
 	Hints map[string]string `json:"hints,omitempty"`
+	// Seq is the mirror's request counter (store.Mirror.RequestSeq) as
+	// the request that inserted the job left it; 0 when unknown.
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // Kind implements river.JobArgs.

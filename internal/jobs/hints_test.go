@@ -4,6 +4,9 @@ import (
 	"context"
 	"maps"
 	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
@@ -42,4 +45,52 @@ func TestHintsReachTheFirstRunOnly(t *testing.T) {
 	}
 	release <- struct{}{}
 	b.waitFinal(t)
+}
+
+// A push soon after the mirror's last sync started waits out the sync
+// spacing (its job snoozes), and still brings its hints to the sync then,
+// unless another request joined the job meanwhile: its hints may be stale
+// by then, and the follow-up serves both.
+func TestHintsSurviveTheSpacing(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		joined bool
+	}{
+		"alone: the hints reach the sync":             {},
+		"another request joined: none reach the sync": {joined: true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, func(c *Config) { c.SyncSpacing = 2 * time.Second })
+			m := b.mirror(t, "widget")
+			seen := make(chan map[string]string, 4)
+			b.runner.onSync(func(ctx context.Context, _ *store.Mirror) (*mirror.Result, error) {
+				seen <- hintsFrom(ctx)
+				return noopResult(), nil
+			})
+			b.request(t, m.ID, store.TriggerPush, false)
+			b.runner.waitStarted(t)
+			<-seen
+			b.waitFinal(t)
+			hints := map[string]string{"refs/heads/main": "1111111111111111111111111111111111111111"}
+			if err := b.q.RequestSyncHinted(t.Context(), m.ID, store.TriggerPush, false, hints); err != nil {
+				t.Fatal(err)
+			}
+			b.waitEvent(t, river.EventKindJobSnoozed) // the spacing: the last sync started under 2 s ago
+			if tt.joined {
+				b.request(t, m.ID, store.TriggerPush, false)
+			}
+			b.runner.waitStarted(t)
+			got := <-seen
+			b.waitFinal(t)
+			want := hints
+			if tt.joined {
+				want = nil
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("hints after the spacing = %v, want %v", got, want)
+			}
+		})
+	}
 }

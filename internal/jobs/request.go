@@ -42,7 +42,8 @@ func (q *Queue) requestSync(ctx context.Context, args SyncArgs, resume bool) err
 		return err
 	}
 	defer unlock()
-	if _, err := q.cfg.Store.RequestSync(ctx, mirrorID, resume); err != nil {
+	args.Seq, err = q.cfg.Store.RequestSync(ctx, mirrorID, resume)
+	if err != nil {
 		return fmt.Errorf("error recording sync request for mirror %d: %w", mirrorID, err)
 	}
 	q.mu.Lock()
@@ -213,13 +214,14 @@ func (q *Queue) RequestSyncs(ctx context.Context, reqs []store.SyncRequest) ([]i
 	var done []store.SyncRequest
 	q.mu.Lock()
 	for _, r := range reqs {
-		if _, ok := seqs[r.MirrorID]; !ok {
+		seq, ok := seqs[r.MirrorID]
+		if !ok {
 			continue // deleted meanwhile
 		}
 		q.triggers[r.MirrorID] = r.Trigger
 		done = append(done, r)
 		params = append(params, river.InsertManyParams{
-			Args:       SyncArgs{MirrorID: r.MirrorID, Trigger: r.Trigger, Hints: r.Hints},
+			Args:       SyncArgs{MirrorID: r.MirrorID, Trigger: r.Trigger, Hints: r.Hints, Seq: seq},
 			InsertOpts: &river.InsertOpts{MaxAttempts: q.cfg.maxAttempts()},
 		})
 	}

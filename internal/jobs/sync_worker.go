@@ -117,10 +117,14 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	}
 
 	sctx := ctx
-	if len(job.AttemptedBy) <= 1 {
-		// Later runs (a follow-up, a retry: River notes who ran the job
-		// each time, snoozes included) come after other requests: the
-		// push that inserted the job no longer says what to fetch.
+	if len(job.AttemptedBy) <= 1 || (job.Args.Seq != 0 && job.Args.Seq == seq) {
+		// The push that inserted the job still says what to fetch while no
+		// other request has come since: on its first run, and after it
+		// waited out the spacing or a retry's backoff (River notes who ran
+		// the job each time, snoozes included). A push soon after the last
+		// sync started thus keeps its prefetch. Once others joined, its
+		// hints may be stale; the sync checks them against the listings
+		// anyway (mirror.Options.Hints), so this only saves a wasted fetch.
 		sctx = withHints(ctx, job.Args.Hints)
 	}
 	v, failures, err := w.syncOnce(sctx, log, m, trigger, start)
