@@ -30,7 +30,7 @@ const (
 	DefaultSyncTimeout       = 30 * time.Minute
 	DefaultReconcileInterval = 10 * time.Minute
 	DefaultSyncSpacing       = time.Second
-	DefaultSyncStartInterval = 50 * time.Millisecond
+	DefaultSyncStartInterval = 100 * time.Millisecond
 	DefaultShutdownTimeout   = 25 * time.Second
 	DefaultLeaseTTL          = 30 * time.Second
 	// DefaultWebhookMaxBytes is GitHub's payload cap (25 MiB).

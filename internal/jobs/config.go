@@ -23,7 +23,7 @@ const (
 	DefaultLeaseRenew        = 10 * time.Second
 	DefaultSweepEvery        = 5 * time.Second
 	DefaultSyncSpacing       = time.Second
-	DefaultStartInterval     = 50 * time.Millisecond
+	DefaultStartInterval     = 100 * time.Millisecond
 
 	// jobSlack is what a job may take beyond its sync: recording the run,
 	// check runs, the follow-up check.
@@ -104,8 +104,9 @@ type Config struct {
 	// once: their start (the job's and the lease's statements, the tokens,
 	// both listings) is the costliest part of a sync that finds nothing
 	// to do, and a burst of them took the cores from the webhook intake.
-	// A sync due alone starts at once. 0 means the default (50 ms: 20
-	// starts a second a replica), negative none.
+	// A sync due alone starts at once, and a reconcile round's syncs are
+	// not held (the round spreads them itself, ReconcileSpread). 0 means
+	// the default (100 ms: 10 starts a second a replica), negative none.
 	StartInterval time.Duration
 	// Holder names this process in the leases it takes; default a random
 	// id with the host name and process id. Unique per process start.

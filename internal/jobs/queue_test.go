@@ -365,7 +365,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.MaxFailures != 5 || c.SyncTimeout != 30*time.Minute || c.ReconcileInterval != 10*time.Minute ||
-		c.PollInterval != 100*time.Millisecond || c.RescueAfter != 35*time.Minute || c.Workers != 4 || c.RetryPolicy == nil || c.StartInterval != 50*time.Millisecond {
+		c.PollInterval != 100*time.Millisecond || c.RescueAfter != 35*time.Minute || c.Workers != 4 || c.RetryPolicy == nil || c.StartInterval != 100*time.Millisecond {
 		t.Errorf("defaults = %+v", c)
 	}
 	bad := base

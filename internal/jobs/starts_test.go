@@ -69,3 +69,27 @@ func TestSyncStartsAreSpacedOnAReplica(t *testing.T) {
 		})
 	}
 }
+
+// TestReconcileSyncsAreNotHeld: with a start interval of an hour, one push
+// sync takes the replica's start and the next push's sync waits, while a
+// reconcile round's sync (the round spaces its syncs itself) runs at once.
+// With the reconcile held too, the test fails waiting for it.
+func TestReconcileSyncsAreNotHeld(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.StartInterval = time.Hour })
+	first, held, checked := b.mirror(t, "first"), b.mirror(t, "held"), b.mirror(t, "checked")
+	b.request(t, first.ID, store.TriggerPush, false)
+	if got := b.runner.waitStarted(t); got != first.ID {
+		t.Fatalf("first sync of mirror %d, want %d", got, first.ID)
+	}
+	b.waitFinal(t)
+	b.request(t, held.ID, store.TriggerPush, false)
+	b.request(t, checked.ID, store.TriggerReconcile, false)
+	if got := b.runner.waitStarted(t); got != checked.ID {
+		t.Fatalf("next sync of mirror %d, want the reconcile's, %d", got, checked.ID)
+	}
+	b.waitFinal(t)
+	if got := b.runner.callsOf(held.ID); got != 0 {
+		t.Errorf("the second push's sync ran %d times within the start interval of an hour, want 0", got)
+	}
+}

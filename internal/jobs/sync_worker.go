@@ -58,8 +58,9 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		log.Debug("waiting out the sync spacing", slog.Duration("wait", wait))
 		return river.JobSnooze(wait + storedTimeSlack)
 	}
-	// Then its turn to start on this replica (Config.StartInterval).
-	if q.starts != nil {
+	// Then its turn to start on this replica (Config.StartInterval); a
+	// reconcile round spaces its own syncs (ReconcileSpread).
+	if q.starts != nil && job.Args.Trigger != store.TriggerReconcile {
 		if err := q.starts.Wait(ctx); err != nil {
 			return fmt.Errorf("error waiting to start the sync of mirror %d: %w", id, err)
 		}
