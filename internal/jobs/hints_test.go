@@ -62,7 +62,9 @@ func TestHintsSurviveTheSpacing(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, func(c *Config) { c.SyncSpacing = 2 * time.Second })
+			// Long enough for the second request to come within it on a
+			// slow machine under -race, short enough to wait out.
+			b := setup(t, func(c *Config) { c.SyncSpacing = 3 * time.Second })
 			m := b.mirror(t, "widget")
 			seen := make(chan map[string]string, 4)
 			b.runner.onSync(func(ctx context.Context, _ *store.Mirror) (*mirror.Result, error) {
@@ -77,7 +79,7 @@ func TestHintsSurviveTheSpacing(t *testing.T) {
 			if err := b.q.RequestSyncHinted(t.Context(), m.ID, store.TriggerPush, false, hints); err != nil {
 				t.Fatal(err)
 			}
-			b.waitEvent(t, river.EventKindJobSnoozed) // the spacing: the last sync started under 2 s ago
+			b.waitEvent(t, river.EventKindJobSnoozed) // the spacing: the last sync started under 3 s ago
 			if tt.joined {
 				b.request(t, m.ID, store.TriggerPush, false)
 			}
