@@ -2,10 +2,14 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 	"github.com/gitee-mirror/gitee-mirror/internal/store"
@@ -76,13 +80,14 @@ func TestSyncStartsAreSpacedOnAReplica(t *testing.T) {
 	}
 }
 
-// TestReconcileSyncsAreNotHeld: with a start interval of an hour, one push
+// TestReconcileSyncsAreNotHeld: with a start interval of 10 minutes (under
+// the job's timeout, which a longer wait would fail at once), one push
 // sync takes the replica's start and the next push's sync waits, while a
 // reconcile round's sync (the round spaces its syncs itself) runs at once.
 // With the reconcile held too, the test fails waiting for it.
 func TestReconcileSyncsAreNotHeld(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(c *Config) { c.StartInterval = time.Hour })
+	b := setup(t, func(c *Config) { c.StartInterval = 10 * time.Minute })
 	first, held, checked := b.mirror(t, "first"), b.mirror(t, "held"), b.mirror(t, "checked")
 	b.request(t, first.ID, store.TriggerPush, false)
 	if got := b.runner.waitStarted(t); got != first.ID {
@@ -96,6 +101,66 @@ func TestReconcileSyncsAreNotHeld(t *testing.T) {
 	}
 	b.waitFinal(t)
 	if got := b.runner.callsOf(held.ID); got != 0 {
-		t.Errorf("the second push's sync ran %d times within the start interval of an hour, want 0", got)
+		t.Errorf("the second push's sync ran %d times within the start interval of 10 minutes, want 0", got)
 	}
+	// Hand the waiting sync back now rather than let the cleanup's Stop
+	// wait for it.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = b.q.Stop(ctx)
+}
+
+// TestStopWhileWaitingToStart: a sync waiting for its turn to start when
+// Stop gives up on the running jobs is handed back to the queue, not
+// failed (no error recorded on its job: River returns a job whose context
+// Stop cancelled to the queue as it was), and runs after the restart.
+func TestStopWhileWaitingToStart(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.StartInterval = 10 * time.Minute })
+	first, held := b.mirror(t, "first"), b.mirror(t, "held")
+	b.request(t, first.ID, store.TriggerPush, false)
+	b.runner.waitStarted(t)
+	b.waitFinal(t)
+	b.request(t, held.ID, store.TriggerPush, false)
+	// The held sync's job is running: its worker waits for its turn.
+	var job *rivertype.JobRow
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(waitFor)
+	for job == nil {
+		res, err := b.q.client.JobList(context.Background(), river.NewJobListParams().Kinds(SyncArgs{}.Kind()).States(rivertype.JobStateRunning))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Jobs) == 1 {
+			job = res.Jobs[0]
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("the held sync's job never ran")
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // no time to finish: cancel at once
+	if err := b.q.Stop(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Stop = %v, want context.Canceled", err)
+	}
+	if got := b.runner.callsOf(held.ID); got != 0 {
+		t.Fatalf("the held mirror synced %d times before Stop, want 0", got)
+	}
+	after := b.jobRow(t, job.ID)
+	if len(after.Errors) != 0 || after.State == rivertype.JobStateDiscarded {
+		t.Errorf("the waiting job after Stop: state %s, errors %v; want it handed back without an error", after.State, after.Errors)
+	}
+	b.depth(t, 1)
+
+	r2 := newFakeRunner()
+	b.start(t, r2, nil) // the default interval: a sync due alone starts at once
+	if id := r2.waitStarted(t); id != held.ID {
+		t.Errorf("restarted sync of mirror %d, want %d", id, held.ID)
+	}
+	b.waitFinal(t)
+	b.depth(t, 0)
 }
