@@ -80,17 +80,11 @@ func run(ctx context.Context, e env) (err error) {
 	if err != nil {
 		return err
 	}
-	spacing, starts := cfg.SyncSpacing, cfg.SyncStartInterval
-	if spacing == 0 {
-		spacing = -1 // configured off; the queue reads 0 as its default
-	}
-	if starts == 0 {
-		starts = -1
-	}
 	queue, err := jobs.New(ctx, jobs.Config{
 		DB: db.jobs, Store: st, Runner: runner, Logger: log, Metrics: m,
 		MaxFailures: cfg.MaxFailures, SyncTimeout: cfg.SyncTimeout, ReconcileInterval: cfg.ReconcileInterval,
-		SyncSpacing: spacing, StartInterval: starts, LeaseTTL: cfg.LeaseTTL, LeaseRenew: cfg.LeaseRenew,
+		SyncSpacing: offIfZero(cfg.SyncSpacing), StartInterval: offIfZero(cfg.SyncStartInterval),
+		LeaseTTL: cfg.LeaseTTL, LeaseRenew: cfg.LeaseRenew,
 	})
 	if err != nil {
 		return fmt.Errorf("error creating the job queue: %w", err)
@@ -239,3 +233,12 @@ func sameHostRedirects(req *http.Request, via []*http.Request) error {
 
 // The forwarder passes a push's commit on to the sync it asks for.
 var _ webhook.HintedQueue = (*jobs.Queue)(nil)
+
+// offIfZero passes a duration configured as 0 ("none") to the job queue,
+// which reads 0 as its default and a negative value as none.
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}

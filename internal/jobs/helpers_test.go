@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/metrics"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
@@ -276,4 +277,30 @@ func (w *testWriter) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.done = true
+}
+
+// waitUntil polls cond every 5 ms until it holds, and fails the test with
+// never (what did not happen) after waitFor.
+func waitUntil(t *testing.T, never string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(waitFor)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal(never)
+		}
+	}
+}
+
+// runningSyncs lists the sync jobs River has running.
+func (b *testBundle) runningSyncs(t *testing.T) []*rivertype.JobRow {
+	t.Helper()
+	res, err := b.q.client.JobList(context.Background(), river.NewJobListParams().Kinds(SyncArgs{}.Kind()).States(rivertype.JobStateRunning))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Jobs
 }

@@ -113,27 +113,14 @@ func TestHintDoesNotJoinDeadSync(t *testing.T) {
 	b, m := deadSetup(t, time.Hour)
 	// Wait until the dead sync's lease lapsed and the job ran longer than
 	// a lease lasts, as the hint path requires.
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(waitFor)
-	for {
+	waitUntil(t, "the dead sync's lease never lapsed", func() bool {
 		l, err := b.st.GetLease(context.Background(), mirrorKey(m.ID))
 		if err != nil {
 			t.Fatalf("GetLease: %v", err)
 		}
-		res, err := b.q.client.JobList(context.Background(), river.NewJobListParams().Kinds(SyncArgs{}.Kind()).States(rivertype.JobStateRunning))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(l.ExpiresAt) && len(res.Jobs) == 1 && b.q.mayBeDead(res.Jobs[0]) {
-			break
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatal("the dead sync's lease never lapsed")
-		}
-	}
+		jobs := b.runningSyncs(t)
+		return time.Now().After(l.ExpiresAt) && len(jobs) == 1 && b.q.mayBeDead(jobs[0])
+	})
 	select {
 	case id := <-b.runner.started:
 		t.Fatalf("mirror %d synced again before the hint: the sweeper ran", id)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
@@ -124,24 +123,13 @@ func TestStopWhileWaitingToStart(t *testing.T) {
 	b.request(t, held.ID, store.TriggerPush, false)
 	// The held sync's job is running: its worker waits for its turn.
 	var job *rivertype.JobRow
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(waitFor)
-	for job == nil {
-		res, err := b.q.client.JobList(context.Background(), river.NewJobListParams().Kinds(SyncArgs{}.Kind()).States(rivertype.JobStateRunning))
-		if err != nil {
-			t.Fatal(err)
+	waitUntil(t, "the held sync's job never ran", func() bool {
+		jobs := b.runningSyncs(t)
+		if len(jobs) == 1 {
+			job = jobs[0]
 		}
-		if len(res.Jobs) == 1 {
-			job = res.Jobs[0]
-			break
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatal("the held sync's job never ran")
-		}
-	}
+		return job != nil
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // no time to finish: cancel at once
 	if err := b.q.Stop(ctx); !errors.Is(err, context.Canceled) {
