@@ -52,7 +52,7 @@ func (s *syncer) attempt(ctx context.Context) (res *Result, retry bool, err erro
 		return res, false, nil
 	}
 
-	tr := s.newTransfer(adv, s.ancestry())
+	tr := s.newTransfer(adv, s.lazyAncestry())
 	tr.prefetch = pf
 	if err := tr.prepare(ctx, refs, q.asked); err != nil {
 		return res, false, err

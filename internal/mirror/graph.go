@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -138,9 +139,8 @@ func (g *Graph) Load(path string) error {
 	all := make([]plumbing.Hash, edges)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.edges) == 0 {
-		g.edges = make(map[plumbing.Hash][]plumbing.Hash, nodes)
-	}
+	before := g.edges
+	g.edges = make(map[plumbing.Hash][]plumbing.Hash, nodes+len(before))
 	for off := 0; off < end; {
 		var node plumbing.Hash
 		copy(node[:], data[off:off+20])
@@ -154,10 +154,34 @@ func (g *Graph) Load(path string) error {
 		}
 		g.edges[node] = next
 	}
+	g.merge(before)
 	return nil
 }
 
-// Save appends the nodes added since the last Load or Save.
+// merge keeps the nodes a graph had before Load read the file into a fresh
+// map (a hinted sync reads its prefetched pack before it needs the cache,
+// if it ever does): they join the loaded ones, and those the file already
+// holds are not saved again. Edges are facts about immutable objects, so a
+// node known both ways has the same edges both ways.
+func (g *Graph) merge(before map[plumbing.Hash][]plumbing.Hash) {
+	if len(before) == 0 {
+		return
+	}
+	inFile := make(map[plumbing.Hash]bool, len(before))
+	for node, next := range before {
+		if _, ok := g.edges[node]; ok {
+			inFile[node] = true
+			continue
+		}
+		g.edges[node] = next
+	}
+	g.added = slices.DeleteFunc(g.added, func(n plumbing.Hash) bool { return inFile[n] })
+}
+
+// Save appends the nodes added since the last Load or Save. A graph saved
+// without having been loaded (a sync whose questions its own packs
+// answered) may append a node the file already has, which only repeats a
+// record: Load keeps one.
 func (g *Graph) Save(path string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -91,3 +91,62 @@ func FuzzGraphLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestGraphLoadAfterAdd: nodes added before the cache is read (a hinted
+// sync's prefetched pack) stay, the file's join them, and Save then
+// appends only the added nodes the file did not have; the "not
+// reachable" answers likewise.
+func TestGraphLoadAfterAdd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path, notPath := filepath.Join(dir, "graph"), filepath.Join(dir, "graph.not")
+	cached := NewGraph()
+	cached.Add(h("b"), []plumbing.Hash{h("a")})
+	cached.Add(h("a"), nil)
+	cached.AddNot(h("d"), h("a"))
+	if err := cached.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := cached.saveNot(notPath); err != nil {
+		t.Fatal(err)
+	}
+
+	g := NewGraph()
+	g.Add(h("c"), []plumbing.Hash{h("b")}) // new
+	g.Add(h("b"), []plumbing.Hash{h("a")}) // also in the file
+	g.AddNot(h("d"), h("a"))               // also in the file
+	g.AddNot(h("e"), h("a"))               // new
+	if got := g.Reaches(h("f"), []plumbing.Hash{h("c")}); got != Unknown {
+		t.Fatalf("before the load: f from c = %v, want unknown (a is not known yet)", got)
+	}
+	if err := g.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.loadNot(notPath); err != nil {
+		t.Fatal(err)
+	}
+	if g.Len() != 3 {
+		t.Errorf("%d nodes after the load, want 3", g.Len())
+	}
+	if got := g.Reaches(h("f"), []plumbing.Hash{h("c")}); got != No {
+		t.Errorf("after the load: f from c = %v, want no", got)
+	}
+	if got := g.Reaches(h("d"), []plumbing.Hash{h("a")}); got != No {
+		t.Errorf("d from a = %v, want no (cached)", got)
+	}
+	if err := g.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.saveNot(notPath); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]int64{path: 41 + 21 + 41, notPath: 2 * 40} {
+		fi, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() != want {
+			t.Errorf("%s: %d bytes after the save, want %d (b, a and the new c; two answers)", filepath.Base(file), fi.Size(), want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -34,6 +35,10 @@ func (g *Graph) loadNot(path string) error {
 		}
 		if _, err := io.ReadFull(r, k[1][:]); err != nil {
 			return nil
+		}
+		if g.not[k] {
+			// Found before the load (AddNot): already in the file.
+			g.addedNot = slices.DeleteFunc(g.addedNot, func(a [2]plumbing.Hash) bool { return a == k })
 		}
 		g.not[k] = true
 	}

@@ -91,18 +91,14 @@ func (s *syncer) startPrefetch(ctx context.Context) *prefetch {
 	thin := !dstCaps.Supports(capNoThin)
 	go func() {
 		defer close(p.done)
-		// The graph, read from the cache while the server makes the pack:
-		// the pack's commits join it.
-		graph := make(chan *Graph, 1)
-		go func() { graph <- s.ancestry().g }()
 		haves := p.haves // adopt checks them all: the frontier is only what is sent
 		if len(haves) > frontierFrom {
-			g := <-graph
-			graph <- g
-			haves = g.Frontier(haves)
+			s.loadGraph()
+			haves = s.graph.Frontier(haves)
 		}
+		// The pack's commits join the graph; the cache is read only if an
+		// answer needs more than them (lazyAncestry).
 		pack, _, err := s.src.fetch(ctx, srcCaps, p.wants, haves, thin, "")
-		g := <-graph
 		if err != nil {
 			p.err = err
 			return
@@ -114,7 +110,7 @@ func (s *syncer) startPrefetch(ctx context.Context) *prefetch {
 			return
 		}
 		p.spool = f
-		p.size, p.err = scanWhileCopying(f, pack, g, nil, s.log)
+		p.size, p.err = scanWhileCopying(f, pack, s.graph, nil, s.log)
 	}()
 	return p
 }

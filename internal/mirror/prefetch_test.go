@@ -202,6 +202,72 @@ func TestHintedNewBranch(t *testing.T) {
 	}
 }
 
+// graphCache returns the path of the commit graph cache under cache.
+func graphCache(t *testing.T, cache string) string {
+	t.Helper()
+	var found string
+	err := filepath.WalkDir(cache, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.Name() == "graph" {
+			found = path
+		}
+		return err
+	})
+	if err != nil || found == "" {
+		t.Fatalf("no graph cache under %s (%v)", cache, err)
+	}
+	return found
+}
+
+// A hinted sync of new commits answers its question from the prefetched
+// pack: the graph cache is not read (here it is made unreadable, and
+// reading it would log so). A hint whose pack does not reach the target's
+// tip (a force-push on the source) needs the cache, and reads it then:
+// the rules see the rewrite (the target's commit is backed up, then
+// overwritten) without an extra fetch to tell it.
+func TestHintedSyncReadsTheGraphOnlyWhenNeeded(t *testing.T) {
+	const unreadable = "ignoring unreadable commit graph cache"
+	t.Run("fast-forward", func(t *testing.T) {
+		b, opts := hintedBundle(t)
+		graph := graphCache(t, opts.CacheDir)
+		if err := os.Remove(graph); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(graph, 0o700); err != nil { // os.ReadFile fails on it
+			t.Fatal(err)
+		}
+		id := b.work.Commit("four", map[string]string{"a.txt": "4"})
+		b.pushSource(t, "main")
+		opts.Hints = map[string]string{"refs/heads/main": id}
+		res := b.sync(t, opts)
+		if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Updated {
+			t.Errorf("main = %+v, want updated", got)
+		}
+		b.assertInSync(t)
+		if strings.Contains(b.logs.String(), unreadable) {
+			t.Errorf("the graph cache was read for a question the prefetched pack answers; log:\n%s", b.logs.String())
+		}
+	})
+	t.Run("force-pushed source", func(t *testing.T) {
+		b, opts := hintedBundle(t)
+		b.work.Run("reset", "-q", "--hard", "HEAD~1")
+		id := b.work.Commit("rewritten", map[string]string{"a.txt": "rewritten"})
+		b.pushSource(t, "+main")
+		b.forge.ResetStats()
+		opts.Hints = map[string]string{"refs/heads/main": id}
+		res := b.sync(t, opts)
+		if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Forced || got.Backup == "" {
+			t.Errorf("main = %+v, want overwritten with a backup", got)
+		}
+		b.assertInSync(t)
+		if !strings.Contains(b.logs.String(), "fetched the hinted commits beside the listings") {
+			t.Errorf("the prefetched pack was not used; log:\n%s", b.logs.String())
+		}
+		if st := b.forge.Stats(); st.UploadPackPOSTs != 1 {
+			t.Errorf("%d upload-pack POSTs, want the prefetch's one (the cache answers the rest): %+v", st.UploadPackPOSTs, st)
+		}
+	})
+}
+
 // A sync removes temporary packs that a killed process left in its cache
 // directory, once they are older than any live sync could be.
 func TestSyncRemovesStaleSpools(t *testing.T) {

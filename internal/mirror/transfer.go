@@ -74,7 +74,7 @@ func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) er
 	// source): a walk of the whole graph, not needed when the prefetch fits.
 	if len(t.haves) > frontierFrom {
 		all := len(t.haves)
-		t.haves = t.answers.g.Frontier(t.haves)
+		t.haves = t.answers.full().Frontier(t.haves)
 		t.s.log.Debug("fewer haves: the others are behind them", slog.Int("haves", len(t.haves)), slog.Int("tips", all))
 	}
 	open := false
@@ -340,6 +340,18 @@ type answers struct {
 	g     *Graph
 	mu    sync.Mutex // a two-way sync's legs settle questions at the same time
 	exact map[string]Answer
+	// load, when set, reads the rest of the graph (the cache) and reports
+	// whether it did so now: called when the graph leaves a question
+	// Unknown, and by full (syncer.lazyAncestry).
+	load func() bool
+}
+
+// full returns the graph with the cache read into it.
+func (a *answers) full() *Graph {
+	if a.load != nil {
+		a.load()
+	}
+	return a.g
 }
 
 func newAnswers(g *Graph) *answers { return &answers{g: g, exact: map[string]Answer{}} }
@@ -367,5 +379,9 @@ func (a *answers) Reaches(x plumbing.Hash, from []plumbing.Hash) Answer {
 	if ok {
 		return v
 	}
-	return a.g.Reaches(x, from)
+	ans := a.g.Reaches(x, from)
+	if ans == Unknown && a.load != nil && a.load() {
+		ans = a.g.Reaches(x, from)
+	}
+	return ans
 }
