@@ -162,7 +162,7 @@ func hasBranchOrTag(adv *packp.AdvRefs) bool {
 // collect pairs up in-scope refs of both sides; invalid names are reported
 // and left out.
 func (s *syncer) collect(adv sides) ([]Ref, []RefResult) {
-	byName := map[string]*Ref{}
+	byName := make(map[string]*Ref, len(adv.src.References))
 	var invalid []RefResult
 	seenBad := map[string]bool{}
 	add := func(name string, h plumbing.Hash, src bool) {

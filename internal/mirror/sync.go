@@ -177,6 +177,7 @@ func newSyncer(opts Options) (*syncer, error) {
 		if err != nil {
 			return nil, failure.Wrap(failure.Internal, err, "cannot read the last-synced state")
 		}
+		s.last = make(map[string]plumbing.Hash, len(m))
 		for ref, h := range m {
 			if plumbing.IsHash(h) {
 				s.last[ref] = plumbing.NewHash(h)

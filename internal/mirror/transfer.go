@@ -52,7 +52,7 @@ type transfer struct {
 // prepare fetches and spools the pack if questions remain that the graph
 // cannot answer yet.
 func (t *transfer) prepare(ctx context.Context, refs []Ref, asked []question) error {
-	t.inDst = map[plumbing.Hash]bool{}
+	t.inDst = make(map[plumbing.Hash]bool, len(t.adv.dst.References))
 	for _, h := range t.adv.dst.References {
 		if !t.inDst[h] {
 			t.inDst[h] = true
