@@ -91,6 +91,33 @@ func (c *capCache) get(r *remote, service string) *capability.List {
 	return l
 }
 
+// v2Refused names the entry for a source that did not answer a protocol
+// version 2 fetch (fetchV2): its prefetches use version 0 until the entry
+// is older than capMaxAge, when version 2 is tried again.
+const v2Refused = "upload-pack v2 refused"
+
+// refusedV2 reports whether r did not answer a version 2 fetch lately.
+func (c *capCache) refusedV2(r *remote) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[capKey(r, v2Refused)]
+	return ok && c.now().Sub(e.Seen) <= capMaxAge && !e.Seen.After(c.now())
+}
+
+// refuseV2 remembers that r did not answer a version 2 fetch.
+func (c *capCache) refuseV2(r *remote) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[capKey(r, v2Refused)] = capEntry{Seen: c.now().UTC()}
+	c.dirty = true
+}
+
 // put remembers what r's service advertised.
 func (c *capCache) put(r *remote, service string, caps *capability.List) {
 	if c == nil || caps == nil {

@@ -31,10 +31,10 @@ type bundle struct {
 	logs  *syncBuffer
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t *testing.T, opts ...forgetest.Option) *bundle {
 	t.Helper()
 	t.Parallel()
-	f := forgetest.New(t)
+	f := forgetest.New(t, opts...)
 	f.AddUser("alice", srcToken)
 	f.AddUser("bob", dstToken)
 	f.AddUser("admin", adminToken)

@@ -3,14 +3,19 @@ package mirror
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/pktline"
 )
 
@@ -206,4 +211,51 @@ func leb(v int) []byte {
 		}
 		b = append(b, c|0x80)
 	}
+}
+
+// FuzzFetchV2Response: whatever a server answers a version 2 fetch with, the
+// pack read out of it is never longer than the answer, and an answer that
+// is not a packfile section is an error.
+func FuzzFetchV2Response(f *testing.F) {
+	f.Add([]byte(pktf("packfile\n") + pktf("\x01PACK") + pktf("\x02Counting\r") + "0000"))
+	f.Add([]byte(pktf("ERR upload-pack: not our ref 0123456789012345678901234567890123456789")))
+	f.Add([]byte(pktf("acknowledgments\n") + pktf("NAK\n") + "0001" + pktf("packfile\n") + "0000"))
+	f.Add([]byte(""))
+	f.Add([]byte("0000"))
+	f.Add([]byte(pktf("packfile\n") + pktf("\x03fatal: gone\n")))
+	var mu sync.Mutex
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		answer := body
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
+		w.Write(answer)
+	}))
+	f.Cleanup(srv.Close)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mu.Lock()
+		body = data // one input at a time in a process
+		mu.Unlock()
+		r, err := newRemote("source", Endpoint{URL: srv.URL + "/o/r.git"}, srv.Client(), "test", func(s string) string { return s })
+		if err != nil {
+			t.Fatal(err)
+		}
+		pack, err := r.fetchV2(context.Background(), []plumbing.Hash{plumbing.NewHash("0123456789012345678901234567890123456789")}, nil, true)
+		if err != nil {
+			if pack != nil {
+				t.Fatal("a pack with an error")
+			}
+			return
+		}
+		defer pack.Close()
+		sc := pktline.NewScanner(bytes.NewReader(data))
+		if !sc.Scan() || strings.TrimSuffix(string(sc.Bytes()), "\n") != "packfile" {
+			t.Fatalf("answer %q taken for a packfile section", data)
+		}
+		out, _ := io.ReadAll(pack)
+		if len(out) > len(data) {
+			t.Fatalf("%d bytes of pack out of a %d-byte answer", len(out), len(data))
+		}
+	})
 }

@@ -3,12 +3,15 @@ package mirror
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 )
 
 // prefetch is the fetch of a hinted sync (Options.Hints), started at the
@@ -98,7 +101,7 @@ func (s *syncer) startPrefetch(ctx context.Context) *prefetch {
 		}
 		// The pack's commits join the graph; the cache is read only if an
 		// answer needs more than them (lazyAncestry).
-		pack, _, err := s.src.fetch(ctx, srcCaps, p.wants, haves, thin, "")
+		pack, err := s.prefetchPack(ctx, srcCaps, p.wants, haves, thin)
 		if err != nil {
 			p.err = err
 			return
@@ -113,6 +116,25 @@ func (s *syncer) startPrefetch(ctx context.Context) *prefetch {
 		p.size, p.err = scanWhileCopying(f, pack, s.graph, nil, s.log)
 	}()
 	return p
+}
+
+// prefetchPack asks the source for the prefetch's pack in protocol
+// version 2 (fetchV2: the server does not read every ref first), or in
+// version 0 from a source that did not answer version 2 lately; one that
+// does not now is remembered as such (capCache.refuseV2), and asked in
+// version 0 at once.
+func (s *syncer) prefetchPack(ctx context.Context, caps *capability.List, wants, haves []plumbing.Hash, thin bool) (io.ReadCloser, error) {
+	if !s.caps.refusedV2(s.src) {
+		pack, err := s.src.fetchV2(ctx, wants, haves, thin)
+		var nv *errNotV2
+		if !errors.As(err, &nv) {
+			return pack, err // a pack, or an error version 0 would meet too
+		}
+		s.log.Info("the source did not answer a protocol version 2 fetch; using version 0", slog.Any("error", err))
+		s.caps.refuseV2(s.src)
+	}
+	pack, _, err := s.src.fetch(ctx, caps, wants, haves, thin, "")
+	return pack, err
 }
 
 // adopt gives the transfer the prefetched pack if the listings agree with

@@ -10,15 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 )
 
 // hintedBundle is a seeded pair synced once with a cache directory, so
 // that a later sync has the state, the graph and the capabilities a hinted
 // sync starts from.
-func hintedBundle(t *testing.T) (*bundle, mirror.Options) {
+func hintedBundle(t *testing.T, forgeOpts ...forgetest.Option) (*bundle, mirror.Options) {
 	t.Helper()
-	b := setup(t)
+	b := setup(t, forgeOpts...)
 	seed(t, b)
 	opts := b.options()
 	opts.CacheDir = t.TempDir()
@@ -56,10 +57,13 @@ func TestHintedSyncFetchesBesideTheListings(t *testing.T) {
 	posted := make(chan struct{})
 	var once sync.Once
 	var mu sync.Mutex
-	heldOut := false
+	heldOut, v2 := false, false
 	b.forge.OnServe(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		switch {
 		case r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/gh/proj") && strings.HasSuffix(r.URL.Path, "/git-upload-pack"):
+			mu.Lock()
+			v2 = r.Header.Get("Git-Protocol") == "version=2"
+			mu.Unlock()
 			once.Do(func() { close(posted) })
 		case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/gh/proj") && strings.HasSuffix(r.URL.Path, "/info/refs"):
 			select {
@@ -85,6 +89,9 @@ func TestHintedSyncFetchesBesideTheListings(t *testing.T) {
 	defer mu.Unlock()
 	if heldOut {
 		t.Errorf("the source was listed before its pack was asked for: the hint was not used")
+	}
+	if !v2 {
+		t.Errorf("the prefetch was not a protocol version 2 fetch")
 	}
 	if st := b.forge.Stats(); st.UploadPackPOSTs != 1 {
 		t.Errorf("%d upload-pack POSTs, want the prefetch's one: %+v", st.UploadPackPOSTs, st)
@@ -199,6 +206,31 @@ func TestHintedNewBranch(t *testing.T) {
 	}
 	if l := leftovers(t, opts.CacheDir); len(l) != 0 {
 		t.Errorf("prefetched packs left behind: %v", l)
+	}
+}
+
+// A source that does not speak protocol version 2 (here the forge drops
+// the Git-Protocol header, as an old server ignores it) gets the prefetch
+// again in version 0, and is remembered: the next hinted sync asks it in
+// version 0 at once.
+func TestHintedSyncWithoutProtocolV2(t *testing.T) {
+	b, opts := hintedBundle(t, forgetest.WithoutProtocolV2())
+	for i, wantPOSTs := range []int{2, 1} {
+		id := b.work.Commit(fmt.Sprintf("new %d", i), map[string]string{"a.txt": fmt.Sprint(i)})
+		b.pushSource(t, "main")
+		b.forge.ResetStats()
+		opts.Hints = map[string]string{"refs/heads/main": id}
+		res := b.sync(t, opts)
+		if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Updated {
+			t.Errorf("sync %d: main = %+v, want updated", i+1, got)
+		}
+		b.assertInSync(t)
+		if n := strings.Count(b.logs.String(), "fetched the hinted commits beside the listings"); n != i+1 {
+			t.Errorf("sync %d: the prefetched pack was used in %d of %d syncs; log:\n%s", i+1, n, i+1, b.logs.String())
+		}
+		if st := b.forge.Stats(); st.UploadPackPOSTs != wantPOSTs {
+			t.Errorf("sync %d: %d upload-pack POSTs, want %d: %+v", i+1, st.UploadPackPOSTs, wantPOSTs, st)
+		}
 	}
 }
 
