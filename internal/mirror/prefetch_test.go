@@ -28,6 +28,19 @@ func hintedBundle(t *testing.T, forgeOpts ...forgetest.Option) (*bundle, mirror.
 	return b, opts
 }
 
+// pushHinted commits files on the work tree's current branch, pushes it to
+// the source's branch (refspec, e.g. "+main" to force), and syncs with the
+// hint a push event gives: the branch's new commit. The forge's counters
+// start from zero for the sync.
+func (b *bundle) pushHinted(t *testing.T, opts mirror.Options, refspec, msg string, files map[string]string) *mirror.Result {
+	t.Helper()
+	id := b.work.Commit(msg, files)
+	b.pushSource(t, refspec)
+	b.forge.ResetStats()
+	opts.Hints = map[string]string{"refs/heads/" + strings.TrimPrefix(refspec, "+"): id}
+	return b.sync(t, opts)
+}
+
 // leftovers lists prefetched packs left in the cache directory.
 func leftovers(t *testing.T, cache string) []string {
 	t.Helper()
@@ -193,10 +206,7 @@ func TestHintedNewBranch(t *testing.T) {
 	b.sync(t, opts)
 
 	b.work.Branch("topic")
-	id := b.work.Commit("on topic", map[string]string{"t.txt": "t"})
-	b.pushSource(t, "topic")
-	opts.Hints = map[string]string{"refs/heads/topic": id}
-	res := b.sync(t, opts)
+	res := b.pushHinted(t, opts, "topic", "on topic", map[string]string{"t.txt": "t"})
 	if got := outcome(res, "refs/heads/topic"); got.Outcome != mirror.Created {
 		t.Errorf("topic = %+v, want created", got)
 	}
@@ -216,11 +226,7 @@ func TestHintedNewBranch(t *testing.T) {
 func TestHintedSyncWithoutProtocolV2(t *testing.T) {
 	b, opts := hintedBundle(t, forgetest.WithoutProtocolV2())
 	for i, wantPOSTs := range []int{2, 1} {
-		id := b.work.Commit(fmt.Sprintf("new %d", i), map[string]string{"a.txt": fmt.Sprint(i)})
-		b.pushSource(t, "main")
-		b.forge.ResetStats()
-		opts.Hints = map[string]string{"refs/heads/main": id}
-		res := b.sync(t, opts)
+		res := b.pushHinted(t, opts, "main", fmt.Sprintf("new %d", i), map[string]string{"a.txt": fmt.Sprint(i)})
 		if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Updated {
 			t.Errorf("sync %d: main = %+v, want updated", i+1, got)
 		}
@@ -267,10 +273,7 @@ func TestHintedSyncReadsTheGraphOnlyWhenNeeded(t *testing.T) {
 		if err := os.Mkdir(graph, 0o700); err != nil { // os.ReadFile fails on it
 			t.Fatal(err)
 		}
-		id := b.work.Commit("four", map[string]string{"a.txt": "4"})
-		b.pushSource(t, "main")
-		opts.Hints = map[string]string{"refs/heads/main": id}
-		res := b.sync(t, opts)
+		res := b.pushHinted(t, opts, "main", "four", map[string]string{"a.txt": "4"})
 		if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Updated {
 			t.Errorf("main = %+v, want updated", got)
 		}
@@ -282,11 +285,7 @@ func TestHintedSyncReadsTheGraphOnlyWhenNeeded(t *testing.T) {
 	t.Run("force-pushed source", func(t *testing.T) {
 		b, opts := hintedBundle(t)
 		b.work.Run("reset", "-q", "--hard", "HEAD~1")
-		id := b.work.Commit("rewritten", map[string]string{"a.txt": "rewritten"})
-		b.pushSource(t, "+main")
-		b.forge.ResetStats()
-		opts.Hints = map[string]string{"refs/heads/main": id}
-		res := b.sync(t, opts)
+		res := b.pushHinted(t, opts, "+main", "rewritten", map[string]string{"a.txt": "rewritten"})
 		if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Forced || got.Backup == "" {
 			t.Errorf("main = %+v, want overwritten with a backup", got)
 		}
