@@ -81,7 +81,7 @@ func (c *capCache) get(r *remote, service string) *capability.List {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[capKey(r, service)]
-	if !ok || c.now().Sub(e.Seen) > capMaxAge || e.Seen.After(c.now()) {
+	if !ok || !c.fresh(e) {
 		return nil
 	}
 	l := capability.NewList()
@@ -89,6 +89,13 @@ func (c *capCache) get(r *remote, service string) *capability.List {
 		return nil
 	}
 	return l
+}
+
+// fresh reports whether e was seen less than capMaxAge ago (and not in
+// the future, as a clock set back would have it). With c.mu held.
+func (c *capCache) fresh(e capEntry) bool {
+	now := c.now()
+	return now.Sub(e.Seen) <= capMaxAge && !e.Seen.After(now)
 }
 
 // v2Refused names the entry for a source that did not answer a protocol
@@ -104,7 +111,7 @@ func (c *capCache) refusedV2(r *remote) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[capKey(r, v2Refused)]
-	return ok && c.now().Sub(e.Seen) <= capMaxAge && !e.Seen.After(c.now())
+	return ok && c.fresh(e)
 }
 
 // refuseV2 remembers that r did not answer a version 2 fetch.

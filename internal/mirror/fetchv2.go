@@ -3,10 +3,8 @@ package mirror
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/pktline"
@@ -24,68 +22,46 @@ import (
 // back to version 0 (prefetch.go).
 func (r *remote) fetchV2(ctx context.Context, wants, haves []plumbing.Hash, thin bool) (io.ReadCloser, error) {
 	var body bytes.Buffer
-	enc := pktline.NewEncoder(&body)
-	line := func(s string) { _ = enc.EncodeString(s + "\n") } // a bytes.Buffer does not fail
-	line("command=fetch")
-	line("agent=" + r.agent)
-	body.WriteString("0001") // delim-pkt: the command's arguments follow
-	if thin {
-		line("thin-pack")
-	}
-	line("ofs-delta")
-	if r.progress == nil {
-		line("no-progress")
-	}
-	for _, w := range wants {
-		line("want " + w.String())
-	}
-	for _, h := range haves {
-		line("have " + h.String())
-	}
-	line("done")
-	_ = enc.Flush()
-	req, err := r.newRequest(ctx, http.MethodPost, "/"+uploadPack, &body)
-	if err != nil {
+	if err := encodeLines(&body, []string{"command=fetch", "agent=" + r.agent}); err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-git-upload-pack-request")
-	req.Header.Set("Accept", "application/x-git-upload-pack-result")
-	req.Header.Set("Git-Protocol", "version=2")
-	resp, err := r.do(req, "application/x-git-upload-pack-result")
+	body.WriteString("0001") // delim-pkt: the command's arguments follow
+	args := make([]string, 0, len(wants)+len(haves)+5)
+	if thin {
+		args = append(args, "thin-pack")
+	}
+	args = append(args, "ofs-delta")
+	if r.progress == nil {
+		args = append(args, "no-progress")
+	}
+	for _, w := range wants {
+		args = append(args, "want "+w.String())
+	}
+	for _, h := range haves {
+		args = append(args, "have "+h.String())
+	}
+	if err := encodeLines(&body, append(args, "done", "")); err != nil {
+		return nil, err
+	}
+	resp, err := r.postUploadPack(ctx, &body, "version=2")
 	if err != nil {
 		return nil, err
 	}
 	sc := pktline.NewScanner(resp.Body)
 	if !sc.Scan() {
 		resp.Body.Close()
-		var el *pktline.ErrorLine
-		switch err := sc.Err(); {
-		case err == nil:
-			// What a version 0 upload-pack leaves when it dies on the
-			// request's first line.
-			return nil, &errNotV2{answer: "an empty answer"}
-		case errors.As(err, &el):
-			return nil, r.remoteError(ctx, &errRemote{msg: el.Text})
-		default:
+		if err := sc.Err(); err != nil {
 			return nil, r.streamError(ctx, fmt.Errorf("error reading fetch response: %w", err))
 		}
+		// What a version 0 upload-pack leaves when it dies on the
+		// request's first line.
+		return nil, &errNotV2{answer: "an empty answer"}
 	}
-	p := sc.Bytes()
-	switch {
-	case bytes.Equal(p, []byte("packfile\n")) || bytes.Equal(p, []byte("packfile")):
-	case bytes.HasPrefix(p, []byte("ERR ")):
+	if p := sc.Bytes(); !bytes.Equal(bytes.TrimSuffix(p, []byte("\n")), []byte("packfile")) {
 		resp.Body.Close()
-		return nil, r.remoteError(ctx, &errRemote{msg: string(bytes.TrimSpace(p[4:]))})
-	default:
-		resp.Body.Close()
-		return nil, &errNotV2{answer: r.redact(fmt.Sprintf("%q", truncate(p, 40)))}
+		return nil, &errNotV2{answer: r.redact(fmt.Sprintf("%q", firstLine(string(p))))}
 	}
-	var onProgress func([]byte)
-	if r.progress != nil {
-		onProgress = r.progress.remoteMessage
-	}
-	sb := newSidebandReader(sc, nil, onProgress)
-	return &packReader{r: r.progress.receiving(sb), body: resp.Body, remote: r, ctx: ctx}, nil
+	return r.packStream(ctx, sc, nil, resp.Body, r.progress), nil
 }
 
 // errNotV2 is an answer to a version 2 fetch that is not one: the server
@@ -94,12 +70,4 @@ type errNotV2 struct{ answer string }
 
 func (e *errNotV2) Error() string {
 	return "the server answered a protocol version 2 fetch with " + e.answer + ", not a packfile section"
-}
-
-// truncate returns at most n bytes of p, for an error message.
-func truncate(p []byte, n int) []byte {
-	if len(p) > n {
-		return p[:n]
-	}
-	return p
 }

@@ -156,13 +156,7 @@ func (r *remote) fetch(ctx context.Context, caps *capability.List, wants, haves 
 	if err := encodeLines(&body, lines); err != nil {
 		return nil, false, err
 	}
-	req, err := r.newRequest(ctx, http.MethodPost, "/"+uploadPack, &body)
-	if err != nil {
-		return nil, false, err
-	}
-	req.Header.Set("Content-Type", "application/x-git-upload-pack-request")
-	req.Header.Set("Accept", "application/x-git-upload-pack-result")
-	resp, err := r.do(req, "application/x-git-upload-pack-result")
+	resp, err := r.postUploadPack(ctx, &body, "")
 	if err != nil {
 		return nil, false, err
 	}
@@ -197,13 +191,35 @@ func (r *remote) fetch(ctx context.Context, caps *capability.List, wants, haves 
 		if filter != "" {
 			progress = nil
 		}
-		var onProgress func([]byte)
-		if progress != nil {
-			onProgress = progress.remoteMessage
-		}
-		sb := newSidebandReader(sc, append([]byte(nil), p...), onProgress)
-		return &packReader{r: progress.receiving(sb), body: resp.Body, remote: r, ctx: ctx}, acked, nil
+		return r.packStream(ctx, sc, append([]byte(nil), p...), resp.Body, progress), acked, nil
 	}
+}
+
+// postUploadPack sends a request body to upload-pack; protocol, when not
+// "", is the Git-Protocol header (version=2).
+func (r *remote) postUploadPack(ctx context.Context, body *bytes.Buffer, protocol string) (*http.Response, error) {
+	req, err := r.newRequest(ctx, http.MethodPost, "/"+uploadPack, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-git-upload-pack-request")
+	req.Header.Set("Accept", "application/x-git-upload-pack-result")
+	if protocol != "" {
+		req.Header.Set("Git-Protocol", protocol)
+	}
+	return r.do(req, "application/x-git-upload-pack-result")
+}
+
+// packStream is the pack in the side-band pkt-lines sc reads on from
+// first (nil: none read yet); progress, when not nil, counts it and gets
+// the server's messages. Closing it closes body.
+func (r *remote) packStream(ctx context.Context, sc *pktline.Scanner, first []byte, body io.Closer, progress *tracker) io.ReadCloser {
+	var onProgress func([]byte)
+	if progress != nil {
+		onProgress = progress.remoteMessage
+	}
+	sb := newSidebandReader(sc, first, onProgress)
+	return &packReader{r: progress.receiving(sb), body: body, remote: r, ctx: ctx}
 }
 
 // packReader is a fetched pack: it classifies errors met while streaming.
