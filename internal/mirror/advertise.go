@@ -1,20 +1,42 @@
 package mirror
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/pktline"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 )
+
+// advRefs is what a version 0 ref advertisement says: the refs (a HEAD
+// announced on the first line left out, as go-git's packp.AdvRefs does),
+// the values annotated tags peel to, and the server's capabilities.
+type advRefs struct {
+	References   map[string]plumbing.Hash
+	Peeled       map[string]plumbing.Hash
+	Capabilities *capability.List
+}
+
+func newAdvRefs() *advRefs {
+	return &advRefs{
+		References:   map[string]plumbing.Hash{},
+		Peeled:       map[string]plumbing.Hash{},
+		Capabilities: capability.NewList(),
+	}
+}
 
 // errAdvertisementTooLarge is a ref advertisement beyond maxAdvertisement.
 var errAdvertisementTooLarge = errors.New("ref advertisement too large")
 
 // decodeAdvertisement reads a ref advertisement of at most maxAdvertisement
 // bytes from body.
-func (r *remote) decodeAdvertisement(ctx context.Context, body io.Reader) (*packp.AdvRefs, error) {
+func (r *remote) decodeAdvertisement(ctx context.Context, body io.Reader) (*advRefs, error) {
 	ar, err := decodeAdvRefs(body, maxAdvertisement)
 	switch {
 	case errors.Is(err, errAdvertisementTooLarge):
@@ -25,22 +47,219 @@ func (r *remote) decodeAdvertisement(ctx context.Context, body io.Reader) (*pack
 	return ar, nil
 }
 
-// decodeAdvRefs decodes an advertisement, refusing one longer than limit
-// bytes. An empty advertisement (an empty repository over the dumb
-// protocol's shape) is an empty list.
-func decodeAdvRefs(body io.Reader, limit int64) (*packp.AdvRefs, error) {
+// errAdvID is an advertised object id that is not 40 hexadecimal digits.
+type errAdvID struct {
+	line int
+	id   string
+}
+
+func (e *errAdvID) Error() string {
+	return fmt.Sprintf("pkt-line %d: %q is not an object id of 40 hexadecimal digits (only SHA-1 repositories can be mirrored)", e.line, e.id)
+}
+
+// decodeAdvRefs decodes an advertisement (gitprotocol-pack's reference
+// discovery, after smart HTTP's "# service=" line if there is one),
+// refusing one longer than limit bytes. An advertisement with no ref line
+// at all (the dumb protocol's shape of an empty repository) is an empty
+// list.
+//
+// It accepts what go-git's packp.AdvRefs.Decode accepts (FuzzAdvRefs
+// checks both on the same input), except object ids that are not 40
+// hexadecimal digits, which go-git reads as whatever they decode to. It is
+// our own because it is on every sync's path: go-git's copies every line
+// and splits it into slices, and linking packp brings go-git's config
+// parser (gcfg, encoding/gob, regular expressions) into the start-up of
+// every process that runs a sync.
+func decodeAdvRefs(body io.Reader, limit int64) (*advRefs, error) {
 	lr := &cappedReader{r: body, left: limit}
-	ar := packp.NewAdvRefs()
-	if err := ar.Decode(lr); err != nil {
-		if lr.over {
-			return nil, errAdvertisementTooLarge
+	d := advDecoder{r: bufio.NewReaderSize(lr, 16<<10)}
+	ar, err := d.decode()
+	if err != nil && lr.over {
+		return nil, errAdvertisementTooLarge
+	}
+	return ar, err
+}
+
+// advDecoder reads an advertisement's pkt-lines one at a time.
+type advDecoder struct {
+	r    *bufio.Reader
+	buf  []byte
+	line int // number of the last line read, from 1
+}
+
+// next reads one pkt-line, without its trailing newline; flush is true for
+// a flush-pkt (and for a line of nothing but a newline). An "ERR" line is a *pktline.ErrorLine, as go-git's scanner
+// makes it; the end of the stream before any line is io.ErrUnexpectedEOF
+// wrapped with the line number.
+func (d *advDecoder) next() (payload []byte, flush bool, err error) {
+	d.line++
+	hdr, err := d.r.Peek(4)
+	if err != nil {
+		if err == io.EOF {
+			if len(hdr) == 0 && d.line == 1 {
+				return nil, false, errors.New("empty ref advertisement")
+			}
+			err = io.ErrUnexpectedEOF
 		}
-		if errors.Is(err, packp.ErrEmptyAdvRefs) {
-			return ar, nil
+		return nil, false, fmt.Errorf("pkt-line %d: %w", d.line, err)
+	}
+	n := 0
+	for _, c := range hdr {
+		v, ok := unhex(c)
+		if !ok {
+			return nil, false, fmt.Errorf("pkt-line %d: %w", d.line, pktline.ErrInvalidPktLen)
 		}
+		n = n<<4 | int(v)
+	}
+	switch {
+	case n == 0:
+		d.r.Discard(4)
+		return nil, true, nil
+	case n <= 4 || n > pktline.OversizePayloadMax+4:
+		return nil, false, fmt.Errorf("pkt-line %d: %w", d.line, pktline.ErrInvalidPktLen)
+	}
+	d.r.Discard(4) // peeked: cannot fail
+	n -= 4
+	if cap(d.buf) < n {
+		d.buf = make([]byte, n, max(n, 512))
+	}
+	p := d.buf[:n]
+	if _, err := io.ReadFull(d.r, p); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, false, fmt.Errorf("pkt-line %d: %w", d.line, err)
+	}
+	if bytes.HasPrefix(p, []byte("ERR ")) {
+		return nil, false, &pktline.ErrorLine{Text: string(bytes.TrimSpace(p[4:]))}
+	}
+	p = bytes.TrimSuffix(p, []byte("\n"))
+	// A line of just a newline ends the advertisement like a flush-pkt, as
+	// it does in go-git's decoder.
+	return p, len(p) == 0, nil
+}
+
+// unhex is the value of one hexadecimal digit.
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// id reads the object id at the start of p.
+func (d *advDecoder) id(p []byte) (plumbing.Hash, error) {
+	var h plumbing.Hash
+	if len(p) < 40 {
+		return h, &errAdvID{line: d.line, id: string(p)}
+	}
+	if _, err := hex.Decode(h[:], p[:40]); err != nil {
+		return h, &errAdvID{line: d.line, id: string(p[:40])}
+	}
+	return h, nil
+}
+
+func (d *advDecoder) decode() (*advRefs, error) {
+	ar := newAdvRefs()
+	p, flush, err := d.next()
+	if err != nil {
 		return nil, err
 	}
-	return ar, nil
+	if !flush && len(p) > 0 && p[0] == '#' { // "# service=git-upload-pack"
+		if p, flush, err = d.next(); err != nil {
+			return nil, err
+		}
+		if flush {
+			if p, flush, err = d.next(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if flush {
+		return ar, nil // no refs and no capabilities
+	}
+	if err := d.first(ar, p); err != nil {
+		return nil, err
+	}
+	shallows := false
+	for {
+		p, flush, err := d.next()
+		switch {
+		case err != nil:
+			return nil, err
+		case flush:
+			return ar, nil
+		case bytes.HasPrefix(p, []byte("shallow ")):
+			// A shallow repository's boundary: not used, but checked as
+			// go-git does, and nothing but more of them may follow.
+			if len(p) != len("shallow ")+40 {
+				return nil, fmt.Errorf("pkt-line %d: malformed shallow line", d.line)
+			}
+			if _, err := d.id(p[len("shallow "):]); err != nil {
+				return nil, err
+			}
+			shallows = true
+			continue
+		case shallows:
+			return nil, fmt.Errorf("pkt-line %d: a ref after the shallow lines", d.line)
+		}
+		to := ar.References
+		if q, ok := bytes.CutSuffix(p, []byte("^{}")); ok {
+			p, to = q, ar.Peeled
+		}
+		sp := bytes.IndexByte(p, ' ')
+		if sp < 0 || bytes.IndexByte(p[sp+1:], ' ') >= 0 {
+			return nil, fmt.Errorf("pkt-line %d: malformed ref line: want one space between the id and the name", d.line)
+		}
+		if sp != 40 {
+			return nil, &errAdvID{line: d.line, id: string(p[:sp])}
+		}
+		h, err := d.id(p)
+		if err != nil {
+			return nil, err
+		}
+		to[string(p[41:])] = h
+	}
+}
+
+// first reads the first ref line: an id, a name and, after a NUL, the
+// capabilities; an empty repository's is the zero id and
+// "capabilities^{}".
+func (d *advDecoder) first(ar *advRefs, p []byte) error {
+	h, err := d.id(p)
+	if err != nil {
+		return err
+	}
+	p = p[40:]
+	var caps []byte
+	if h.IsZero() {
+		rest, ok := bytes.CutPrefix(p, []byte(" capabilities^{}\x00"))
+		if !ok {
+			return fmt.Errorf("pkt-line %d: malformed zero-id ref", d.line)
+		}
+		caps = rest
+	} else {
+		if len(p) < 3 || p[0] != ' ' {
+			return fmt.Errorf("pkt-line %d: no space after the first ref's id", d.line)
+		}
+		name, rest, ok := bytes.Cut(p[1:], []byte{0})
+		if !ok {
+			return fmt.Errorf("pkt-line %d: no capabilities after the first ref", d.line)
+		}
+		if string(name) != "HEAD" {
+			ar.References[string(name)] = h
+		}
+		caps = rest
+	}
+	if err := ar.Capabilities.Decode(caps); err != nil {
+		return fmt.Errorf("pkt-line %d: invalid capabilities: %w", d.line, err)
+	}
+	return nil
 }
 
 // cappedReader reads at most left bytes; one more is an error, and over

@@ -8,13 +8,12 @@ import (
 
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 )
 
 // sides is what both servers advertised at the start of an attempt.
 type sides struct {
-	src, dst *packp.AdvRefs
+	src, dst *advRefs
 }
 
 // attempt runs one list → plan → transfer → update round. retry is true when
@@ -140,8 +139,8 @@ func (s *syncer) listAndCreate(ctx context.Context) (sides, error) {
 // just created empty: no refs, and of the capabilities Git's receive-pack
 // has advertised since 1.8 (2013) the ones push uses, so that the push is
 // the one a listing would have led to.
-func createdTarget() *packp.AdvRefs {
-	ar := packp.NewAdvRefs()
+func createdTarget() *advRefs {
+	ar := newAdvRefs()
 	for _, c := range []capability.Capability{capability.ReportStatus, capability.Sideband64k, capability.Quiet, capability.OFSDelta} {
 		_ = ar.Capabilities.Set(c) // Set fails only for a value on a capability that takes none
 	}
@@ -150,7 +149,7 @@ func createdTarget() *packp.AdvRefs {
 }
 
 // hasBranchOrTag reports whether adv has any branch or tag, in scope or not.
-func hasBranchOrTag(adv *packp.AdvRefs) bool {
+func hasBranchOrTag(adv *advRefs) bool {
 	for name := range adv.References {
 		if strings.HasPrefix(name, "refs/heads/") || strings.HasPrefix(name, "refs/tags/") {
 			return true

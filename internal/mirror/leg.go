@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 )
 
@@ -45,8 +44,8 @@ func (t *transfer) forgetCapabilities() {
 	}
 }
 
-func refsOnly(a *packp.AdvRefs) *packp.AdvRefs {
-	return &packp.AdvRefs{References: a.References, Peeled: a.Peeled, Capabilities: capability.NewList()}
+func refsOnly(a *advRefs) *advRefs {
+	return &advRefs{References: a.References, Peeled: a.Peeled, Capabilities: capability.NewList()}
 }
 
 // capabilities learns, both at once, the capabilities of the leg's

@@ -14,7 +14,6 @@ import (
 	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/pktline"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 )
 
@@ -97,7 +96,7 @@ func (r *remote) do(req *http.Request, wantType string) (*http.Response, error) 
 
 // advertise lists the repository's refs as service (upload-pack for reading,
 // receive-pack for writing) sees them.
-func (r *remote) advertise(ctx context.Context, service string) (*packp.AdvRefs, error) {
+func (r *remote) advertise(ctx context.Context, service string) (*advRefs, error) {
 	req, err := r.newRequest(ctx, http.MethodGet, "/info/refs?service="+service, nil)
 	if err != nil {
 		return nil, err
