@@ -139,19 +139,6 @@ func (d *advDecoder) next() (payload []byte, flush bool, err error) {
 	return p, len(p) == 0, nil
 }
 
-// unhex is the value of one hexadecimal digit.
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
 // id reads the object id at the start of p.
 func (d *advDecoder) id(p []byte) (plumbing.Hash, error) {
 	var h plumbing.Hash

@@ -259,7 +259,10 @@ func stepResult(st Step) RefResult {
 	if !st.Source.IsZero() {
 		r.Source = st.Source.String()
 	}
-	if !st.Target.IsZero() {
+	switch {
+	case st.Target == st.Source:
+		r.Target = r.Source // most refs of a sync: one string for both
+	case !st.Target.IsZero():
 		r.Target = st.Target.String()
 	}
 	if st.Outcome == Diverged || st.Outcome == Conflict {

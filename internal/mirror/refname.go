@@ -37,7 +37,9 @@ func CheckRefName(name string) error {
 			return fmt.Errorf("ref name %q contains %q", name, string(c))
 		}
 	}
-	for _, comp := range strings.Split(name, "/") {
+	for rest := name; rest != ""; {
+		comp, after, _ := strings.Cut(rest, "/")
+		rest = after
 		if comp == "" {
 			return fmt.Errorf("ref name %q has an empty component", name)
 		}

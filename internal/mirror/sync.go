@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -179,8 +180,8 @@ func newSyncer(opts Options) (*syncer, error) {
 		}
 		s.last = make(map[string]plumbing.Hash, len(m))
 		for ref, h := range m {
-			if plumbing.IsHash(h) {
-				s.last[ref] = plumbing.NewHash(h)
+			if id, ok := parseID(h); ok {
+				s.last[ref] = id
 			}
 		}
 		s.saved = m
@@ -246,8 +247,10 @@ func (s *syncer) saveState(res *Result) error {
 		return nil
 	}
 	m := make(map[string]string, len(s.last))
-	for ref, h := range s.last {
-		m[ref] = h.String()
+	for ref := range s.last {
+		// What it was read from, as Hash.String writes it (the same
+		// string unless it had upper-case digits).
+		m[ref] = strings.ToLower(s.saved[ref])
 	}
 	if s.opts.TwoWay && s.listed != nil {
 		// Gone from both sides: nothing left to compare with.
