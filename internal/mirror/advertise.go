@@ -88,9 +88,10 @@ type advDecoder struct {
 }
 
 // next reads one pkt-line, without its trailing newline; flush is true for
-// a flush-pkt (and for a line of nothing but a newline). An "ERR" line is a *pktline.ErrorLine, as go-git's scanner
-// makes it; the end of the stream before any line is io.ErrUnexpectedEOF
-// wrapped with the line number.
+// a flush-pkt (and for a line of nothing but a newline). An "ERR" line is a
+// *pktline.ErrorLine, as go-git's scanner makes it; a stream that ends
+// before the advertisement's flush-pkt is io.ErrUnexpectedEOF, wrapped with
+// the line number (one with no line at all says it is empty).
 func (d *advDecoder) next() (payload []byte, flush bool, err error) {
 	d.line++
 	hdr, err := d.r.Peek(4)
