@@ -249,7 +249,8 @@ func (s *syncer) saveState(res *Result) error {
 	m := make(map[string]string, len(s.last))
 	for ref := range s.last {
 		// What it was read from, as Hash.String writes it (the same
-		// string unless it had upper-case digits).
+		// string unless it had upper-case digits): s.last is only ever
+		// written by newSyncer, from s.saved.
 		m[ref] = strings.ToLower(s.saved[ref])
 	}
 	if s.opts.TwoWay && s.listed != nil {
