@@ -144,7 +144,7 @@ func (d *advDecoder) next() (payload []byte, flush bool, err error) {
 func (d *advDecoder) id(p []byte) (plumbing.Hash, error) {
 	var h plumbing.Hash
 	if len(p) < 40 {
-		return h, &errAdvID{line: d.line, id: string(p)}
+		return h, &errAdvID{line: d.line, id: string(p)} // shorter than an id: 39 bytes at most
 	}
 	if _, err := hex.Decode(h[:], p[:40]); err != nil {
 		return h, &errAdvID{line: d.line, id: string(p[:40])}
@@ -205,7 +205,7 @@ func (d *advDecoder) decode() (*advRefs, error) {
 			return nil, fmt.Errorf("pkt-line %d: malformed ref line: want one space between the id and the name", d.line)
 		}
 		if sp != 40 {
-			return nil, &errAdvID{line: d.line, id: string(p[:sp])}
+			return nil, &errAdvID{line: d.line, id: string(p[:min(sp, 64)])} // the start of it: a hostile line can be 64 KiB
 		}
 		h, err := d.id(p)
 		if err != nil {

@@ -61,6 +61,7 @@ func TestDecodeAdvRefs(t *testing.T) {
 		{name: "short id", in: pktf("abc refs/heads/a" + caps), wantBadID: true},
 		{name: "not hex", in: pktf(strings.Repeat("g", 40) + " refs/heads/a" + caps), wantBadID: true},
 		{name: "SHA-256 id", in: pktf(advA+" refs/heads/a"+caps) + pktf(advA+advA[:24]+" refs/heads/b\n") + "0000", wantBadID: true},
+		{name: "a long first word", in: pktf(advA+" refs/heads/a"+caps) + pktf(strings.Repeat("a", 5000)+" refs/heads/b\n") + "0000", wantBadID: true},
 		{name: "two spaces", in: pktf(advA+" refs/heads/a"+caps) + pktf(advA+" refs/heads/b c\n") + "0000", wantErr: "one space"},
 		{name: "no capabilities", in: pktf(advA+" refs/heads/a\n") + "0000", wantErr: "no capabilities"},
 		{name: "zero id without capabilities^{}", in: pktf(advZ+" refs/heads/a"+caps) + "0000", wantErr: "malformed zero-id"},
@@ -83,6 +84,9 @@ func TestDecodeAdvRefs(t *testing.T) {
 			case tt.wantBadID:
 				if !errors.As(err, &bad) {
 					t.Fatalf("error %v, want an *errAdvID", err)
+				}
+				if len(err.Error()) > 200 {
+					t.Fatalf("error of %d bytes: %.200s…", len(err.Error()), err)
 				}
 				return
 			case tt.wantErr != "":
