@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -66,13 +65,16 @@ func (e *errAdvID) Error() string {
 // It accepts what go-git's packp.AdvRefs.Decode accepts (FuzzAdvRefs
 // checks both on the same input), except object ids that are not 40
 // hexadecimal digits, which go-git reads as whatever they decode to. It is
-// our own because it is on every sync's path: go-git's copies every line
-// and splits it into slices, and linking packp brings go-git's config
-// parser (gcfg, encoding/gob, regular expressions) into the start-up of
-// every process that runs a sync.
+// our own because it is on every sync's path: linking packp brings
+// go-git's config parser (gcfg, encoding/gob, regular expressions) into the
+// start-up of every process that runs a sync, and its decoder splits every
+// line into slices. The pkt-lines are go-git's scanner's, as everywhere
+// else here (its per-line trace call costs an allocation a line: 290 µs
+// and 2,393 allocations for 617 refs, against 215 µs and 1,252 with a
+// reader of our own; not worth a second pkt-line parser).
 func decodeAdvRefs(body io.Reader, limit int64) (*advRefs, error) {
 	lr := &cappedReader{r: body, left: limit}
-	d := advDecoder{r: bufio.NewReaderSize(lr, 16<<10)}
+	d := advDecoder{sc: pktline.NewScanner(bufio.NewReaderSize(lr, 16<<10))}
 	ar, err := d.decode()
 	if err != nil && lr.over {
 		return nil, errAdvertisementTooLarge
@@ -82,71 +84,42 @@ func decodeAdvRefs(body io.Reader, limit int64) (*advRefs, error) {
 
 // advDecoder reads an advertisement's pkt-lines one at a time.
 type advDecoder struct {
-	r    *bufio.Reader
-	buf  []byte
+	sc   *pktline.Scanner
 	line int // number of the last line read, from 1
 }
 
 // next reads one pkt-line, without its trailing newline; flush is true for
-// a flush-pkt (and for a line of nothing but a newline). An "ERR" line is a
-// *pktline.ErrorLine, as go-git's scanner makes it; a stream that ends
-// before the advertisement's flush-pkt is io.ErrUnexpectedEOF, wrapped with
-// the line number (one with no line at all says it is empty).
+// a flush-pkt (and for a line of nothing but a newline, as in go-git's
+// decoder). An "ERR" line is the scanner's *pktline.ErrorLine; a stream
+// that ends before the advertisement's flush-pkt is io.ErrUnexpectedEOF,
+// wrapped with the line number (one with no line at all says it is empty).
 func (d *advDecoder) next() (payload []byte, flush bool, err error) {
 	d.line++
-	hdr, err := d.r.Peek(4)
-	if err != nil {
-		if err == io.EOF {
-			if len(hdr) == 0 && d.line == 1 {
-				return nil, false, errors.New("empty ref advertisement")
-			}
+	if !d.sc.Scan() {
+		err := d.sc.Err()
+		switch {
+		case err == nil && d.line == 1:
+			return nil, false, errors.New("empty ref advertisement")
+		case err == nil:
 			err = io.ErrUnexpectedEOF
+		}
+		var el *pktline.ErrorLine
+		if errors.As(err, &el) {
+			return nil, false, err
 		}
 		return nil, false, fmt.Errorf("pkt-line %d: %w", d.line, err)
 	}
-	n := 0
-	for _, c := range hdr {
-		v, ok := unhex(c)
-		if !ok {
-			return nil, false, fmt.Errorf("pkt-line %d: %w", d.line, pktline.ErrInvalidPktLen)
-		}
-		n = n<<4 | int(v)
-	}
-	switch {
-	case n == 0:
-		d.r.Discard(4)
-		return nil, true, nil
-	case n <= 4 || n > pktline.OversizePayloadMax+4:
-		return nil, false, fmt.Errorf("pkt-line %d: %w", d.line, pktline.ErrInvalidPktLen)
-	}
-	d.r.Discard(4) // peeked: cannot fail
-	n -= 4
-	if cap(d.buf) < n {
-		d.buf = make([]byte, n, max(n, 512))
-	}
-	p := d.buf[:n]
-	if _, err := io.ReadFull(d.r, p); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, false, fmt.Errorf("pkt-line %d: %w", d.line, err)
-	}
-	if bytes.HasPrefix(p, []byte("ERR ")) {
-		return nil, false, &pktline.ErrorLine{Text: string(bytes.TrimSpace(p[4:]))}
-	}
-	p = bytes.TrimSuffix(p, []byte("\n"))
-	// A line of just a newline ends the advertisement like a flush-pkt, as
-	// it does in go-git's decoder.
+	p := bytes.TrimSuffix(d.sc.Bytes(), []byte("\n"))
 	return p, len(p) == 0, nil
 }
 
 // id reads the object id at the start of p.
 func (d *advDecoder) id(p []byte) (plumbing.Hash, error) {
-	var h plumbing.Hash
 	if len(p) < 40 {
-		return h, &errAdvID{line: d.line, id: string(p)} // shorter than an id: 39 bytes at most
+		return plumbing.Hash{}, &errAdvID{line: d.line, id: string(p)} // shorter than an id: 39 bytes at most
 	}
-	if _, err := hex.Decode(h[:], p[:40]); err != nil {
+	h, ok := parseID(p[:40])
+	if !ok {
 		return h, &errAdvID{line: d.line, id: string(p[:40])}
 	}
 	return h, nil

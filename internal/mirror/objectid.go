@@ -3,8 +3,9 @@ package mirror
 import "github.com/go-git/go-git/v5/plumbing"
 
 // parseID reads an object id of 40 hexadecimal digits, either case, as
-// plumbing.IsHash and plumbing.NewHash together would, without allocating.
-func parseID(s string) (plumbing.Hash, bool) {
+// plumbing.IsHash and plumbing.NewHash together would, without allocating:
+// from the state file's strings and from an advertisement's bytes.
+func parseID[T string | []byte](s T) (plumbing.Hash, bool) {
 	var h plumbing.Hash
 	if len(s) != 2*len(h) {
 		return h, false
