@@ -280,8 +280,8 @@ func runIntake(b *testing.B, title string, rate int, cfg appBenchConfig) {
 	}
 	fmt.Fprintf(out, "CPU during the load (%s)\n", cpu.line(runtime.NumCPU()))
 	fmt.Fprintf(out, "ref listings during the load: GitHub side %d (%d in-process), Gitee side %d (%d in-process)\n",
-		ghStats.InfoRefsUploadPack+ghStats.InfoRefsReceivePack, ghStats.InfoRefsInProcess,
-		geStats.InfoRefsUploadPack+geStats.InfoRefsReceivePack, geStats.InfoRefsInProcess)
+		ghStats.Listings(), ghStats.InfoRefsInProcess+ghStats.LsRefsInProcess,
+		geStats.Listings(), geStats.InfoRefsInProcess+geStats.LsRefsInProcess)
 	fmt.Fprintf(out, "App processes' RSS: %s\n", memLine)
 	if firstTimer.Stop() {
 		close(firstTaken) // a load shorter than a second

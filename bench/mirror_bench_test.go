@@ -518,6 +518,6 @@ func mibBytes(n int64) string { return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20
 
 // wire summarises what crossed the forge's HTTP layer during one run.
 func wire(st forgetest.Stats) string {
-	return fmt.Sprintf("wire: upload-pack %d POSTs %s out, receive-pack %d POSTs %s in",
-		st.UploadPackPOSTs, mibBytes(st.UploadPackResponseBytes), st.ReceivePackPOSTs, mibBytes(st.ReceivePackRequestBytes))
+	return fmt.Sprintf("wire: %d listings (%d ls-refs), upload-pack %d POSTs %s out, receive-pack %d POSTs %s in",
+		st.Listings(), st.LsRefs, st.UploadPackPOSTs, mibBytes(st.UploadPackResponseBytes), st.ReceivePackPOSTs, mibBytes(st.ReceivePackRequestBytes))
 }

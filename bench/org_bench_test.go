@@ -150,7 +150,7 @@ type orgRun struct {
 // reset.
 func orgGitRequests(f *forgetest.Forge) int {
 	s := f.Stats()
-	return s.InfoRefsUploadPack + s.InfoRefsReceivePack + s.UploadPackPOSTs + s.ReceivePackPOSTs
+	return s.Listings() + s.UploadPackPOSTs + s.ReceivePackPOSTs
 }
 
 // orgLoadAvg is the machine's 1, 5 and 15 minute load averages.

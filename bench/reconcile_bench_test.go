@@ -225,8 +225,8 @@ func BenchmarkReconcileScale(b *testing.B) {
 	fmt.Fprintf(out, "spread: first listing of each mirror after its slot (i/n of the round, id order): p50 %s  p99 %s  max %s; syncs per minute:%s\n",
 		secStr(pct(lags, 0.5)), secStr(pct(lags, 0.99)), secStr(pct(lags, 1)), minutes(perMinute))
 	fmt.Fprintf(out, "one sync per mirror: %d mirrors listed more than once on a side; forge requests: GitHub side %d listings (%d in-process), %d fetches; Gitee side %d listings (%d in-process), %d pushes\n",
-		twice, ghs.InfoRefsUploadPack+ghs.InfoRefsReceivePack, ghs.InfoRefsInProcess, ghs.UploadPackPOSTs,
-		ges.InfoRefsUploadPack+ges.InfoRefsReceivePack, ges.InfoRefsInProcess, ges.ReceivePackPOSTs)
+		twice, ghs.Listings(), ghs.InfoRefsInProcess+ghs.LsRefsInProcess, ghs.UploadPackPOSTs,
+		ges.Listings(), ges.InfoRefsInProcess+ges.LsRefsInProcess, ges.ReceivePackPOSTs)
 	fmt.Fprintf(out, "database after the round: %d sync runs recorded (a no-op reconcile records none), %d of %d mirrors in sync, %d sync jobs completed\n",
 		runs, inSync, n, jobs)
 	fmt.Fprintf(out, "CPU during the round (%s)\n", cpu.line(runtime.NumCPU()))

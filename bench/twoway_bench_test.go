@@ -108,8 +108,8 @@ func BenchmarkTwoWay(b *testing.B) {
 		f.ResetStats()
 		d := timedAs(kind, opts)
 		st := f.Stats()
-		return d, fmt.Sprintf("%d GET (%d upload-pack, %d receive-pack), %d fetch, %d push",
-			st.InfoRefsUploadPack+st.InfoRefsReceivePack, st.InfoRefsUploadPack, st.InfoRefsReceivePack, st.UploadPackPOSTs, st.ReceivePackPOSTs)
+		return d, fmt.Sprintf("%d listings (%d upload-pack GET, %d receive-pack GET, %d ls-refs), %d fetch, %d push",
+			st.Listings(), st.InfoRefsUploadPack, st.InfoRefsReceivePack, st.LsRefs, st.UploadPackPOSTs, st.ReceivePackPOSTs)
 	}
 	pair := func(i int, k string, two func() (time.Duration, string), base func() time.Duration) {
 		b.Helper()

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -100,6 +101,114 @@ func (f *Forge) serveRefsInProcess(w http.ResponseWriter, r *http.Request, owner
 	f.stats.InfoRefsInProcess++
 	f.mu.Unlock()
 	return true
+}
+
+// serveLsRefsInProcess answers a protocol v2 ls-refs (r's body, read
+// whole) when the repository's refs allow it, as serveRefsInProcess does
+// an advertisement, with the lines git's ls-refs would send for the
+// arguments given (ref-prefix, peel, symrefs), and reports whether it did.
+// An argument it does not know, or "unborn", leaves the answer to git.
+func (f *Forge) serveLsRefsInProcess(w http.ResponseWriter, r *http.Request, owner, repo string) bool {
+	args, ok := lsRefsArgs(r)
+	if !ok {
+		return false
+	}
+	var prefixes []string
+	peel, symrefs := false, false
+	for _, a := range args {
+		switch p, isPrefix := strings.CutPrefix(a, "ref-prefix "); {
+		case isPrefix:
+			prefixes = append(prefixes, p)
+		case a == "peel":
+			peel = true
+		case a == "symrefs":
+			symrefs = true
+		default:
+			return false
+		}
+	}
+	dir := f.RepoPath(owner, repo)
+	refs, ok := packedRefs(dir)
+	if !ok {
+		return false
+	}
+	wanted := func(name string) bool {
+		return len(prefixes) == 0 || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+	}
+	var body bytes.Buffer
+	pkt := func(s string) { fmt.Fprintf(&body, "%04x%s", len(s)+4, s) }
+	if head := headBranch(dir); head != "" && wanted("HEAD") {
+		if i := slices.IndexFunc(refs, func(p packedRef) bool { return p.name == "refs/heads/"+head }); i >= 0 {
+			line := refs[i].oid + " HEAD"
+			if symrefs {
+				line += " symref-target:refs/heads/" + head
+			}
+			pkt(line + "\n")
+		}
+	}
+	for _, p := range refs {
+		if !wanted(p.name) {
+			continue
+		}
+		line := p.oid + " " + p.name
+		if peel && p.peeled != "" {
+			line += " peeled:" + p.peeled
+		}
+		pkt(line + "\n")
+	}
+	body.WriteString("0000")
+	h := w.Header()
+	h.Set("Content-Type", "application/x-git-upload-pack-result")
+	h.Set("Expires", "Fri, 01 Jan 1980 00:00:00 GMT")
+	h.Set("Pragma", "no-cache")
+	h.Set("Cache-Control", "no-cache, max-age=0, must-revalidate")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body.Bytes())
+	f.mu.Lock()
+	f.stats.LsRefsInProcess++
+	f.mu.Unlock()
+	return true
+}
+
+// lsRefsArgs reads an ls-refs request from r's body and returns its
+// arguments (the lines after the delim-pkt); ok is false for a body that
+// is not one, which is left to git. The body is read again from its start
+// afterwards, for git.
+func lsRefsArgs(r *http.Request) (args []string, ok bool) {
+	seeker, isSeeker := r.Body.(io.Seeker)
+	if !isSeeker {
+		return nil, false
+	}
+	defer seeker.Seek(0, io.SeekStart)
+	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		return nil, false
+	}
+	inArgs := false
+	for len(b) >= 4 {
+		var n int
+		if _, err := fmt.Sscanf(string(b[:4]), "%04x", &n); err != nil {
+			return nil, false
+		}
+		switch {
+		case n == 0:
+			return args, inArgs && len(b) == 4
+		case n == 1:
+			inArgs = true
+			b = b[4:]
+			continue
+		case n < 4 || n > len(b):
+			return nil, false
+		}
+		line := strings.TrimSuffix(string(b[4:n]), "\n")
+		if inArgs {
+			args = append(args, line)
+		} else if strings.HasPrefix(line, "command=") && line != "command=ls-refs" {
+			return nil, false
+		}
+		b = b[n:]
+	}
+	return nil, false
 }
 
 // withSymref adds HEAD's symref to upload-pack's capabilities where git

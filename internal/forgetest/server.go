@@ -1,6 +1,7 @@
 package forgetest
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -21,6 +22,9 @@ const (
 	infoRefsReceive
 	uploadPack
 	receivePack
+	// lsRefs is an upload-pack POST in protocol version 2 whose command
+	// is ls-refs: a listing, not a fetch (isLsRefs).
+	lsRefs
 )
 
 // serve is the server's root handler: latency for every request, then the
@@ -68,6 +72,9 @@ func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	if k == uploadPack && !f.cfg.noV2 {
+		k, r.Body = f.isLsRefs(r)
+	}
 	f.countRequest(k)
 	if code := f.takeFailure(); code != 0 {
 		http.Error(w, http.StatusText(code), code)
@@ -95,8 +102,12 @@ func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 	if k == receivePack {
 		body = f.pushBody(r, body)
 	}
-	in := &countReader{r: body, f: f, k: k}
-	out := &countWriter{ResponseWriter: w, f: f, k: k}
+	bytesAs := k
+	if k == lsRefs {
+		bytesAs = uploadPack
+	}
+	in := &countReader{r: body, f: f, k: bytesAs}
+	out := &countWriter{ResponseWriter: w, f: f, k: bytesAs}
 	if f.cfg.inProcessRefs && (k == infoRefsUpload || k == infoRefsReceive) && f.serveRefsInProcess(out, r, owner, repo, k) {
 		return
 	}
@@ -125,6 +136,9 @@ func (f *Forge) serveGit(w http.ResponseWriter, r *http.Request) {
 		}
 		defer done()
 		req.Body, req.ContentLength, req.TransferEncoding = body, n, nil
+		if k == lsRefs && f.cfg.inProcessRefs && f.serveLsRefsInProcess(out, req, owner, repo) {
+			return
+		}
 	}
 
 	guardEnv, guard, guarded, err := f.workflowGuard(r, k)
@@ -197,11 +211,37 @@ func route(r *http.Request) (owner, repo string, k kind, ok bool) {
 	return owner, repo, k, true
 }
 
+// isLsRefs tells an upload-pack POST in protocol version 2 whose command
+// is ls-refs (a listing) from a fetch, by the request's first pkt-line,
+// which it peeks at. It returns the request's kind and the body to read
+// from then on.
+func (f *Forge) isLsRefs(r *http.Request) (kind, io.ReadCloser) {
+	if !strings.Contains(r.Header.Get("Git-Protocol"), "version=2") || r.Header.Get("Content-Encoding") != "" {
+		return uploadPack, r.Body
+	}
+	const first = "0014command=ls-refs\n"
+	br := bufio.NewReaderSize(r.Body, 64)
+	body := struct {
+		io.Reader
+		io.Closer
+	}{br, r.Body}
+	if p, _ := br.Peek(len(first)); string(p) == first {
+		return lsRefs, body
+	}
+	return uploadPack, body
+}
+
 // gitSuffix is the part of a Git URL path after /{owner}/{repo}[.git].
 func gitSuffix(path string) string {
 	parts := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 3)
 	return "/" + parts[2]
 }
+
+// nopCloser is a body in memory that can be read again (Seek), unlike
+// io.NopCloser's.
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
 
 // memBodyLimit is how much of a chunked request body is kept in memory
 // before it goes to a temp file.
@@ -217,7 +257,7 @@ func (f *Forge) buffer(r io.Reader) (body io.ReadCloser, n int64, done func(), e
 		return nil, 0, nil, err
 	}
 	if n <= memBodyLimit {
-		return io.NopCloser(&mem), n, func() {}, nil
+		return nopCloser{bytes.NewReader(mem.Bytes())}, n, func() {}, nil
 	}
 	file, err := os.CreateTemp(f.spool, "body-")
 	if err != nil {

@@ -12,8 +12,15 @@ import (
 type Stats struct {
 	InfoRefsUploadPack  int // GET info/refs?service=git-upload-pack
 	InfoRefsReceivePack int // GET info/refs?service=git-receive-pack
-	UploadPackPOSTs     int
+	UploadPackPOSTs     int // fetches: protocol v0, and v2 but for ls-refs
 	ReceivePackPOSTs    int // git's auth probe before a chunked push counts too
+	// LsRefs counts upload-pack POSTs in protocol v2 whose command is
+	// ls-refs: listings, like InfoRefsUploadPack, not fetches. Their
+	// bytes count in UploadPackRequestBytes and UploadPackResponseBytes.
+	LsRefs int
+	// LsRefsInProcess counts the ls-refs above that the forge answered
+	// itself (InProcessRefAdvertisement).
+	LsRefsInProcess int
 	// InfoRefsInProcess counts the listings above that the forge answered
 	// itself (InProcessRefAdvertisement).
 	InfoRefsInProcess int
@@ -23,6 +30,10 @@ type Stats struct {
 	ReceivePackRequestBytes  int64
 	ReceivePackResponseBytes int64
 }
+
+// Listings counts the ref listings of both services: the GET info/refs of
+// protocol v0 and v2 (v2's lists capabilities only) and v2's ls-refs POSTs.
+func (s Stats) Listings() int { return s.InfoRefsUploadPack + s.InfoRefsReceivePack + s.LsRefs }
 
 // Stats returns the counts since New or the last ResetStats.
 func (f *Forge) Stats() Stats {
@@ -50,6 +61,8 @@ func (f *Forge) countRequest(k kind) {
 		f.stats.UploadPackPOSTs++
 	case receivePack:
 		f.stats.ReceivePackPOSTs++
+	case lsRefs:
+		f.stats.LsRefs++
 	}
 }
 
