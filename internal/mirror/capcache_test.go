@@ -79,3 +79,29 @@ func TestCapCache(t *testing.T) {
 		t.Error("a nil cache remembered something")
 	}
 }
+
+// An empty capability list (git's upload-pack before 2.41 advertises none
+// for a repository with no refs) is not remembered, and does not replace
+// what was: a sync listing with ls-refs would pair it with a server "too
+// old" for a side band.
+func TestCapCacheIgnoresEmptyList(t *testing.T) {
+	t.Parallel()
+	src := &remote{side: "source"}
+	c, err := loadCapCache(filepath.Join(t.TempDir(), "caps.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.put(src, uploadPack, capability.NewList())
+	if got := c.get(src, uploadPack); got != nil {
+		t.Fatalf("an empty list was remembered: %q", got.String())
+	}
+	caps := capability.NewList()
+	if err := caps.Set(capability.Sideband64k); err != nil {
+		t.Fatal(err)
+	}
+	c.put(src, uploadPack, caps)
+	c.put(src, uploadPack, capability.NewList())
+	if got := c.get(src, uploadPack); got == nil || !got.Supports(capability.Sideband64k) {
+		t.Fatalf("an empty list replaced the remembered one: %v", got)
+	}
+}
