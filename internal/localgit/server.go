@@ -172,6 +172,15 @@ func (rp *repo) uploadPack(ctx context.Context, w http.ResponseWriter, body io.R
 	if _, err := up.AdvertisedReferencesContext(ctx); err != nil {
 		return err
 	}
+	// Protocol version 2 (a "command=" first line) is not spoken here: the
+	// answer is the one git's upload-pack without it gives, nothing, on
+	// which a client asks again in version 0.
+	br := bufio.NewReader(body)
+	if p, _ := br.Peek(12); len(p) == 12 && string(p[4:]) == "command=" {
+		w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
+		return nil
+	}
+	body = br
 	req := packp.NewUploadPackRequest()
 	if err := req.Decode(body); err != nil {
 		return fmt.Errorf("reading the fetch request: %w", err)

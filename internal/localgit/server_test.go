@@ -176,3 +176,31 @@ func TestPushChecksOldValue(t *testing.T) {
 		t.Errorf("refs changed to %v, want %v", got, before)
 	}
 }
+
+// TestProtocolV2Refused: a protocol version 2 request (here ls-refs) gets
+// what git's upload-pack without version 2 answers, nothing, with success:
+// the sync core takes that for "version 0 only" and lists in version 0.
+func TestProtocolV2Refused(t *testing.T) {
+	t.Parallel()
+	dir, _ := workRepo(t, 1)
+	s, err := localgit.Start(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	body := "0014command=ls-refs\n0001001bref-prefix refs/heads/\n0000"
+	req, err := http.NewRequest(http.MethodPost, s.URL(0)+"/git-upload-pack", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Git-Protocol", "version=2")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || len(out) != 0 {
+		t.Errorf("answer %d %q, want 200 and nothing", resp.StatusCode, out)
+	}
+}
