@@ -46,6 +46,9 @@ func (r *remote) decodeAdvertisement(ctx context.Context, body io.Reader) (*advR
 	return ar, nil
 }
 
+// errEmptyAdvertisement is an answer with no pkt-line at all.
+var errEmptyAdvertisement = errors.New("empty ref advertisement")
+
 // errAdvID is an advertised object id that is not 40 hexadecimal digits.
 type errAdvID struct {
 	line int
@@ -99,7 +102,7 @@ func (d *advDecoder) next() (payload []byte, flush bool, err error) {
 		err := d.sc.Err()
 		switch {
 		case err == nil && d.line == 1:
-			return nil, false, errors.New("empty ref advertisement")
+			return nil, false, errEmptyAdvertisement
 		case err == nil:
 			err = io.ErrUnexpectedEOF
 		}

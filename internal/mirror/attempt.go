@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sort"
 	"strings"
@@ -92,17 +93,49 @@ func (s *syncer) listBoth(ctx context.Context) (sides, error) {
 		errc <- err
 	}()
 	var srcErr error
-	adv.src, srcErr = s.src.advertise(ctx, uploadPack)
+	var srcV0 bool
+	adv.src, srcV0, srcErr = s.listSource(ctx)
 	dstErr := <-errc
 	if srcErr != nil {
 		return adv, srcErr
 	}
 	if dstErr == nil {
-		// For the next hinted sync, which fetches before it lists.
-		s.caps.put(s.src, uploadPack, adv.src.Capabilities)
+		// For the next sync, which lists the source with ls-refs, and
+		// for the next hinted one, which fetches before it lists. A
+		// source listed with ls-refs gave no capabilities: the ones it
+		// was paired with are not put back, so that they age, and a
+		// version 0 listing asks for them again after capMaxAge.
+		if srcV0 {
+			s.caps.put(s.src, uploadPack, adv.src.Capabilities)
+		}
 		s.caps.put(s.dst, receivePack, adv.dst.Capabilities)
 	}
 	return adv, dstErr
+}
+
+// listSource lists the source's refs. With its upload-pack's capabilities
+// remembered (capCache) and no refusal of version 2 remembered, that is an
+// ls-refs of sourcePrefixes (lsRefs: the server reads and sends only
+// those, and peels nothing), paired with the remembered capabilities;
+// otherwise, or when the source turns out not to speak version 2 (which is
+// then remembered, as for a prefetch), it is the version 0 advertisement,
+// and v0 is true. The refs in scope are the same either way.
+func (s *syncer) listSource(ctx context.Context) (adv *advRefs, v0 bool, err error) {
+	if caps := s.caps.get(s.src, uploadPack); caps != nil && !s.caps.refusedV2(s.src) {
+		adv, err := s.src.lsRefs(ctx, sourcePrefixes)
+		var nv *errNotV2
+		if !errors.As(err, &nv) {
+			if err != nil {
+				return nil, false, err
+			}
+			adv.Capabilities = caps
+			return adv, false, nil
+		}
+		s.log.Info("the source did not answer a protocol version 2 ls-refs; using version 0", slog.Any("error", err))
+		s.caps.refuseV2(s.src)
+	}
+	adv, err = s.src.advertise(ctx, uploadPack)
+	return adv, true, err
 }
 
 // listAndCreate reads the source and, unless it has no branch and no tag
@@ -119,7 +152,7 @@ func (s *syncer) listBoth(ctx context.Context) (sides, error) {
 func (s *syncer) listAndCreate(ctx context.Context) (sides, error) {
 	var adv sides
 	var err error
-	if adv.src, err = s.src.advertise(ctx, uploadPack); err != nil {
+	if adv.src, _, err = s.listSource(ctx); err != nil {
 		return adv, err
 	}
 	if !hasBranchOrTag(adv.src) {

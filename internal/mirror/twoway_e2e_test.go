@@ -58,7 +58,7 @@ func TestTwoWayCommitOnEachSide(t *testing.T) {
 	if !res.NoOp || len(res.Changed()) != 0 {
 		t.Errorf("second sync not a no-op: %+v", res)
 	}
-	if st := b.forge.Stats(); st.UploadPackPOSTs+st.ReceivePackPOSTs != 0 || st.InfoRefsUploadPack+st.InfoRefsReceivePack != 2 {
+	if st := b.forge.Stats(); st.UploadPackPOSTs+st.ReceivePackPOSTs != 0 || st.Listings() != 2 {
 		t.Errorf("no-op two-way sync made requests beyond two listings: %+v", st)
 	}
 }

@@ -1,0 +1,197 @@
+package mirror_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
+	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
+)
+
+// lsRefsBodies records the bodies of the source's ls-refs requests.
+type lsRefsBodies struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (l *lsRefsBodies) watch(t *testing.T, f *forgetest.Forge) {
+	f.OnServe(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/gh/proj") && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				t.Error(err)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte("command=ls-refs")) {
+				l.mu.Lock()
+				l.bodies = append(l.bodies, string(body))
+				l.mu.Unlock()
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (l *lsRefsBodies) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.bodies
+	l.bodies = nil
+	return out
+}
+
+// With a cache directory, a sync after the first lists the source with a
+// protocol version 2 ls-refs of its branches, tags and backups, without
+// peeling, instead of a version 0 advertisement of every ref it has (here
+// a refs/pull/* ref, as GitHub has thousands): the first sync learns the
+// capabilities it then pairs the listing with. What is mirrored is the
+// same: new branches, tags (annotated ones too) and deletions (prune).
+func TestSourceListedWithLsRefs(t *testing.T) {
+	b := setup(t)
+	seed(t, b)
+	opts := b.options()
+	opts.CacheDir = t.TempDir()
+	opts.Prune = true
+	var seen lsRefsBodies
+	seen.watch(t, b.forge)
+
+	b.forge.ResetStats()
+	b.sync(t, opts)
+	if st := b.forge.Stats(); st.InfoRefsUploadPack != 1 || st.LsRefs != 0 {
+		t.Errorf("first sync: %d version 0 listings and %d ls-refs of the source, want 1 and 0: %+v", st.InfoRefsUploadPack, st.LsRefs, st)
+	}
+	b.assertInSync(t)
+
+	main := b.forge.Refs("gh", "proj")["refs/heads/main"]
+	b.forge.SetRef("gh", "proj", "refs/pull/7/head", main)
+	w := b.work
+	w.Commit("four", map[string]string{"a.txt": "4"})
+	w.Branch("next")
+	w.Tag("v2", "main", true)
+	b.pushSource(t, "main", "next", "refs/tags/v2", ":refs/tags/light")
+
+	b.forge.ResetStats()
+	res := b.sync(t, opts)
+	st := b.forge.Stats()
+	// The one version 0 upload-pack listing is the target's: a tag only
+	// it has is up for pruning, and receive-pack does not peel it
+	// (peelTargetTags).
+	if st.InfoRefsUploadPack != 1 || st.LsRefs != 1 {
+		t.Errorf("second sync: %d version 0 upload-pack listings and %d ls-refs, want 1 (the target's) and 1: %+v", st.InfoRefsUploadPack, st.LsRefs, st)
+	}
+	for ref, want := range map[string]mirror.Outcome{
+		"refs/heads/main": mirror.Updated, "refs/heads/next": mirror.Created,
+		"refs/tags/v2": mirror.Created, "refs/tags/light": mirror.Deleted,
+	} {
+		if got := outcome(res, ref); got.Outcome != want {
+			t.Errorf("%s = %+v, want %s", ref, got, want)
+		}
+	}
+	b.assertInSync(t)
+	if _, ok := b.forge.Refs("ge", "proj")["refs/pull/7/head"]; ok {
+		t.Error("refs/pull/7/head was mirrored")
+	}
+	bodies := seen.take()
+	if len(bodies) != 1 {
+		t.Fatalf("%d ls-refs requests, want 1", len(bodies))
+	}
+	for _, want := range []string{"ref-prefix refs/heads/\n", "ref-prefix refs/tags/\n", "ref-prefix refs/mirror-backup/\n"} {
+		if !strings.Contains(bodies[0], want) {
+			t.Errorf("ls-refs request %q lacks %q", bodies[0], want)
+		}
+	}
+	if strings.Contains(bodies[0], "peel") {
+		t.Errorf("ls-refs request %q asks to peel: the source's peeled values are never read", bodies[0])
+	}
+
+	// A no-op sync: one ls-refs and the target's listing, nothing else.
+	b.forge.ResetStats()
+	if res := b.sync(t, opts); !res.NoOp {
+		t.Errorf("third sync not a no-op: %+v", res)
+	}
+	if st := b.forge.Stats(); st.LsRefs != 1 || st.Listings() != 2 || st.UploadPackPOSTs+st.ReceivePackPOSTs != 0 {
+		t.Errorf("no-op sync: %+v, want one ls-refs and one listing of the target only", st)
+	}
+}
+
+// Capabilities paired with ls-refs listings are not seen again, so they
+// age: once older than a day, the next sync lists the source in version 0
+// again, which refreshes them, and the one after uses ls-refs.
+func TestLsRefsCapabilitiesAge(t *testing.T) {
+	b := setup(t)
+	seed(t, b)
+	opts := b.options()
+	opts.CacheDir = t.TempDir()
+	b.sync(t, opts)
+	b.forge.ResetStats()
+	b.sync(t, opts)
+	if st := b.forge.Stats(); st.LsRefs != 1 {
+		t.Fatalf("second sync: %d ls-refs, want 1: %+v", st.LsRefs, st)
+	}
+
+	path := capsPath(t, opts.CacheDir)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries map[string]map[string]any
+	if err := json.Unmarshal(data, &entries); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		e["seen"] = time.Now().Add(-25 * time.Hour).UTC().Format(time.RFC3339Nano)
+	}
+	if data, err = json.Marshal(entries); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	for i, want := range []struct{ v0, lsRefs int }{{1, 0}, {0, 1}} {
+		b.forge.ResetStats()
+		b.sync(t, opts)
+		if st := b.forge.Stats(); st.InfoRefsUploadPack != want.v0 || st.LsRefs != want.lsRefs {
+			t.Errorf("sync %d after a day: %d version 0 listings and %d ls-refs, want %d and %d: %+v",
+				i+1, st.InfoRefsUploadPack, st.LsRefs, want.v0, want.lsRefs, st)
+		}
+	}
+	b.assertInSync(t)
+}
+
+// A source that does not speak protocol version 2 (here: a proxy that drops
+// the Git-Protocol header, so git answers in version 0) is listed in
+// version 0 after its refusal of ls-refs, in the same sync, and from then
+// on without asking again.
+func TestLsRefsRefusedFallsBackToV0(t *testing.T) {
+	b := setup(t, forgetest.WithoutProtocolV2())
+	seed(t, b)
+	opts := b.options()
+	opts.CacheDir = t.TempDir()
+	b.sync(t, opts)
+
+	for i, wantPOSTs := range []int{2, 1} { // the refused ls-refs, then the fetch; the fetch only
+		b.work.Commit("more", map[string]string{"a.txt": string(rune('a' + i))})
+		b.pushSource(t, "main")
+		b.forge.ResetStats()
+		res := b.sync(t, opts)
+		st := b.forge.Stats()
+		if st.InfoRefsUploadPack != 1 || st.UploadPackPOSTs != wantPOSTs {
+			t.Errorf("sync %d: %d version 0 listings and %d upload-pack POSTs, want 1 and %d: %+v", i+1, st.InfoRefsUploadPack, st.UploadPackPOSTs, wantPOSTs, st)
+		}
+		if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Updated {
+			t.Errorf("sync %d: main = %+v, want updated", i+1, got)
+		}
+		if n := strings.Count(b.logs.String(), "did not answer a protocol version 2 ls-refs"); n != 1 {
+			t.Errorf("sync %d: the fallback logged %d times, want once:\n%s", i+1, n, b.logs.String())
+		}
+		b.assertInSync(t)
+	}
+}
