@@ -2,7 +2,6 @@ package mirror
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sort"
 	"strings"
@@ -117,25 +116,37 @@ func (s *syncer) listBoth(ctx context.Context) (sides, error) {
 // remembered (capCache) and no refusal of version 2 remembered, that is an
 // ls-refs of sourcePrefixes (lsRefs: the server reads and sends only
 // those, and peels nothing), paired with the remembered capabilities;
-// otherwise, or when the source turns out not to speak version 2 (which is
-// then remembered, as for a prefetch), it is the version 0 advertisement,
-// and v0 is true. The refs in scope are the same either way.
+// otherwise it is the version 0 advertisement, and v0 is true. The refs in
+// scope are the same either way.
+//
+// An ls-refs that fails is followed by a version 0 listing in the same
+// sync. If that one works, the source is taken not to speak version 2,
+// and that is remembered for a day, as for a prefetch (capCache.refuseV2):
+// git without version 2 answers nothing (errNotV2), but other servers
+// answer with an ERR line or an HTTP error, which cannot be told from
+// the server's other refusals, and a source that could not be listed
+// that way at all must not stop syncing. If it fails too, its error is
+// the sync's: the server's refusal of the listing everyone speaks.
 func (s *syncer) listSource(ctx context.Context) (adv *advRefs, v0 bool, err error) {
-	if caps := s.caps.get(s.src, uploadPack); caps != nil && !s.caps.refusedV2(s.src) {
-		adv, err := s.src.lsRefs(ctx, sourcePrefixes)
-		var nv *errNotV2
-		if !errors.As(err, &nv) {
-			if err != nil {
-				return nil, false, err
-			}
-			adv.Capabilities = caps
-			return adv, false, nil
-		}
-		s.log.Info("the source did not answer a protocol version 2 ls-refs; using version 0", slog.Any("error", err))
-		s.caps.refuseV2(s.src)
+	caps := s.caps.get(s.src, uploadPack)
+	if caps == nil || s.caps.refusedV2(s.src) {
+		adv, err = s.src.advertise(ctx, uploadPack)
+		return adv, true, err
 	}
-	adv, err = s.src.advertise(ctx, uploadPack)
-	return adv, true, err
+	adv, lsErr := s.src.lsRefs(ctx, sourcePrefixes)
+	if lsErr == nil {
+		adv.Capabilities = caps
+		return adv, false, nil
+	}
+	if ctx.Err() != nil {
+		return nil, false, lsErr
+	}
+	if adv, err = s.src.advertise(ctx, uploadPack); err != nil {
+		return nil, true, err
+	}
+	s.log.Info("the source did not answer a protocol version 2 ls-refs, but a version 0 listing; using version 0 for a day", slog.Any("error", lsErr))
+	s.caps.refuseV2(s.src)
+	return adv, true, nil
 }
 
 // listAndCreate reads the source and, unless it has no branch and no tag

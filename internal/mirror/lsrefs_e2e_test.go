@@ -2,7 +2,9 @@ package mirror_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitee-mirror/gitee-mirror/internal/failure"
 	"github.com/gitee-mirror/gitee-mirror/internal/forgetest"
 	"github.com/gitee-mirror/gitee-mirror/internal/mirror"
 )
@@ -189,9 +192,102 @@ func TestLsRefsRefusedFallsBackToV0(t *testing.T) {
 		if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Updated {
 			t.Errorf("sync %d: main = %+v, want updated", i+1, got)
 		}
-		if n := strings.Count(b.logs.String(), "did not answer a protocol version 2 ls-refs"); n != 1 {
+		if n := strings.Count(b.logs.String(), "did not answer a protocol version 2 ls-refs, but a version 0 listing"); n != 1 {
 			t.Errorf("sync %d: the fallback logged %d times, want once:\n%s", i+1, n, b.logs.String())
 		}
 		b.assertInSync(t)
+	}
+}
+
+// A source that answers ls-refs with something else than a listing (an
+// ERR line, as JGit does for a request it cannot read, or an HTTP error)
+// but lists in version 0 is listed in version 0 in the same sync, and
+// remembered as not speaking version 2. One that cannot be listed either
+// way fails the sync with the version 0 listing's error, and nothing is
+// remembered.
+func TestLsRefsRefusals(t *testing.T) {
+	tests := map[string]struct {
+		answer   func(w http.ResponseWriter)
+		revoke   bool // the source's token is revoked: no listing works
+		wantSync bool
+	}{
+		"ERR line": {answer: func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
+			line := "ERR expected want; got command=ls-refs (v0 only)\n"
+			fmt.Fprintf(w, "%04x%s", len(line)+4, line)
+		}, wantSync: true},
+		"HTTP 400": {answer: func(w http.ResponseWriter) {
+			http.Error(w, "unknown request", http.StatusBadRequest)
+		}, wantSync: true},
+		"HTTP 500": {answer: func(w http.ResponseWriter) {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}, wantSync: true},
+		"revoked token": {revoke: true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			b := setup(t)
+			seed(t, b)
+			opts := b.options()
+			opts.CacheDir = t.TempDir()
+			opts.Attempts = 1
+			b.sync(t, opts)
+			b.work.Commit("four", map[string]string{"a.txt": "4"})
+			b.pushSource(t, "main")
+			if tt.revoke {
+				b.forge.RevokeToken(srcToken)
+			}
+			var mu sync.Mutex
+			answered := 0
+			b.forge.OnServe(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+				if tt.answer != nil && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+					body, _ := io.ReadAll(r.Body)
+					r.Body = io.NopCloser(bytes.NewReader(body))
+					if bytes.Contains(body, []byte("command=ls-refs")) {
+						mu.Lock()
+						answered++
+						mu.Unlock()
+						tt.answer(w)
+						return
+					}
+				}
+				next.ServeHTTP(w, r)
+			})
+			b.forge.ResetStats()
+			res, err := mirror.Sync(context.Background(), opts)
+			st := b.forge.Stats()
+			refused := strings.Contains(capsFile(t, opts.CacheDir), "v2 refused")
+			if !tt.wantSync {
+				if err == nil || failure.ClassOf(err) != failure.Auth {
+					t.Fatalf("sync: %v, want an auth error", err)
+				}
+				if refused {
+					t.Error("version 2 remembered as refused after a listing that failed both ways")
+				}
+				if st.LsRefs != 1 || st.InfoRefsUploadPack != 1 {
+					t.Errorf("%+v: want one ls-refs and one version 0 listing", st)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("sync: %v", err)
+			}
+			if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Updated {
+				t.Errorf("main = %+v, want updated", got)
+			}
+			b.assertInSync(t)
+			mu.Lock()
+			n := answered
+			mu.Unlock()
+			if n != 1 || st.InfoRefsUploadPack != 1 || !refused {
+				t.Errorf("%d ls-refs refused, %d version 0 listings, refusal remembered %v; want 1, 1, true", n, st.InfoRefsUploadPack, refused)
+			}
+			// The next sync lists in version 0 at once.
+			b.forge.ResetStats()
+			b.sync(t, opts)
+			if st := b.forge.Stats(); st.LsRefs != 0 || st.InfoRefsUploadPack != 1 {
+				t.Errorf("next sync: %+v, want a version 0 listing only", st)
+			}
+		})
 	}
 }
