@@ -117,16 +117,8 @@ func (s *syncer) listBoth(ctx context.Context) (sides, error) {
 // ls-refs of sourcePrefixes (lsRefs: the server reads and sends only
 // those, and peels nothing), paired with the remembered capabilities;
 // otherwise it is the version 0 advertisement, and v0 is true. The refs in
-// scope are the same either way.
-//
-// An ls-refs that fails is followed by a version 0 listing in the same
-// sync. If that one works, the source is taken not to speak version 2,
-// and that is remembered for a day, as for a prefetch (capCache.refuseV2):
-// git without version 2 answers nothing (errNotV2), but other servers
-// answer with an ERR line or an HTTP error, which cannot be told from
-// the server's other refusals, and a source that could not be listed
-// that way at all must not stop syncing. If it fails too, its error is
-// the sync's: the server's refusal of the listing everyone speaks.
+// scope are the same either way. An ls-refs that fails is followed by the
+// version 0 listing (v2Failed says what is remembered of it).
 func (s *syncer) listSource(ctx context.Context) (adv *advRefs, v0 bool, err error) {
 	caps := s.caps.get(s.src, uploadPack)
 	if caps == nil || s.caps.refusedV2(s.src) {
@@ -144,9 +136,25 @@ func (s *syncer) listSource(ctx context.Context) (adv *advRefs, v0 bool, err err
 	if adv, err = s.src.advertise(ctx, uploadPack); err != nil {
 		return nil, true, err
 	}
-	s.log.Info("the source did not answer a protocol version 2 ls-refs, but a version 0 listing; using version 0 for a day", slog.Any("error", lsErr))
-	s.caps.refuseV2(s.src)
+	s.v2Failed("ls-refs", lsErr)
 	return adv, true, nil
+}
+
+// v2Failed records that the source failed a protocol version 2 request
+// (command) with err, which the same request in version 0 then did not.
+// Unless err is transient (an HTTP 5xx, a dropped connection), the source
+// is taken not to speak version 2, and that is remembered for a day
+// (capCache.refuseV2): git without version 2 answers nothing (errNotV2),
+// other servers an ERR line (JGit) or an HTTP error, which cannot be told
+// from their other refusals, and a source that answers version 2 that
+// way must neither stop syncing nor pay for the refusal on every sync.
+func (s *syncer) v2Failed(command string, err error) {
+	if failure.IsTransient(err) {
+		s.log.Info("the source failed a protocol version 2 "+command+", but not in version 0; trying version 2 again next time", slog.Any("error", err))
+		return
+	}
+	s.log.Info("the source did not answer a protocol version 2 "+command+", but did in version 0; using version 0 for a day", slog.Any("error", err))
+	s.caps.refuseV2(s.src)
 }
 
 // listAndCreate reads the source and, unless it has no branch and no tag

@@ -55,19 +55,19 @@ func (r *remote) fetchV2(ctx context.Context, wants, haves []plumbing.Hash, thin
 		}
 		// What a version 0 upload-pack leaves when it dies on the
 		// request's first line.
-		return nil, &errNotV2{answer: "an empty answer"}
+		return nil, &errNotV2{command: "fetch", answer: "an empty answer"}
 	}
 	if p := sc.Bytes(); !bytes.Equal(bytes.TrimSuffix(p, []byte("\n")), []byte("packfile")) {
 		resp.Body.Close()
-		return nil, &errNotV2{answer: r.redact(fmt.Sprintf("%q", firstLine(string(p))))}
+		return nil, &errNotV2{command: "fetch", answer: r.redact(fmt.Sprintf("%q", firstLine(string(p))))}
 	}
 	return r.packStream(ctx, sc, nil, resp.Body, r.progress), nil
 }
 
-// errNotV2 is an answer to a version 2 fetch that is not one: the server
-// speaks version 0 only (or ignored the Git-Protocol header).
-type errNotV2 struct{ answer string }
+// errNotV2 is an answer to a protocol version 2 command that is not one:
+// the server speaks version 0 only (or ignored the Git-Protocol header).
+type errNotV2 struct{ command, answer string }
 
 func (e *errNotV2) Error() string {
-	return "the server answered a protocol version 2 fetch with " + e.answer + ", not a packfile section"
+	return "the server answered a protocol version 2 " + e.command + " with " + e.answer + ", as a server of version 0 only does"
 }

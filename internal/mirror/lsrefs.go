@@ -89,9 +89,9 @@ func (d *advDecoder) decodeLsRefs() (*advRefs, error) {
 		switch {
 		case err != nil && d.line == 1 && !isErrorLine(err):
 			if errors.Is(err, errEmptyAdvertisement) {
-				return nil, &errNotV2{answer: "an empty answer"}
+				return nil, &errNotV2{command: "ls-refs", answer: "an empty answer"}
 			}
-			return nil, &errNotV2{answer: "a broken first pkt-line (" + err.Error() + ")"}
+			return nil, &errNotV2{command: "ls-refs", answer: "a broken first pkt-line (" + err.Error() + ")"}
 		case err != nil:
 			return nil, err
 		case flush:
@@ -111,7 +111,7 @@ func (d *advDecoder) decodeLsRefs() (*advRefs, error) {
 		}
 		if err != nil {
 			if d.line == 1 {
-				return nil, &errNotV2{answer: fmt.Sprintf("%q", firstLine(string(p)))}
+				return nil, &errNotV2{command: "ls-refs", answer: fmt.Sprintf("%q", firstLine(string(p)))}
 			}
 			return nil, err
 		}

@@ -192,7 +192,7 @@ func TestLsRefsRefusedFallsBackToV0(t *testing.T) {
 		if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Updated {
 			t.Errorf("sync %d: main = %+v, want updated", i+1, got)
 		}
-		if n := strings.Count(b.logs.String(), "did not answer a protocol version 2 ls-refs, but a version 0 listing"); n != 1 {
+		if n := strings.Count(b.logs.String(), "did not answer a protocol version 2 ls-refs, but did in version 0"); n != 1 {
 			t.Errorf("sync %d: the fallback logged %d times, want once:\n%s", i+1, n, b.logs.String())
 		}
 		b.assertInSync(t)
@@ -201,26 +201,28 @@ func TestLsRefsRefusedFallsBackToV0(t *testing.T) {
 
 // A source that answers ls-refs with something else than a listing (an
 // ERR line, as JGit does for a request it cannot read, or an HTTP error)
-// but lists in version 0 is listed in version 0 in the same sync, and
-// remembered as not speaking version 2. One that cannot be listed either
-// way fails the sync with the version 0 listing's error, and nothing is
-// remembered.
+// but lists in version 0 is listed in version 0 in the same sync. Unless
+// the failure was transient (a 5xx), it is remembered as not speaking
+// version 2, and the next sync lists in version 0 at once. One that cannot
+// be listed either way fails the sync with the version 0 listing's error,
+// and nothing is remembered.
 func TestLsRefsRefusals(t *testing.T) {
 	tests := map[string]struct {
-		answer   func(w http.ResponseWriter)
-		revoke   bool // the source's token is revoked: no listing works
-		wantSync bool
+		answer     func(w http.ResponseWriter)
+		revoke     bool // the source's token is revoked: no listing works
+		wantSync   bool
+		remembered bool // the refusal of version 2
 	}{
 		"ERR line": {answer: func(w http.ResponseWriter) {
 			w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
 			line := "ERR expected want; got command=ls-refs (v0 only)\n"
 			fmt.Fprintf(w, "%04x%s", len(line)+4, line)
-		}, wantSync: true},
+		}, wantSync: true, remembered: true},
 		"HTTP 400": {answer: func(w http.ResponseWriter) {
 			http.Error(w, "unknown request", http.StatusBadRequest)
-		}, wantSync: true},
-		"HTTP 500": {answer: func(w http.ResponseWriter) {
-			http.Error(w, "internal error", http.StatusInternalServerError)
+		}, wantSync: true, remembered: true},
+		"HTTP 503, transient": {answer: func(w http.ResponseWriter) {
+			http.Error(w, "try later", http.StatusServiceUnavailable)
 		}, wantSync: true},
 		"revoked token": {revoke: true},
 	}
@@ -257,12 +259,12 @@ func TestLsRefsRefusals(t *testing.T) {
 			res, err := mirror.Sync(context.Background(), opts)
 			st := b.forge.Stats()
 			refused := strings.Contains(capsFile(t, opts.CacheDir), "v2 refused")
+			if refused != tt.remembered {
+				t.Errorf("refusal of version 2 remembered: %v, want %v", refused, tt.remembered)
+			}
 			if !tt.wantSync {
 				if err == nil || failure.ClassOf(err) != failure.Auth {
 					t.Fatalf("sync: %v, want an auth error", err)
-				}
-				if refused {
-					t.Error("version 2 remembered as refused after a listing that failed both ways")
 				}
 				if st.LsRefs != 1 || st.InfoRefsUploadPack != 1 {
 					t.Errorf("%+v: want one ls-refs and one version 0 listing", st)
@@ -279,15 +281,59 @@ func TestLsRefsRefusals(t *testing.T) {
 			mu.Lock()
 			n := answered
 			mu.Unlock()
-			if n != 1 || st.InfoRefsUploadPack != 1 || !refused {
-				t.Errorf("%d ls-refs refused, %d version 0 listings, refusal remembered %v; want 1, 1, true", n, st.InfoRefsUploadPack, refused)
+			if n != 1 || st.InfoRefsUploadPack != 1 {
+				t.Errorf("%d ls-refs refused, %d version 0 listings; want 1 and 1", n, st.InfoRefsUploadPack)
 			}
-			// The next sync lists in version 0 at once.
+			// The next sync lists in version 0 at once, or tries
+			// version 2 again after a transient failure.
 			b.forge.ResetStats()
 			b.sync(t, opts)
-			if st := b.forge.Stats(); st.LsRefs != 0 || st.InfoRefsUploadPack != 1 {
-				t.Errorf("next sync: %+v, want a version 0 listing only", st)
+			mu.Lock()
+			again := answered - n
+			mu.Unlock()
+			if wantAgain := map[bool]int{true: 0, false: 1}[tt.remembered]; again != wantAgain || b.forge.Stats().InfoRefsUploadPack != 1 {
+				t.Errorf("next sync: %d ls-refs and %+v, want %d and a version 0 listing", again, b.forge.Stats(), wantAgain)
 			}
 		})
+	}
+}
+
+// A hinted sync whose version 2 prefetch the source refuses with an ERR
+// line fetches in version 0 at once, in the same prefetch, and later
+// prefetches (and listings) use version 0.
+func TestPrefetchV2RefusedWithERR(t *testing.T) {
+	b, opts := hintedBundle(t)
+	var mu sync.Mutex
+	refusedFetches := 0
+	b.forge.OnServe(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.Method == http.MethodPost && r.Header.Get("Git-Protocol") == "version=2" && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte("command=fetch")) {
+				mu.Lock()
+				refusedFetches++
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
+				line := "ERR unknown command\n"
+				fmt.Fprintf(w, "%04x%s", len(line)+4, line)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+	for i := range 2 {
+		res := b.pushHinted(t, opts, "main", fmt.Sprintf("new %d", i), map[string]string{"a.txt": fmt.Sprint(i)})
+		if got := outcome(res, "refs/heads/main"); got.Outcome != mirror.Updated {
+			t.Errorf("sync %d: main = %+v, want updated", i+1, got)
+		}
+		b.assertInSync(t)
+		if n := strings.Count(b.logs.String(), "fetched the hinted commits beside the listings"); n != i+1 {
+			t.Errorf("sync %d: the prefetched pack was used in %d of %d syncs", i+1, n, i+1)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refusedFetches != 1 {
+		t.Errorf("%d version 2 fetches refused, want 1: the refusal was not remembered", refusedFetches)
 	}
 }

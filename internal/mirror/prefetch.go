@@ -3,7 +3,6 @@ package mirror
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -120,20 +119,22 @@ func (s *syncer) startPrefetch(ctx context.Context) *prefetch {
 
 // prefetchPack asks the source for the prefetch's pack in protocol
 // version 2 (fetchV2: the server does not read every ref first), or in
-// version 0 from a source that did not answer version 2 lately; one that
-// does not now is remembered as such (capCache.refuseV2), and asked in
-// version 0 at once.
+// version 0 from a source that did not answer version 2 lately. A version
+// 2 fetch that fails is asked again at once in version 0 (v2Failed says
+// what is remembered of it).
 func (s *syncer) prefetchPack(ctx context.Context, caps *capability.List, wants, haves []plumbing.Hash, thin bool) (io.ReadCloser, error) {
-	if !s.caps.refusedV2(s.src) {
-		pack, err := s.src.fetchV2(ctx, wants, haves, thin)
-		var nv *errNotV2
-		if !errors.As(err, &nv) {
-			return pack, err // a pack, or an error version 0 would meet too
-		}
-		s.log.Info("the source did not answer a protocol version 2 fetch; using version 0", slog.Any("error", err))
-		s.caps.refuseV2(s.src)
+	if s.caps.refusedV2(s.src) {
+		pack, _, err := s.src.fetch(ctx, caps, wants, haves, thin, "")
+		return pack, err
+	}
+	pack, v2Err := s.src.fetchV2(ctx, wants, haves, thin)
+	if v2Err == nil || ctx.Err() != nil {
+		return pack, v2Err
 	}
 	pack, _, err := s.src.fetch(ctx, caps, wants, haves, thin, "")
+	if err == nil {
+		s.v2Failed("fetch", v2Err)
+	}
 	return pack, err
 }
 
