@@ -30,8 +30,8 @@ var sourcePrefixes = []string{"refs/heads/", "refs/tags/", backupPrefix}
 //
 // A server that does not speak version 2 (or a proxy that drops the
 // Git-Protocol header) answers as a version 0 upload-pack does, which dies
-// on the request's first line: an *errNotV2, on which the caller lists with
-// version 0 instead.
+// on the request's first line: an *errNotV2. On that, or any other
+// failure, listSource lists in version 0 instead.
 func (r *remote) lsRefs(ctx context.Context, prefixes []string) (*advRefs, error) {
 	var body bytes.Buffer
 	if err := encodeLines(&body, []string{"command=ls-refs", "agent=" + r.agent}); err != nil {
@@ -67,11 +67,12 @@ func (r *remote) lsRefs(ctx context.Context, prefixes []string) (*advRefs, error
 // decodeLsRefs decodes the answer to an ls-refs command of at most limit
 // bytes: one pkt-line "<id> <name>[ <attribute>]..." a ref, then a
 // flush-pkt. HEAD, which a server that ignores the prefixes may list, is
-// left out, as decodeAdvRefs does. A "peeled:<id>" attribute is kept in Peeled; other attributes
-// (symref-target) and the "unborn" lines of a HEAD with no commit are
-// skipped. An answer that ends before its first line, or whose first line
-// is not a ref line or the flush-pkt, is an *errNotV2: what a version 0
-// server sends. Ids are parsed as in decodeAdvRefs (errAdvID).
+// left out, as decodeAdvRefs does. A "peeled:<id>" attribute is kept in
+// Peeled; other attributes (symref-target) and the "unborn" lines of a
+// HEAD with no commit are skipped. An answer that ends before its first
+// line, or whose first line is neither a ref line, the flush-pkt nor an
+// ERR line, is an *errNotV2: what a version 0 server sends. Ids are parsed
+// as in decodeAdvRefs (errAdvID).
 func decodeLsRefs(body io.Reader, limit int64) (*advRefs, error) {
 	lr := &cappedReader{r: body, left: limit}
 	d := advDecoder{sc: pktline.NewScanner(bufio.NewReaderSize(lr, 16<<10))}

@@ -178,6 +178,16 @@ func FuzzLsRefs(f *testing.F) {
 		if (err == nil) != ok {
 			t.Fatalf("decodeLsRefs: %v; the oracle: ok %v", err, ok)
 		}
+		var nv *errNotV2
+		if errors.As(err, &nv) && len(data) >= 4 {
+			// Only the first line makes an answer "not version 2": that
+			// line alone, then a flush, is refused too.
+			if n, perr := strconv.ParseUint(string(data[:4]), 16, 16); perr == nil && n > 4 && int(n) <= len(data) {
+				if _, _, ok := lsRefsOracle(append(data[:n:n], "0000"...)); ok {
+					t.Fatalf("%v, but the first line is a ref line", err)
+				}
+			}
+		}
 		if err != nil {
 			return
 		}
