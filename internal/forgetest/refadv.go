@@ -90,17 +90,23 @@ func (f *Forge) serveRefsInProcess(w http.ResponseWriter, r *http.Request, owner
 		}
 	}
 	body.WriteString("0000")
+	f.answerInProcess(w, "application/x-"+service+"-advertisement", body.Bytes(), &f.stats.InfoRefsInProcess)
+	return true
+}
+
+// answerInProcess sends body as git http-backend sends an answer (its
+// headers, status 200) and counts it in *counter, a field of f.stats.
+func (f *Forge) answerInProcess(w http.ResponseWriter, contentType string, body []byte, counter *int) {
 	h := w.Header()
-	h.Set("Content-Type", "application/x-"+service+"-advertisement")
+	h.Set("Content-Type", contentType)
 	h.Set("Expires", "Fri, 01 Jan 1980 00:00:00 GMT")
 	h.Set("Pragma", "no-cache")
 	h.Set("Cache-Control", "no-cache, max-age=0, must-revalidate")
 	w.WriteHeader(http.StatusOK)
-	w.Write(body.Bytes())
+	w.Write(body)
 	f.mu.Lock()
-	f.stats.InfoRefsInProcess++
+	*counter++
 	f.mu.Unlock()
-	return true
 }
 
 // serveLsRefsInProcess answers a protocol v2 ls-refs (r's body, read
@@ -157,16 +163,7 @@ func (f *Forge) serveLsRefsInProcess(w http.ResponseWriter, r *http.Request, own
 		pkt(line + "\n")
 	}
 	body.WriteString("0000")
-	h := w.Header()
-	h.Set("Content-Type", "application/x-git-upload-pack-result")
-	h.Set("Expires", "Fri, 01 Jan 1980 00:00:00 GMT")
-	h.Set("Pragma", "no-cache")
-	h.Set("Cache-Control", "no-cache, max-age=0, must-revalidate")
-	w.WriteHeader(http.StatusOK)
-	w.Write(body.Bytes())
-	f.mu.Lock()
-	f.stats.LsRefsInProcess++
-	f.mu.Unlock()
+	f.answerInProcess(w, "application/x-git-upload-pack-result", body.Bytes(), &f.stats.LsRefsInProcess)
 	return true
 }
 

@@ -74,7 +74,6 @@ func TestDecodeAdvRefs(t *testing.T) {
 			t.Parallel()
 			ar, err := decodeAdvRefs(strings.NewReader(tt.in), 1<<20)
 			var el *pktline.ErrorLine
-			var bad *errAdvID
 			switch {
 			case tt.wantErrorLine:
 				if !errors.As(err, &el) || el.Text != "access denied" {
@@ -82,12 +81,7 @@ func TestDecodeAdvRefs(t *testing.T) {
 				}
 				return
 			case tt.wantBadID:
-				if !errors.As(err, &bad) {
-					t.Fatalf("error %v, want an *errAdvID", err)
-				}
-				if len(err.Error()) > 200 {
-					t.Fatalf("error of %d bytes: %.200s…", len(err.Error()), err)
-				}
+				checkBadID(t, err)
 				return
 			case tt.wantErr != "":
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -97,16 +91,35 @@ func TestDecodeAdvRefs(t *testing.T) {
 			case err != nil:
 				t.Fatal(err)
 			}
-			if got := hexRefs(ar.References); !maps.Equal(got, tt.refs) {
-				t.Errorf("refs %v, want %v", got, tt.refs)
-			}
-			if got := hexRefs(ar.Peeled); !maps.Equal(got, tt.peeled) {
-				t.Errorf("peeled %v, want %v", got, tt.peeled)
-			}
+			checkDecoded(t, ar, tt.refs, tt.peeled)
 			if tt.caps != "" && !ar.Capabilities.Supports(capability.Capability(tt.caps)) {
 				t.Errorf("capabilities %q lack %s", ar.Capabilities.String(), tt.caps)
 			}
 		})
+	}
+}
+
+// checkDecoded compares the refs and peeled values a decoder read with
+// the ones wanted.
+func checkDecoded(t *testing.T, ar *advRefs, refs, peeled map[string]string) {
+	t.Helper()
+	if got := hexRefs(ar.References); !maps.Equal(got, refs) {
+		t.Errorf("refs %v, want %v", got, refs)
+	}
+	if got := hexRefs(ar.Peeled); !maps.Equal(got, peeled) {
+		t.Errorf("peeled %v, want %v", got, peeled)
+	}
+}
+
+// checkBadID fails unless err is an *errAdvID short enough for a log.
+func checkBadID(t *testing.T, err error) {
+	t.Helper()
+	var bad *errAdvID
+	if !errors.As(err, &bad) {
+		t.Fatalf("error %v, want an *errAdvID", err)
+	}
+	if len(err.Error()) > 200 {
+		t.Fatalf("error of %d bytes: %.200s…", len(err.Error()), err)
 	}
 }
 

@@ -1,8 +1,11 @@
 package mirror_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +126,22 @@ func outcome(res *mirror.Result, ref string) mirror.RefResult {
 		}
 	}
 	return mirror.RefResult{Outcome: "absent"}
+}
+
+// hasV2Command reports whether r is a protocol version 2 request for
+// command (e.g. "ls-refs", "fetch"), reading its body and putting it back
+// for the forge.
+func hasV2Command(t *testing.T, r *http.Request, command string) bool {
+	t.Helper()
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+		return false
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Error(err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return bytes.Contains(body, []byte("command="+command+"\n"))
 }
 
 // syncBuffer is the shared concurrent-safe log sink.

@@ -1,7 +1,6 @@
 package mirror
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -74,13 +73,7 @@ func (r *remote) lsRefs(ctx context.Context, prefixes []string) (*advRefs, error
 // ERR line, is an *errNotV2: what a version 0 server sends. Ids are parsed
 // as in decodeAdvRefs (errAdvID).
 func decodeLsRefs(body io.Reader, limit int64) (*advRefs, error) {
-	lr := &cappedReader{r: body, left: limit}
-	d := advDecoder{sc: pktline.NewScanner(bufio.NewReaderSize(lr, 16<<10))}
-	ar, err := d.decodeLsRefs()
-	if err != nil && lr.over {
-		return nil, errAdvertisementTooLarge
-	}
-	return ar, err
+	return decodeCapped(body, limit, (*advDecoder).decodeLsRefs)
 }
 
 func (d *advDecoder) decodeLsRefs() (*advRefs, error) {

@@ -26,17 +26,15 @@ type lsRefsBodies struct {
 
 func (l *lsRefsBodies) watch(t *testing.T, f *forgetest.Forge) {
 	f.OnServe(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
-		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/gh/proj") && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+		if strings.HasPrefix(r.URL.Path, "/gh/proj") && hasV2Command(t, r, "ls-refs") {
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
 				t.Error(err)
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			if bytes.Contains(body, []byte("command=ls-refs")) {
-				l.mu.Lock()
-				l.bodies = append(l.bodies, string(body))
-				l.mu.Unlock()
-			}
+			l.mu.Lock()
+			l.bodies = append(l.bodies, string(body))
+			l.mu.Unlock()
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -242,16 +240,12 @@ func TestLsRefsRefusals(t *testing.T) {
 			var mu sync.Mutex
 			answered := 0
 			b.forge.OnServe(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
-				if tt.answer != nil && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
-					body, _ := io.ReadAll(r.Body)
-					r.Body = io.NopCloser(bytes.NewReader(body))
-					if bytes.Contains(body, []byte("command=ls-refs")) {
-						mu.Lock()
-						answered++
-						mu.Unlock()
-						tt.answer(w)
-						return
-					}
+				if tt.answer != nil && hasV2Command(t, r, "ls-refs") {
+					mu.Lock()
+					answered++
+					mu.Unlock()
+					tt.answer(w)
+					return
 				}
 				next.ServeHTTP(w, r)
 			})
@@ -306,18 +300,14 @@ func TestPrefetchV2RefusedWithERR(t *testing.T) {
 	var mu sync.Mutex
 	refusedFetches := 0
 	b.forge.OnServe(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
-		if r.Method == http.MethodPost && r.Header.Get("Git-Protocol") == "version=2" && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if bytes.Contains(body, []byte("command=fetch")) {
-				mu.Lock()
-				refusedFetches++
-				mu.Unlock()
-				w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
-				line := "ERR unknown command\n"
-				fmt.Fprintf(w, "%04x%s", len(line)+4, line)
-				return
-			}
+		if hasV2Command(t, r, "fetch") {
+			mu.Lock()
+			refusedFetches++
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
+			line := "ERR unknown command\n"
+			fmt.Fprintf(w, "%04x%s", len(line)+4, line)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -57,7 +57,6 @@ func TestDecodeLsRefs(t *testing.T) {
 			ar, err := decodeLsRefs(strings.NewReader(tt.in), 1<<20)
 			var nv *errNotV2
 			var el *pktline.ErrorLine
-			var bad *errAdvID
 			switch {
 			case tt.wantNotV2:
 				if !errors.As(err, &nv) {
@@ -70,12 +69,7 @@ func TestDecodeLsRefs(t *testing.T) {
 				}
 				return
 			case tt.wantBadID:
-				if !errors.As(err, &bad) {
-					t.Fatalf("error %v, want an *errAdvID", err)
-				}
-				if len(err.Error()) > 200 {
-					t.Fatalf("error of %d bytes: %.200s…", len(err.Error()), err)
-				}
+				checkBadID(t, err)
 				return
 			case tt.wantErr != "":
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || errors.As(err, &nv) {
@@ -85,12 +79,7 @@ func TestDecodeLsRefs(t *testing.T) {
 			case err != nil:
 				t.Fatal(err)
 			}
-			if got := hexRefs(ar.References); !maps.Equal(got, tt.refs) {
-				t.Errorf("refs %v, want %v", got, tt.refs)
-			}
-			if got := hexRefs(ar.Peeled); !maps.Equal(got, tt.peeled) {
-				t.Errorf("peeled %v, want %v", got, tt.peeled)
-			}
+			checkDecoded(t, ar, tt.refs, tt.peeled)
 		})
 	}
 }

@@ -1,9 +1,7 @@
 package mirror_test
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -79,12 +77,7 @@ func TestHintedSyncFetchesBesideTheListings(t *testing.T) {
 		listing := false
 		switch {
 		case r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/gh/proj") && strings.HasSuffix(r.URL.Path, "/git-upload-pack"):
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				t.Error(err)
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if listing = bytes.Contains(body, []byte("command=ls-refs")); !listing {
+			if listing = hasV2Command(t, r, "ls-refs"); !listing {
 				mu.Lock()
 				v2 = r.Header.Get("Git-Protocol") == "version=2"
 				mu.Unlock()
