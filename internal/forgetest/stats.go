@@ -12,7 +12,7 @@ import (
 type Stats struct {
 	InfoRefsUploadPack  int // GET info/refs?service=git-upload-pack
 	InfoRefsReceivePack int // GET info/refs?service=git-receive-pack
-	UploadPackPOSTs     int // fetches: protocol v0, and v2 but for ls-refs
+	UploadPackPOSTs     int // fetches, v0 or v2 (and every POST under WithoutProtocolV2)
 	ReceivePackPOSTs    int // git's auth probe before a chunked push counts too
 	// LsRefs counts upload-pack POSTs in protocol v2 whose command is
 	// ls-refs: listings, like InfoRefsUploadPack, not fetches. Their

@@ -126,10 +126,10 @@ func (c *capCache) refuseV2(r *remote) {
 }
 
 // put remembers what r's service advertised. An empty list is not
-// remembered: it is what git's upload-pack (before 2.41) advertises for a
-// repository with no refs, which says nothing of the server's
-// capabilities, and a sync that took it for them would find the server
-// "too old" for a side band (TestTwoWayModel found it).
+// remembered: it is what git's upload-pack advertises for a repository
+// with no refs (2.39's, here: a bare flush-pkt), which says nothing of the
+// server's capabilities, and a sync that took it for them would find the
+// server "too old" for a side band (TestTwoWayModel found it).
 func (c *capCache) put(r *remote, service string, caps *capability.List) {
 	if c == nil || caps == nil || len(caps.All()) == 0 {
 		return
