@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -112,13 +113,29 @@ func TestSourceListedWithLsRefs(t *testing.T) {
 		t.Errorf("ls-refs request %q asks to peel: the source's peeled values are never read", bodies[0])
 	}
 
-	// A no-op sync: one ls-refs and the target's listing, nothing else.
+	// A no-op sync: one ls-refs and the target's listing, nothing else,
+	// and not a byte of the source's 500 pull request refs: its answer is
+	// smaller than their lines alone (a version 0 advertisement sends
+	// them all).
+	var pulls strings.Builder
+	for i := range 500 {
+		fmt.Fprintf(&pulls, "create refs/pull/%d/head %s\n", i+100, main)
+	}
+	cmd := exec.Command("git", "-C", b.forge.RepoPath("gh", "proj"), "update-ref", "--stdin")
+	cmd.Stdin = strings.NewReader(pulls.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git update-ref: %v\n%s", err, out)
+	}
 	b.forge.ResetStats()
 	if res := b.sync(t, opts); !res.NoOp {
 		t.Errorf("third sync not a no-op: %+v", res)
 	}
-	if st := b.forge.Stats(); st.LsRefs != 1 || st.Listings() != 2 || st.UploadPackPOSTs+st.ReceivePackPOSTs != 0 {
+	st = b.forge.Stats()
+	if st.LsRefs != 1 || st.Listings() != 2 || st.UploadPackPOSTs+st.ReceivePackPOSTs != 0 {
 		t.Errorf("no-op sync: %+v, want one ls-refs and one listing of the target only", st)
+	}
+	if pullBytes := int64(len(strings.ReplaceAll(pulls.String(), "create ", ""))); st.UploadPackResponseBytes >= pullBytes {
+		t.Errorf("the source's listing was %d bytes, more than its %d bytes of pull request refs alone: they were sent", st.UploadPackResponseBytes, pullBytes)
 	}
 }
 
