@@ -3,11 +3,9 @@ package forgetest
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -158,42 +156,10 @@ func (b *bufferedResponse) WriteHeader(code int) {
 
 func (b *bufferedResponse) Write(p []byte) (int, error) { return b.buf.Write(p) }
 
-// pktLine is one pkt-line: data, or a flush-pkt.
-type pktLine struct {
-	data  []byte
-	flush bool
-}
-
-// splitPkts parses pkt-lines; ok is false if b is not made of them.
-func splitPkts(b []byte) (pkts []pktLine, ok bool) {
-	for len(b) > 0 {
-		if len(b) < 4 {
-			return nil, false
-		}
-		n, err := strconv.ParseUint(string(b[:4]), 16, 16)
-		switch {
-		case err != nil || n == 1 || n == 2 || n == 3 || int(n) > len(b):
-			return nil, false
-		case n == 0:
-			pkts = append(pkts, pktLine{flush: true})
-			b = b[4:]
-		default:
-			pkts = append(pkts, pktLine{data: b[4:n]})
-			b = b[n:]
-		}
-	}
-	return pkts, true
-}
-
-func appendPkt(out, data []byte) []byte {
-	out = fmt.Appendf(out, "%04x", len(data)+4)
-	return append(out, data...)
-}
-
 // rewriteStatus replaces "ng <ref> hook declined" in report-status
 // pkt-lines with GitHub's reason for the refs in reasons.
 func rewriteStatus(report []byte, reasons map[string]string) ([]byte, bool) {
-	pkts, ok := splitPkts(report)
+	pkts, ok := splitPkts(report, false)
 	if !ok {
 		return nil, false
 	}
@@ -224,7 +190,7 @@ const sidebandMax = 65520 - 5
 // packets keep their order and come before the report. A response it
 // cannot parse is returned as it is.
 func rewriteReport(body []byte, reasons map[string]string) []byte {
-	pkts, ok := splitPkts(body)
+	pkts, ok := splitPkts(body, false)
 	if !ok || len(pkts) == 0 || pkts[0].flush || len(pkts[0].data) == 0 {
 		return body
 	}

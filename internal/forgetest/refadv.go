@@ -181,31 +181,25 @@ func lsRefsArgs(r *http.Request) (args []string, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	inArgs := false
-	for len(b) >= 4 {
-		var n int
-		if _, err := fmt.Sscanf(string(b[:4]), "%04x", &n); err != nil {
-			return nil, false
-		}
-		switch {
-		case n == 0:
-			return args, inArgs && len(b) == 4
-		case n == 1:
-			inArgs = true
-			b = b[4:]
-			continue
-		case n < 4 || n > len(b):
-			return nil, false
-		}
-		line := strings.TrimSuffix(string(b[4:n]), "\n")
-		if inArgs {
-			args = append(args, line)
-		} else if strings.HasPrefix(line, "command=") && line != "command=ls-refs" {
-			return nil, false
-		}
-		b = b[n:]
+	pkts, ok := splitPkts(b, true)
+	if !ok || len(pkts) == 0 || !pkts[len(pkts)-1].flush {
+		return nil, false
 	}
-	return nil, false
+	inArgs := false
+	for _, p := range pkts[:len(pkts)-1] {
+		line := strings.TrimSuffix(string(p.data), "\n")
+		switch {
+		case p.flush:
+			return nil, false
+		case p.delim:
+			inArgs = true
+		case inArgs:
+			args = append(args, line)
+		case strings.HasPrefix(line, "command=") && line != "command=ls-refs":
+			return nil, false
+		}
+	}
+	return args, inArgs
 }
 
 // withSymref adds HEAD's symref to upload-pack's capabilities where git

@@ -112,8 +112,7 @@ func (d *advDecoder) next() (payload []byte, flush bool, err error) {
 		case err == nil:
 			err = io.ErrUnexpectedEOF
 		}
-		var el *pktline.ErrorLine
-		if errors.As(err, &el) {
+		if isErrorLine(err) {
 			return nil, false, err
 		}
 		return nil, false, fmt.Errorf("pkt-line %d: %w", d.line, err)
@@ -132,6 +131,15 @@ func (d *advDecoder) id(p []byte) (plumbing.Hash, error) {
 		return h, &errAdvID{line: d.line, id: string(p[:40])}
 	}
 	return h, nil
+}
+
+// exactID reads p, which must be an object id and nothing more; a longer
+// p is quoted to 64 bytes at most (a hostile line can be 64 KiB).
+func (d *advDecoder) exactID(p []byte) (plumbing.Hash, error) {
+	if len(p) != 40 {
+		return plumbing.Hash{}, &errAdvID{line: d.line, id: string(p[:min(len(p), 64)])}
+	}
+	return d.id(p)
 }
 
 func (d *advDecoder) decode() (*advRefs, error) {
@@ -186,10 +194,7 @@ func (d *advDecoder) decode() (*advRefs, error) {
 		if sp < 0 || bytes.IndexByte(p[sp+1:], ' ') >= 0 {
 			return nil, fmt.Errorf("pkt-line %d: malformed ref line: want one space between the id and the name", d.line)
 		}
-		if sp != 40 {
-			return nil, &errAdvID{line: d.line, id: string(p[:min(sp, 64)])} // the start of it: a hostile line can be 64 KiB
-		}
-		h, err := d.id(p)
+		h, err := d.exactID(p[:sp])
 		if err != nil {
 			return nil, err
 		}

@@ -113,48 +113,25 @@ func (s *syncer) listBoth(ctx context.Context) (sides, error) {
 }
 
 // listSource lists the source's refs. With its upload-pack's capabilities
-// remembered (capCache) and no refusal of version 2 remembered, that is an
-// ls-refs of sourcePrefixes (lsRefs: the server reads and sends only
-// those, and peels nothing), paired with the remembered capabilities;
-// otherwise it is the version 0 advertisement, and v0 is true. The refs in
-// scope are the same either way. An ls-refs that fails is followed by the
-// version 0 listing (v2Failed says what is remembered of it).
+// remembered (capCache), that is, through preferV2, an ls-refs of
+// sourcePrefixes (lsRefs: the server reads and sends only those, and peels
+// nothing), paired with the remembered capabilities; otherwise, or in
+// version 0 (preferV2), it is the version 0 advertisement, and v0 is true.
+// The refs in scope are the same either way.
 func (s *syncer) listSource(ctx context.Context) (adv *advRefs, v0 bool, err error) {
+	advertise := func() (*advRefs, error) { return s.src.advertise(ctx, uploadPack) }
 	caps := s.caps.get(s.src, uploadPack)
-	if caps == nil || s.caps.refusedV2(s.src) {
-		adv, err = s.src.advertise(ctx, uploadPack)
+	if caps == nil {
+		adv, err = advertise()
 		return adv, true, err
 	}
-	adv, lsErr := s.src.lsRefs(ctx, sourcePrefixes)
-	if lsErr == nil {
-		adv.Capabilities = caps
-		return adv, false, nil
-	}
-	if ctx.Err() != nil {
-		return nil, false, lsErr
-	}
-	if adv, err = s.src.advertise(ctx, uploadPack); err != nil {
-		return nil, true, err
-	}
-	s.v2Failed("ls-refs", lsErr)
-	return adv, true, nil
-}
-
-// v2Failed records that the source failed a protocol version 2 request
-// (command) with err, which the same request in version 0 then did not.
-// Unless err is transient (an HTTP 5xx, a dropped connection), the source
-// is taken not to speak version 2, and that is remembered for a day
-// (capCache.refuseV2): git without version 2 answers nothing (errNotV2),
-// other servers an ERR line (JGit) or an HTTP error, which cannot be told
-// from their other refusals, and a source that answers version 2 that
-// way must neither stop syncing nor pay for the refusal on every sync.
-func (s *syncer) v2Failed(command string, err error) {
-	if failure.IsTransient(err) {
-		s.log.Info("the source failed a protocol version 2 "+command+", but not in version 0; trying version 2 again next time", slog.Any("error", err))
-		return
-	}
-	s.log.Info("the source did not answer a protocol version 2 "+command+", but did in version 0; using version 0 for a day", slog.Any("error", err))
-	s.caps.refuseV2(s.src)
+	return preferV2(ctx, s, "ls-refs", func() (*advRefs, error) {
+		adv, err := s.src.lsRefs(ctx, sourcePrefixes)
+		if err == nil {
+			adv.Capabilities = caps
+		}
+		return adv, err
+	}, advertise)
 }
 
 // listAndCreate reads the source and, unless it has no branch and no tag

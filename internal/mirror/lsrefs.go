@@ -96,10 +96,7 @@ func (d *advDecoder) decodeLsRefs() (*advRefs, error) {
 		if string(id) == "unborn" && len(name) > 0 {
 			continue
 		}
-		h, err := d.id(id)
-		if err == nil && len(id) != 40 {
-			err = &errAdvID{line: d.line, id: string(id[:min(len(id), 64)])}
-		}
+		h, err := d.exactID(id)
 		if err == nil && len(name) == 0 {
 			err = fmt.Errorf("pkt-line %d: malformed ref line: no name after the id", d.line)
 		}
@@ -117,10 +114,7 @@ func (d *advDecoder) decodeLsRefs() (*advRefs, error) {
 			var attr []byte
 			attr, attrs, _ = bytes.Cut(attrs, []byte{' '})
 			if v, ok := bytes.CutPrefix(attr, []byte("peeled:")); ok {
-				p, err := d.id(v)
-				if err == nil && len(v) != 40 {
-					err = &errAdvID{line: d.line, id: string(v[:min(len(v), 64)])}
-				}
+				p, err := d.exactID(v)
 				if err != nil {
 					return nil, err
 				}

@@ -119,22 +119,14 @@ func (s *syncer) startPrefetch(ctx context.Context) *prefetch {
 
 // prefetchPack asks the source for the prefetch's pack in protocol
 // version 2 (fetchV2: the server does not read every ref first), or in
-// version 0 from a source that did not answer version 2 lately. A version
-// 2 fetch that fails is asked again at once in version 0 (v2Failed says
-// what is remembered of it).
+// version 0 (preferV2 says when).
 func (s *syncer) prefetchPack(ctx context.Context, caps *capability.List, wants, haves []plumbing.Hash, thin bool) (io.ReadCloser, error) {
-	if s.caps.refusedV2(s.src) {
-		pack, _, err := s.src.fetch(ctx, caps, wants, haves, thin, "")
-		return pack, err
-	}
-	pack, v2Err := s.src.fetchV2(ctx, wants, haves, thin)
-	if v2Err == nil || ctx.Err() != nil {
-		return pack, v2Err
-	}
-	pack, _, err := s.src.fetch(ctx, caps, wants, haves, thin, "")
-	if err == nil {
-		s.v2Failed("fetch", v2Err)
-	}
+	pack, _, err := preferV2(ctx, s, "fetch",
+		func() (io.ReadCloser, error) { return s.src.fetchV2(ctx, wants, haves, thin) },
+		func() (io.ReadCloser, error) {
+			pack, _, err := s.src.fetch(ctx, caps, wants, haves, thin, "")
+			return pack, err
+		})
 	return pack, err
 }
 
